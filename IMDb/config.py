@@ -1,0 +1,64 @@
+"""One dataclass holds every setting of a run, so a model card can record it whole."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = REPO_ROOT / "models"
+LABELS = ("negative", "positive")  # index = class id; the platform shows them in this order
+WORD_MODELS = ("dense", "cnn")
+
+
+@dataclass
+class Config:
+    """Settings of one model: tokenizer, architecture, training.
+
+    Defaults are the shipped models' settings; `Config.for_model` applies the per-model ones.
+    """
+
+    model: str = "dense"
+    # tokenizer
+    vocab_size: int = 20_000
+    seq_len: int = 400
+    # architecture
+    embed_dim: int = 64
+    hidden: int = 64
+    filters: int = 64
+    kernel_size: int = 5
+    dropout: float = 0.0
+    # training
+    batch_size: int = 64
+    epochs: int = 10
+    learning_rate: float = 1e-3
+    patience: int = 2
+    seed: int = 42
+    val_fraction: float = 0.2
+    train_limit: int | None = None  # subsample the training state (tests, quick runs)
+    # paths
+    data: str | None = field(default_factory=lambda: os.environ.get("IMDB_DATA"))
+    out_dir: str = str(MODELS_DIR)
+    runs_dir: str = str(REPO_ROOT / "runs")  # checkpoints and TensorBoard events, not shipped
+
+    @classmethod
+    def for_model(cls, model: str, **overrides) -> "Config":
+        """The shipped defaults of `model`, with `overrides` on top."""
+        if model not in PER_MODEL:
+            raise ValueError(f"unknown model {model!r}; choose one of {', '.join(PER_MODEL)}")
+        return cls(model=model, **{**PER_MODEL[model], **overrides})
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @property
+    def model_dir(self) -> Path:
+        return Path(self.out_dir) / self.model
+
+
+PER_MODEL: dict[str, dict] = {
+    "dense": dict(seq_len=800, embed_dim=64, hidden=64, epochs=8, batch_size=64),
+    "cnn": dict(seq_len=600, embed_dim=64, filters=64, kernel_size=5, hidden=64, dropout=0.5,
+                epochs=6, batch_size=64),
+}

@@ -1,0 +1,77 @@
+"""The dataset's states, carved deterministically from the loaded sources.
+
+- training / validation: the official train split, minus the reviews whose exact text is also in
+  the test split (123 such texts exist), divided by `StratifiedGroupKFold` grouped by `movie` so that
+  no film is in both (a random split shares films and reads about a point above the test split).
+  With `val_fraction=0.2` that is about 20,000 / 5,000 reviews, balanced by label.
+- test: the official 25,000-review test split, untouched. Nothing from it reaches training or the
+  tokenizer.
+- unlabeled: the 50,000 unlabeled reviews (no label, no rating).
+
+Every state is a DataFrame with a stable string `sample_id` such as ``train/pos/1234`` or
+``unsup/42`` (split, label folder and the number in the original file name) and the columns of the source.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold
+
+from IMDb import sources
+from IMDb.config import Config
+
+STATES = ("training", "validation", "test", "unlabeled")
+LABELED_STATES = STATES[:3]
+
+
+def sample_ids(frame: pd.DataFrame) -> pd.Series:
+    """``train/pos/1234``, ``test/neg/7`` or ``unsup/42``: split, label folder, file number."""
+    if "label" not in frame:
+        return "unsup/" + frame["id"].astype(str)
+    return frame["split"] + np.where(frame["label"] == 1, "/pos/", "/neg/") + frame["id"].astype(str)
+
+
+def split_train_validation(train: pd.DataFrame, val_fraction: float, seed: int
+                           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stratified by label, grouped by movie (an unknown movie is its own group), seeded."""
+    n_splits = max(2, round(1 / val_fraction))
+    groups = train["movie"].where(train["movie"].astype(bool), "id:" + train["id"].astype(str))
+    folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    train_idx, val_idx = next(folds.split(train, train["label"], groups))
+    return train.iloc[train_idx], train.iloc[val_idx]
+
+
+def make_states(labeled: pd.DataFrame, cfg: Config) -> dict[str, pd.DataFrame]:
+    """training, validation and test from the labeled reviews (see the module docstring)."""
+    labeled = labeled.assign(sample_id=sample_ids(labeled))
+    test = labeled[labeled["split"] == "test"]
+    train = labeled[(labeled["split"] == "train") & ~labeled["text"].isin(set(test["text"]))]
+    training, validation = split_train_validation(train, cfg.val_fraction, cfg.seed)
+    if cfg.train_limit:
+        training = training.sample(n=min(cfg.train_limit, len(training)), random_state=cfg.seed)
+    return {name: frame.reset_index(drop=True)
+            for name, frame in (("training", training), ("validation", validation), ("test", test))}
+
+
+@functools.lru_cache(maxsize=4)
+def labeled(source: str | None) -> pd.DataFrame:
+    return sources.load_labeled(source)
+
+
+def load_states(cfg: Config, include_unlabeled: bool = False) -> dict[str, pd.DataFrame]:
+    """All states, the sources read once per process and source."""
+    states = make_states(labeled(cfg.data), cfg)
+    if include_unlabeled:
+        unlabeled = sources.load_unlabeled(cfg.data)
+        states["unlabeled"] = unlabeled.assign(sample_id=sample_ids(unlabeled)).reset_index(drop=True)
+    return states
+
+
+def checksum(frame: pd.DataFrame) -> str:
+    """sha256 of the rows' content, the same whichever source (parquet, folder, archive) gave them."""
+    cols = [c for c in ("split", "label", "rating", "id", "movie", "text") if c in frame]
+    hashed = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()

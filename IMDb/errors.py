@@ -1,0 +1,13 @@
+"""Errors the package raises on bad input: each message says what, where and how to fix it."""
+
+
+class IMDbError(Exception):
+    """Base class: the CLI prints these as one line instead of a traceback."""
+
+
+class DataError(IMDbError):
+    """A dataset file or folder is missing, malformed or fails verification."""
+
+
+class ModelError(IMDbError):
+    """A model, tokenizer or model card is missing, unknown or mismatched."""

@@ -1,0 +1,99 @@
+"""Writing a trained model in the formats the Tensorleap platform imports, and checking them.
+
+- ONNX (tf2onnx, opset 17): float32 input ``tokens`` with a dynamic batch, output ``probabilities``.
+- ``.h5`` readable by TensorFlow 2.12 / Keras 2 (the platform's importer pins them). Keras 3 writes
+  an HDF5 config TF 2.12 cannot read, so the same architecture is rebuilt with `tf_keras`, the weights
+  are copied over, and the one key TF 2.12's InputLayer rejects (``optional``) is dropped.
+
+A bundle (model files, tokenizer, card, logs) is written to a temp folder and swapped into place, so
+an interrupted export never leaves a half-written model.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from IMDb.config import Config
+from IMDb.io import atomic_path
+
+ONNX_OPSET = 17
+# keys that tf_keras 2.21 writes but Keras 2.12's layers reject, by layer class
+_NEWER_KEYS = {"InputLayer": ("optional",)}
+
+
+def export_onnx(model, path: str | Path, opset: int = ONNX_OPSET) -> Path:
+    import tensorflow as tf
+    import tf2onnx
+
+    from IMDb.models import INPUT_NAME, OUTPUT_NAME
+
+    spec = [tf.TensorSpec([None, *model.input.shape[1:]], tf.float32, name=INPUT_NAME)]
+
+    @tf.function(input_signature=spec)
+    def serve(tokens):
+        return {OUTPUT_NAME: model(tokens, training=False)}
+
+    with atomic_path(path) as tmp:
+        tf2onnx.convert.from_function(serve, input_signature=spec, opset=opset, output_path=str(tmp))
+    return Path(path)
+
+
+def export_h5(model, cfg: Config, path: str | Path) -> Path:
+    import h5py
+    import tf_keras
+
+    from IMDb.models import build
+
+    legacy = build(cfg, tf_keras)
+    legacy.set_weights(model.get_weights())
+    with atomic_path(path) as tmp:
+        legacy.save(str(tmp), include_optimizer=False, save_format="h5")
+        with h5py.File(tmp, "r+") as f:
+            config = json.loads(f.attrs["model_config"])
+            for layer in config["config"]["layers"]:
+                for key in _NEWER_KEYS.get(layer["class_name"], ()):
+                    layer["config"].pop(key, None)
+            f.attrs["model_config"] = json.dumps(config)
+    return Path(path)
+
+
+def onnx_max_abs_diff(model, onnx_path: str | Path, tokens: np.ndarray) -> float:
+    """Largest |Keras - ONNX Runtime| over `tokens`: the export test asserts it is below 1e-5."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    x = tokens.astype(np.float32)
+    ours = session.run(None, {session.get_inputs()[0].name: x})[0]
+    theirs = np.asarray(model.predict(x, batch_size=256, verbose=0))
+    return float(np.abs(ours - theirs).max())
+
+
+def write_bundle(out_dir: str | Path, writers: dict[str, object]) -> Path:
+    """Create `out_dir` with one file per entry: name -> callable(path) or JSON-able object.
+
+    Everything goes to a sibling temp folder first; the old folder is replaced only when all
+    files are written.
+    """
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(f".{out_dir.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        for name, writer in writers.items():
+            if callable(writer):
+                writer(tmp / name)
+            else:
+                (tmp / name).write_text(json.dumps(writer, indent=2) + "\n", encoding="utf-8")
+        old = out_dir.with_name(f".{out_dir.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if out_dir.exists():
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir

@@ -1,0 +1,29 @@
+"""Model architectures. Each builder takes a Keras module (`keras` for training, `tf_keras` to write
+an `.h5` that TensorFlow 2.12 reads) so one definition serves both.
+
+Conventions the rest of the package relies on:
+- input ``tokens``: float32 word ids of shape [seq_len] (the platform's encoders return float32 and it
+  refuses int64 ONNX inputs); the Embedding layer casts them to int32 inside the model;
+- the layer named ``latent`` is the representation before the classifier head (the analysis reads it);
+- the output ``probabilities``: softmax over [negative, positive].
+"""
+from __future__ import annotations
+
+from types import ModuleType
+
+from IMDb.config import Config
+from IMDb.models import cnn, dense
+
+INPUT_NAME = "tokens"
+LATENT_LAYER = "latent"
+OUTPUT_NAME = "probabilities"
+BUILDERS = {"dense": dense.build, "cnn": cnn.build}
+
+
+def build(cfg: Config, keras: ModuleType | None = None):
+    """The untrained model of `cfg.model`, in Keras 3 unless another Keras module is given."""
+    if keras is None:
+        import keras
+    if cfg.model not in BUILDERS:
+        raise ValueError(f"unknown model {cfg.model!r}; choose one of {', '.join(BUILDERS)}")
+    return BUILDERS[cfg.model](cfg, keras)

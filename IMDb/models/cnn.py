@@ -1,0 +1,28 @@
+"""The seeds' convolutional model: three Conv1D blocks give each feature a window of several words
+("mildly entertaining"), then global max pooling keeps the strongest phrase of each filter.
+
+Regularisation (spatial dropout on the embeddings, dropout before the head) matters: without it the
+model overfits after two epochs and reads ~2 points lower on the test split than on validation.
+"""
+from __future__ import annotations
+
+from types import ModuleType
+
+from IMDb.config import Config
+
+
+def build(cfg: Config, keras: ModuleType):
+    layers = keras.layers
+    tokens = layers.Input(shape=(cfg.seq_len,), dtype="float32", name="tokens")
+    x = layers.Embedding(cfg.vocab_size, cfg.embed_dim, name="embedding")(tokens)
+    x = layers.SpatialDropout1D(cfg.dropout / 2, name="embedding_dropout")(x)
+    for i in (1, 2, 3):
+        x = layers.Conv1D(cfg.filters, cfg.kernel_size, padding="same", activation="relu",
+                          name=f"conv{i}")(x)
+        if i < 3:
+            x = layers.MaxPooling1D(2, name=f"pool{i}")(x)
+    x = layers.GlobalMaxPooling1D(name="global_pool")(x)
+    x = layers.Dropout(cfg.dropout, name="dropout")(x)
+    x = layers.Dense(cfg.hidden, activation="relu", name="latent")(x)
+    out = layers.Dense(2, activation="softmax", name="probabilities")(x)
+    return keras.Model(tokens, out, name="cnn")

@@ -1,0 +1,128 @@
+"""Training the dense and CNN models: seeded, logged per batch and per epoch, best epoch kept.
+
+The run writes its checkpoints and TensorBoard events under ``runs/<model>/`` and, once training
+and evaluation succeed, the shipped bundle under ``models/<model>/``: ``model.h5``, ``model.onnx``,
+``tokenizer.json``, ``card.json`` (config, data checksum, figures, wall time), ``history.csv``
+(per epoch) and ``batches.csv`` (per batch).
+"""
+from __future__ import annotations
+
+import csv
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from IMDb import data, export
+from IMDb.config import Config
+from IMDb.text import WordTokenizer
+
+
+def _batch_logger(path: Path):
+    import keras
+
+    class BatchLogger(keras.callbacks.Callback):
+        """One CSV row per training batch: global step, epoch, running mean loss and accuracy."""
+
+        def on_train_begin(self, logs=None):
+            self.file = open(path, "w", newline="")
+            self.writer = csv.writer(self.file)
+            self.writer.writerow(["step", "epoch", "batch", "loss", "accuracy"])
+            self.step, self.epoch = 0, 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.step += 1
+            self.writer.writerow([self.step, self.epoch + 1, batch + 1,
+                                  f"{logs['loss']:.5f}", f"{logs['accuracy']:.5f}"])
+
+        def on_train_end(self, logs=None):
+            self.file.close()
+
+    return BatchLogger()
+
+
+def encode_states(tokenizer: WordTokenizer, states: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    return {name: (tokenizer.encode(frame["text"].tolist()).astype(np.float32),
+                   frame["label"].to_numpy(np.int64)) for name, frame in states.items()}
+
+
+def train(cfg: Config, verbose: int | None = None) -> dict:
+    """Train `cfg.model`, evaluate it on every labeled state, export the bundle; return the card."""
+    import keras
+
+    from IMDb import models
+
+    keras.utils.set_random_seed(cfg.seed)
+    verbose = (1 if os.isatty(1) else 2) if verbose is None else verbose
+    run_dir = Path(cfg.runs_dir) / cfg.model
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    t0 = time.perf_counter()
+    states = data.load_states(cfg)
+    tokenizer = WordTokenizer(cfg.vocab_size, cfg.seq_len).fit(states["training"]["text"])
+    arrays = encode_states(tokenizer, states)
+    prep_s = time.perf_counter() - t0
+    print(f"data: " + ", ".join(f"{k} {len(v)}" for k, v in states.items()) + f" ({prep_s:.1f} s)")
+
+    model = models.build(cfg)
+    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    callbacks = [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience,
+                                      restore_best_weights=True),
+        keras.callbacks.ModelCheckpoint(run_dir / "best.keras", monitor="val_loss",
+                                        save_best_only=True),
+        keras.callbacks.CSVLogger(run_dir / "history.csv"),
+        _batch_logger(run_dir / "batches.csv"),
+        keras.callbacks.TensorBoard(run_dir / "tensorboard", update_freq=50),
+    ]
+    t1 = time.perf_counter()
+    history = model.fit(*arrays["training"], validation_data=arrays["validation"],
+                        epochs=cfg.epochs, batch_size=cfg.batch_size, callbacks=callbacks,
+                        verbose=verbose)
+    train_s = time.perf_counter() - t1
+    val_losses = history.history["val_loss"]
+    best_epoch = int(np.argmin(val_losses)) + 1
+
+    figures = {}
+    for name, (x, y) in arrays.items():
+        loss, acc = model.evaluate(x, y, batch_size=512, verbose=0)
+        figures[name] = {"loss": round(float(loss), 4), "accuracy": round(float(acc), 4),
+                         "samples": int(len(y))}
+        print(f"{name:>10}: accuracy {acc:.4f}  loss {loss:.4f}  ({len(y)} reviews)")
+
+    card = {
+        "model": cfg.model,
+        "config": cfg.to_dict() | {"data": None, "out_dir": None, "runs_dir": None},
+        "data_checksum": data.checksum(data.labeled(cfg.data)),
+        "tokenizer_fingerprint": tokenizer.fingerprint,
+        "epochs_run": len(val_losses),
+        "best_epoch": best_epoch,
+        "figures": figures,
+        "train_seconds": round(train_s, 1),
+        "seconds_per_epoch": round(train_s / len(val_losses), 1),
+        "parameters": int(model.count_params()),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+        "onnx_max_abs_diff": None,
+    }
+
+    def onnx_writer(path: Path) -> None:
+        export.export_onnx(model, path)
+        sample = arrays["test"][0][:1000]
+        card["onnx_max_abs_diff"] = export.onnx_max_abs_diff(model, path, sample)
+
+    export.write_bundle(cfg.model_dir, {
+        "model.onnx": onnx_writer,
+        "model.h5": lambda p: export.export_h5(model, cfg, p),
+        "tokenizer.json": tokenizer.save,
+        "history.csv": lambda p: p.write_bytes((run_dir / "history.csv").read_bytes()),
+        "batches.csv": lambda p: p.write_bytes((run_dir / "batches.csv").read_bytes()),
+        "card.json": card,
+    })
+    print(f"wrote {cfg.model_dir} (train {train_s:.0f} s, best epoch {best_epoch})")
+    return card

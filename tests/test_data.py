@@ -1,0 +1,58 @@
+import pandas as pd
+import pytest
+
+from IMDb import data
+from IMDb.config import Config
+from tests.conftest import synthetic_reviews
+
+
+def test_sample_ids_are_stable_strings(synthetic_labeled):
+    ids = data.sample_ids(synthetic_labeled)
+    assert ids.iloc[0] == "train/neg/0" and ids.is_unique
+    unlabeled = synthetic_labeled[["id", "movie", "text"]].head(3).assign(split="unsup")
+    assert data.sample_ids(unlabeled).tolist() == ["unsup/0", "unsup/1", "unsup/2"]
+
+
+def test_states_are_deterministic_grouped_and_stratified(synthetic_labeled):
+    cfg = Config(val_fraction=0.2, seed=3)
+    a, b = data.make_states(synthetic_labeled, cfg), data.make_states(synthetic_labeled, cfg)
+    for name in data.LABELED_STATES:
+        pd.testing.assert_frame_equal(a[name], b[name])
+    training, validation = a["training"], a["validation"]
+    assert not set(training["movie"]) & set(validation["movie"])
+    assert 0.1 < len(validation) / (len(training) + len(validation)) < 0.35
+    assert set(validation["label"]) == {0, 1}
+    assert len(a["test"]) == (synthetic_labeled["split"] == "test").sum()
+
+
+def test_nothing_from_test_reaches_training(synthetic_labeled):
+    leaked = synthetic_labeled[synthetic_labeled["split"] == "test"].head(5).assign(split="train", id=range(900, 905))
+    frame = pd.concat([synthetic_labeled, leaked], ignore_index=True)
+    states = data.make_states(frame, Config())
+    test_texts = set(states["test"]["text"])
+    assert not test_texts & set(states["training"]["text"])
+    assert not test_texts & set(states["validation"]["text"])
+
+
+def test_other_seed_gives_other_split(synthetic_labeled):
+    a = data.make_states(synthetic_labeled, Config(seed=1))["validation"]["sample_id"]
+    b = data.make_states(synthetic_labeled, Config(seed=2))["validation"]["sample_id"]
+    assert set(a) != set(b)
+
+
+def test_checksum_depends_on_content_only(synthetic_labeled):
+    shuffled_columns = synthetic_labeled[list(reversed(synthetic_labeled.columns))]
+    assert data.checksum(shuffled_columns) == data.checksum(synthetic_labeled)
+    edited = synthetic_labeled.copy()
+    edited.loc[0, "text"] += "!"
+    assert data.checksum(edited) != data.checksum(synthetic_labeled)
+
+
+def test_real_states(imdb_data):
+    states = data.load_states(Config(data=str(imdb_data)))
+    sizes = {k: len(v) for k, v in states.items()}
+    assert sizes["test"] == 25_000
+    assert 19_500 < sizes["training"] < 20_500 and 4_500 < sizes["validation"] < 5_500
+    assert sizes["training"] + sizes["validation"] == 25_000 - 123 - 0  # cross-split duplicates dropped
+    assert not set(states["training"]["movie"]) & set(states["validation"]["movie"])
+    assert abs(states["validation"]["label"].mean() - 0.5) < 0.02

@@ -1,0 +1,67 @@
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from IMDb import export, models
+from IMDb.config import WORD_MODELS, Config
+
+
+def tiny(name: str) -> Config:
+    return Config.for_model(name, vocab_size=50, seq_len=12, embed_dim=8, hidden=8, filters=4)
+
+
+@pytest.fixture(scope="module", params=WORD_MODELS)
+def model_and_cfg(request):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    cfg = tiny(request.param)
+    return models.build(cfg), cfg
+
+
+def tokens(n=32, seq_len=12, vocab=50, seed=0):
+    return np.random.default_rng(seed).integers(0, vocab, size=(n, seq_len)).astype(np.float32)
+
+
+def test_model_contract(model_and_cfg):
+    model, cfg = model_and_cfg
+    assert model.input.dtype == "float32" and model.input.shape[1:] == (cfg.seq_len,)
+    assert model.get_layer(models.LATENT_LAYER) is not None
+    probs = np.asarray(model(tokens()))
+    assert probs.shape == (32, 2)
+    np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
+
+
+def test_onnx_matches_keras(model_and_cfg, tmp_path):
+    import onnxruntime as ort
+
+    model, cfg = model_and_cfg
+    path = export.export_onnx(model, tmp_path / "m.onnx")
+    assert export.onnx_max_abs_diff(model, path, tokens(200)) < 1e-5
+    session = ort.InferenceSession(str(path))
+    (inp,), (out,) = session.get_inputs(), session.get_outputs()
+    assert (inp.name, inp.type, out.name) == ("tokens", "tensor(float)", "probabilities")
+    assert isinstance(inp.shape[0], str) and inp.shape[1] == cfg.seq_len  # dynamic batch
+    import onnx
+    assert max(op.version for op in onnx.load(str(path)).opset_import if op.domain in ("", "ai.onnx")) <= 17
+
+
+def test_h5_is_keras2_readable_and_equal(model_and_cfg, tmp_path):
+    import tf_keras
+
+    model, cfg = model_and_cfg
+    path = export.export_h5(model, cfg, tmp_path / "m.h5")
+    with h5py.File(path) as f:
+        config = json.loads(f.attrs["model_config"])
+        assert "optimizer_weights" not in f
+    assert all("optional" not in layer["config"] for layer in config["config"]["layers"])
+    loaded = tf_keras.models.load_model(path, compile=False)
+    x = tokens(50)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), np.asarray(model(x)), atol=1e-6)
+
+
+def test_unknown_model_lists_choices():
+    with pytest.raises(ValueError, match="dense, cnn"):
+        Config.for_model("lstm")

@@ -1,0 +1,61 @@
+"""A tiny training run proves the loop: logs, best checkpoint, bundle, card, and inference."""
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from IMDb.config import Config
+from IMDb.predict import Predictor
+from IMDb.train import train
+from tests.conftest import synthetic_reviews
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    root = tmp_path_factory.mktemp("train")
+    frame = synthetic_reviews(150, 0, "train")
+    test = synthetic_reviews(50, 1, "test")
+    import pandas as pd
+    pd.concat([frame, test], ignore_index=True).to_parquet(root / "imdb.parquet")
+    cfg = Config.for_model("cnn", data=str(root / "imdb.parquet"), vocab_size=60, seq_len=40,
+                           embed_dim=8, filters=8, hidden=8, epochs=2, batch_size=32,
+                           out_dir=str(root / "models"), runs_dir=str(root / "runs"))
+    card = train(cfg, verbose=0)
+    return cfg, card
+
+
+def test_bundle_files_and_card(bundle):
+    cfg, card = bundle
+    folder = cfg.model_dir
+    assert {p.name for p in folder.iterdir()} == {
+        "model.h5", "model.onnx", "tokenizer.json", "card.json", "history.csv", "batches.csv"}
+    assert json.loads((folder / "card.json").read_text()) == card
+    assert set(card["figures"]) == {"training", "validation", "test"}
+    assert card["epochs_run"] == 2 and 1 <= card["best_epoch"] <= 2
+    assert card["onnx_max_abs_diff"] < 1e-5
+    assert len(card["data_checksum"]) == 64
+    assert not list(folder.parent.glob(".*"))  # no temp folders left behind
+
+
+def test_logs_per_epoch_and_per_batch(bundle):
+    cfg, _ = bundle
+    epochs = list(csv.DictReader(open(cfg.model_dir / "history.csv")))
+    batches = list(csv.DictReader(open(cfg.model_dir / "batches.csv")))
+    assert len(epochs) == 2 and {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[0])
+    assert len(batches) == 2 * int(np.ceil(cfg_train_size(cfg) / cfg.batch_size))
+    assert (cfg.model_dir.parent.parent / "runs" / "cnn" / "best.keras").exists()
+
+
+def cfg_train_size(cfg):
+    from IMDb import data
+    return len(data.load_states(cfg)["training"])
+
+
+def test_the_trained_bundle_predicts(bundle):
+    cfg, _ = bundle
+    predictor = Predictor.load("cnn", cfg.model_dir.parent)
+    probs = predictor.predict(["wonderful superb film", "awful dull waste"])
+    assert probs.shape == (2, 2) and np.allclose(probs.sum(1), 1, atol=1e-5)
