@@ -29,6 +29,8 @@ class Config:
     filters: int = 64
     kernel_size: int = 5
     dropout: float = 0.0
+    pretrained_embeddings: bool = False  # PPMI-SVD vectors from training + unlabeled reviews
+    train_embeddings: bool = True  # False keeps the (pretrained) word vectors fixed
     # training
     batch_size: int = 64
     epochs: int = 10
@@ -60,5 +62,5 @@ class Config:
 PER_MODEL: dict[str, dict] = {
     "dense": dict(seq_len=800, embed_dim=64, hidden=64, epochs=8, batch_size=64),
     "cnn": dict(seq_len=600, embed_dim=64, filters=64, kernel_size=5, hidden=64, dropout=0.5,
-                epochs=6, batch_size=64),
+                pretrained_embeddings=True, train_embeddings=False, epochs=20, patience=3, batch_size=64),
 }

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from IMDb import data, export
+from IMDb import data, embeddings, export
 from IMDb.config import Config
 from IMDb.text import WordTokenizer
 
@@ -63,13 +63,20 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
     run_dir.mkdir(parents=True, exist_ok=True)
 
     t0 = time.perf_counter()
-    states = data.load_states(cfg)
+    states = data.load_states(cfg, include_unlabeled=cfg.pretrained_embeddings)
+    unlabeled = states.pop("unlabeled", None)
     tokenizer = WordTokenizer(cfg.vocab_size, cfg.seq_len).fit(states["training"]["text"])
     arrays = encode_states(tokenizer, states)
+    if cfg.pretrained_embeddings:
+        corpus = [*states["training"]["text"], *unlabeled["text"]]
+        vectors = embeddings.ppmi_vectors(embeddings.cooccurrence(tokenizer, corpus), cfg.embed_dim,
+                                          seed=cfg.seed)
     prep_s = time.perf_counter() - t0
     print(f"data: " + ", ".join(f"{k} {len(v)}" for k, v in states.items()) + f" ({prep_s:.1f} s)")
 
     model = models.build(cfg)
+    if cfg.pretrained_embeddings:
+        model.get_layer("embedding").set_weights([vectors])
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     callbacks = [
