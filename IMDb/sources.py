@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from IMDb.errors import DataError
+from IMDb.io import atomic_path
 
 ARCHIVE_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 ARCHIVE_MD5 = "7c2ac02c03563afcf9b574c7e56c153a"
@@ -354,14 +355,8 @@ def _load_folder(root: Path, unlabeled: bool, cache_dir, progress: bool) -> pd.D
             pass  # unreadable cache entry: parse again and overwrite it
     df = _parse_folder(root, groups, progress)
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".parsed-", suffix=".parquet")
-        os.close(fd)
-        try:
+        with atomic_path(cached) as tmp:
             df.to_parquet(tmp, index=False)
-            os.replace(tmp, cached)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
     except OSError:
         pass  # the cache only saves time; a read-only cache dir must not break loading
     return df
