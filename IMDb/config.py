@@ -31,6 +31,8 @@ class Config:
     dropout: float = 0.0
     pretrained_embeddings: bool = False  # PPMI-SVD vectors from training + unlabeled reviews
     train_embeddings: bool = True  # False keeps the (pretrained) word vectors fixed
+    fine_tune_epochs: int = 0  # with fixed word vectors: a second stage that trains them too
+    fine_tune_learning_rate: float = 1e-4
     # training
     batch_size: int = 64
     epochs: int = 10
@@ -62,5 +64,6 @@ class Config:
 PER_MODEL: dict[str, dict] = {
     "dense": dict(seq_len=800, embed_dim=64, hidden=64, epochs=8, batch_size=64),
     "cnn": dict(seq_len=600, embed_dim=64, filters=64, kernel_size=5, hidden=64, dropout=0.5,
-                pretrained_embeddings=True, train_embeddings=False, epochs=20, patience=3, batch_size=64),
+                pretrained_embeddings=True, train_embeddings=False, fine_tune_epochs=3,
+                epochs=20, patience=3, batch_size=64),
 }

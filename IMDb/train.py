@@ -24,13 +24,20 @@ def _batch_logger(path: Path):
     import keras
 
     class BatchLogger(keras.callbacks.Callback):
-        """One CSV row per training batch: global step, epoch, running mean loss and accuracy."""
+        """One CSV row per training batch: global step, epoch, epoch-to-date mean loss and accuracy.
+
+        The file is created on the first `fit` and appended to by later ones (the fine-tuning stage),
+        so the steps of one run form one curve.
+        """
+
+        file = None
 
         def on_train_begin(self, logs=None):
-            self.file = open(path, "w", newline="")
-            self.writer = csv.writer(self.file)
-            self.writer.writerow(["step", "epoch", "batch", "loss", "accuracy"])
-            self.step, self.epoch = 0, 0
+            if self.file is None:
+                self.file = open(path, "w", newline="")
+                self.writer = csv.writer(self.file)
+                self.writer.writerow(["step", "epoch", "batch", "loss", "accuracy"])
+                self.step = 0
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
@@ -40,8 +47,9 @@ def _batch_logger(path: Path):
             self.writer.writerow([self.step, self.epoch + 1, batch + 1,
                                   f"{logs['loss']:.5f}", f"{logs['accuracy']:.5f}"])
 
-        def on_train_end(self, logs=None):
-            self.file.close()
+        def close(self):
+            if self.file is not None:
+                self.file.close()
 
     return BatchLogger()
 
@@ -77,23 +85,39 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
     model = models.build(cfg)
     if cfg.pretrained_embeddings:
         model.get_layer("embedding").set_weights([vectors])
+    batch_logger = _batch_logger(run_dir / "batches.csv")
+    fit = dict(x=arrays["training"][0], y=arrays["training"][1], batch_size=cfg.batch_size,
+               validation_data=arrays["validation"], verbose=verbose)
+
+    def callbacks(best_so_far: float | None = None) -> list:
+        return [
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience,
+                                          restore_best_weights=True),
+            keras.callbacks.ModelCheckpoint(run_dir / "best.keras", monitor="val_loss",
+                                            save_best_only=True,
+                                            initial_value_threshold=best_so_far),
+            keras.callbacks.CSVLogger(run_dir / "history.csv", append=best_so_far is not None),
+            batch_logger,
+            keras.callbacks.TensorBoard(run_dir / "tensorboard", update_freq=50),
+        ]
+
+    t1 = time.perf_counter()
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    callbacks = [
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience,
-                                      restore_best_weights=True),
-        keras.callbacks.ModelCheckpoint(run_dir / "best.keras", monitor="val_loss",
-                                        save_best_only=True),
-        keras.callbacks.CSVLogger(run_dir / "history.csv"),
-        _batch_logger(run_dir / "batches.csv"),
-        keras.callbacks.TensorBoard(run_dir / "tensorboard", update_freq=50),
-    ]
-    t1 = time.perf_counter()
-    history = model.fit(*arrays["training"], validation_data=arrays["validation"],
-                        epochs=cfg.epochs, batch_size=cfg.batch_size, callbacks=callbacks,
-                        verbose=verbose)
+    val_losses = model.fit(epochs=cfg.epochs, callbacks=callbacks(), **fit).history["val_loss"]
+    if cfg.fine_tune_epochs and not cfg.train_embeddings:
+        # Stage 2: let the fixed word vectors move too, slowly; keep it only if validation improves.
+        stage1_weights, stage1_best = model.get_weights(), min(val_losses)
+        model.get_layer("embedding").trainable = True
+        model.compile(optimizer=keras.optimizers.Adam(cfg.fine_tune_learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        stage2 = model.fit(epochs=len(val_losses) + cfg.fine_tune_epochs,
+                           initial_epoch=len(val_losses), callbacks=callbacks(stage1_best), **fit)
+        val_losses += stage2.history["val_loss"]
+        if min(stage2.history["val_loss"]) >= stage1_best:
+            model.set_weights(stage1_weights)
+    batch_logger.close()
     train_s = time.perf_counter() - t1
-    val_losses = history.history["val_loss"]
     best_epoch = int(np.argmin(val_losses)) + 1
 
     figures = {}

@@ -65,3 +65,17 @@ def test_h5_is_keras2_readable_and_equal(model_and_cfg, tmp_path):
 def test_unknown_model_lists_choices():
     with pytest.raises(ValueError, match="dense, cnn"):
         Config.for_model("lstm")
+
+
+def test_interrupted_bundle_write_keeps_the_old_bundle(tmp_path):
+    out = tmp_path / "cnn"
+    export.write_bundle(out, {"card.json": {"version": 1}})
+
+    def crash(path):
+        path.write_text("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        export.write_bundle(out, {"model.onnx": crash, "card.json": {"version": 2}})
+    assert json.loads((out / "card.json").read_text()) == {"version": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["cnn"]

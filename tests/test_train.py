@@ -20,9 +20,13 @@ def bundle(tmp_path_factory):
     test = synthetic_reviews(50, 1, "test")
     import pandas as pd
     pd.concat([frame, test], ignore_index=True).to_parquet(root / "imdb.parquet")
+    unsup = synthetic_reviews(100, 2, "unsup").drop(columns=["label", "rating"])
+    unsup.assign(id=range(len(unsup))).to_parquet(root / "imdb_unsup.parquet")
+    # the shipped CNN recipe: PPMI vectors from training + unlabeled, fixed, then a fine-tuning stage
     cfg = Config.for_model("cnn", data=str(root / "imdb.parquet"), vocab_size=60, seq_len=40,
-                           embed_dim=8, filters=8, hidden=8, epochs=2, batch_size=32,
-                           out_dir=str(root / "models"), runs_dir=str(root / "runs"))
+                           embed_dim=8, filters=8, hidden=8, epochs=2, fine_tune_epochs=1,
+                           batch_size=32, out_dir=str(root / "models"), runs_dir=str(root / "runs"))
+    assert cfg.pretrained_embeddings and not cfg.train_embeddings
     card = train(cfg, verbose=0)
     return cfg, card
 
@@ -34,7 +38,7 @@ def test_bundle_files_and_card(bundle):
         "model.h5", "model.onnx", "tokenizer.json", "card.json", "history.csv", "batches.csv"}
     assert json.loads((folder / "card.json").read_text()) == card
     assert set(card["figures"]) == {"training", "validation", "test"}
-    assert card["epochs_run"] == 2 and 1 <= card["best_epoch"] <= 2
+    assert card["epochs_run"] == 3 and 1 <= card["best_epoch"] <= 3  # 2 + 1 fine-tuning
     assert card["onnx_max_abs_diff"] < 1e-5
     assert len(card["data_checksum"]) == 64
     assert not list(folder.parent.glob(".*"))  # no temp folders left behind
@@ -44,8 +48,10 @@ def test_logs_per_epoch_and_per_batch(bundle):
     cfg, _ = bundle
     epochs = list(csv.DictReader(open(cfg.model_dir / "history.csv")))
     batches = list(csv.DictReader(open(cfg.model_dir / "batches.csv")))
-    assert len(epochs) == 2 and {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[0])
-    assert len(batches) == 2 * int(np.ceil(cfg_train_size(cfg) / cfg.batch_size))
+    assert [int(row["epoch"]) for row in epochs] == [0, 1, 2]  # one log across both stages
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[0])
+    assert len(batches) == 3 * int(np.ceil(cfg_train_size(cfg) / cfg.batch_size))
+    assert [int(row["step"]) for row in batches] == list(range(1, len(batches) + 1))
     assert (cfg.model_dir.parent.parent / "runs" / "cnn" / "best.keras").exists()
 
 
