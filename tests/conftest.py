@@ -50,3 +50,70 @@ def imdb_data() -> Path:
             pytest.fail(message + "; CI must have the dataset")
         pytest.skip(message)
     return Path(path)
+
+
+# --------------------------------------------------------------------------- Tensorleap integration
+# A synthetic dataset laid out like the real one (labeled parquet + imdb_unsup.parquet beside it) and
+# tiny "dense"/"cnn" bundles whose model.onnx is built by hand (no training, no TensorFlow): the
+# binder's tests run end to end in seconds without the real data or the shipped models.
+
+
+def synthetic_unlabeled(n: int = 40, seed: int = 7) -> pd.DataFrame:
+    frame = synthetic_reviews(n // 2, seed, "unsup").drop(columns=["label", "rating"])
+    return frame.assign(id=np.arange(len(frame), dtype=np.int32))
+
+
+def make_word_bundle(models_dir: Path, name: str, texts, seq_len: int = 30, vocab_size: int = 60) -> Path:
+    """models_dir/name/{tokenizer.json, card.json, model.onnx}: a word tokenizer fitted on `texts` and
+    an ONNX model (float32 `tokens` [batch, seq_len] -> `probabilities` [batch, 2]) that sums a fixed
+    per-word score (POSITIVE words +1 toward positive, NEGATIVE words toward negative) and softmaxes."""
+    import json
+
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from IMDb.text import WordTokenizer
+
+    folder = Path(models_dir) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = WordTokenizer(vocab_size, seq_len).fit(texts)
+    tokenizer.save(folder / "tokenizer.json")
+    scores = np.zeros((len(tokenizer.words), 2), dtype=np.float32)
+    for i, word in enumerate(tokenizer.words):
+        scores[i] = [1.5, 0] if word in NEGATIVE else [0, 1.5] if word in POSITIVE else [0, 0]
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["tokens"], ["ids"], to=TensorProto.INT64),
+         helper.make_node("Gather", ["scores", "ids"], ["per_word"]),
+         helper.make_node("ReduceSum", ["per_word", "axis"], ["logits"], keepdims=0),
+         helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1)],
+        name, [helper.make_tensor_value_info("tokens", TensorProto.FLOAT, ["batch", seq_len])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 2])],
+        [numpy_helper.from_array(scores, "scores"), numpy_helper.from_array(np.array([1], np.int64), "axis")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(folder / "model.onnx"))
+    card = {"model": name, "config": {"model": name, "vocab_size": vocab_size, "seq_len": seq_len,
+                                      "seed": 42, "val_fraction": 0.2, "train_limit": None},
+            "tokenizer_fingerprint": tokenizer.fingerprint}
+    (folder / "card.json").write_text(json.dumps(card, indent=2))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def synthetic_dataset(tmp_path_factory) -> Path:
+    """imdb.parquet (train 120 + test 60 reviews) with imdb_unsup.parquet (40 reviews) beside it."""
+    root = tmp_path_factory.mktemp("synthetic_imdb")
+    labeled = pd.concat([synthetic_reviews(60, 0, "train"), synthetic_reviews(30, 1, "test")], ignore_index=True)
+    labeled.to_parquet(root / "imdb.parquet")
+    synthetic_unlabeled().to_parquet(root / "imdb_unsup.parquet")
+    return root / "imdb.parquet"
+
+
+@pytest.fixture(scope="session")
+def word_bundles(tmp_path_factory) -> Path:
+    """A models folder with tiny `dense` (seq_len 30) and `cnn` (seq_len 24) bundles."""
+    models_dir = tmp_path_factory.mktemp("bundles") / "models"
+    texts = synthetic_reviews(60, 0, "train")["text"]
+    make_word_bundle(models_dir, "dense", texts, seq_len=30)
+    make_word_bundle(models_dir, "cnn", texts, seq_len=24, vocab_size=50)
+    return models_dir

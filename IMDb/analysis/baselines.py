@@ -1,0 +1,126 @@
+"""Two baselines read beside every deep model, so a user sees what the model adds over them.
+
+- TextBlob polarity alone: the pattern lexicon's polarity in [-1, 1] mapped to a probability of
+  positive, ``(polarity + 1) / 2`` clipped to ``[1e-3, 1 - 1e-3]`` (a lexicon score is no calibrated
+  probability, and an unclipped 0 or 1 would make a single wrong review dominate the mean loss). It
+  uses the binder's own cached `IMDb.metadata.textblob`, so a table that already holds the metadata
+  pays nothing more.
+- TF-IDF of cleaned word 1-2-grams and a logistic regression (scikit-learn), fitted on the training
+  state only (never on the state it is scored on, unless that is the training state itself).
+
+Losses are `IMDb.losses.categorical_crossentropy`, the same function the models are scored with.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from IMDb import losses, metadata
+from IMDb.text import clean
+
+BASELINES = ("textblob", "tfidf")
+CLIP = 1e-3
+
+
+def column(baseline: str, quantity: str) -> str:
+    """Name of a baseline's column in an analysis table: ``baseline_<name>_<p_positive|loss>``."""
+    return f"baseline_{baseline}_{quantity}"
+
+
+def textblob_baseline(texts: Sequence[str], progress: bool = False) -> np.ndarray:
+    """float64 p_positive [n] from TextBlob polarity alone."""
+    texts = list(texts)
+    if progress:
+        from tqdm.auto import tqdm
+
+        texts = tqdm(texts, desc="textblob baseline", unit="review")
+    polarity = np.array([metadata.textblob(t)["polarity"] for t in texts], dtype=np.float64)
+    return np.clip((polarity + 1.0) / 2.0, CLIP, 1.0 - CLIP)
+
+
+def fit_tfidf(train_texts: Sequence[str], train_labels: Sequence[int], *, c: float = 4.0):
+    """A fitted Pipeline(TfidfVectorizer, LogisticRegression) on the given (training) reviews.
+
+    Settings are those of scripts/baseline_tfidf.py: the models' own cleaning (`IMDb.text.clean`),
+    word 1-2-grams seen in at least two reviews, sublinear term frequency, C=4.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    labels = np.asarray(train_labels)
+    if len(np.unique(labels)) < 2:
+        raise ValueError("the TF-IDF baseline needs training reviews of both labels")
+    vectorizer = TfidfVectorizer(preprocessor=clean, ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+                                 dtype=np.float32)
+    return make_pipeline(vectorizer, LogisticRegression(C=c, max_iter=1000)).fit(list(train_texts), labels)
+
+
+def tfidf_baseline(pipeline, texts: Sequence[str]) -> np.ndarray:
+    """float64 p_positive [n] of a pipeline from `fit_tfidf`."""
+    if len(texts) == 0:
+        return np.zeros(0)
+    classes = list(pipeline.classes_)
+    return pipeline.predict_proba(list(texts))[:, classes.index(1)].astype(np.float64)
+
+
+def binary_loss(labels, p_positive) -> np.ndarray:
+    """float64 cross-entropy per sample of p_positive against 0/1 labels; NaN where the label is NaN."""
+    labels = np.asarray(labels, dtype=np.float64)
+    p = np.asarray(p_positive, dtype=np.float64)
+    out = np.full(len(p), np.nan)
+    known = ~np.isnan(labels)
+    if known.any():
+        one_hot = np.eye(2)[labels[known].astype(int)]
+        out[known] = losses.categorical_crossentropy(one_hot, np.stack([1 - p[known], p[known]], axis=1))
+    return out
+
+
+_FITTED: dict[str, object] = {}
+
+
+def fitted_tfidf(train: pd.DataFrame):
+    """`fit_tfidf` on a training state (text, label), cached per process by the rows' checksum:
+    comparing two models on the same data fits once (the fit takes seconds)."""
+    from IMDb.data import checksum
+
+    key = checksum(train)
+    if key not in _FITTED:
+        _FITTED.clear()  # one training state at a time: the fitted vocabulary is large
+        _FITTED[key] = fit_tfidf(train["text"].tolist(), train["label"].to_numpy())
+    return _FITTED[key]
+
+
+def add_baselines(frame: pd.DataFrame, train: pd.DataFrame, *, pipeline=None, progress: bool = False
+                  ) -> pd.DataFrame:
+    """`frame` (text, label) with each baseline's p_positive and loss columns added.
+
+    `train` is the training state (text, label) the TF-IDF model is fitted on (`fitted_tfidf`);
+    pass an already fitted `pipeline` to skip the fit.
+    """
+    from tqdm.auto import tqdm
+
+    texts = frame["text"].tolist()
+    labels = frame["label"].to_numpy(dtype=np.float64) if "label" in frame else np.full(len(frame), np.nan)
+    with tqdm(total=3, desc="baselines", unit="step", disable=not progress) as bar:
+        bar.set_postfix_str("fitting TF-IDF")
+        pipeline = pipeline if pipeline is not None else fitted_tfidf(train)
+        bar.update()
+        bar.set_postfix_str("TextBlob")
+        p_textblob = textblob_baseline(texts)
+        bar.update()
+        bar.set_postfix_str("scoring TF-IDF")
+        p_tfidf = tfidf_baseline(pipeline, texts)
+        bar.update()
+    columns = {}
+    for name, p in (("textblob", p_textblob), ("tfidf", p_tfidf)):
+        columns[column(name, "p_positive")] = p
+        columns[column(name, "loss")] = binary_loss(labels, p)
+    return frame.assign(**columns)
+
+
+def baseline_names(frame: pd.DataFrame) -> list[str]:
+    """The baselines whose columns `frame` holds."""
+    return [b for b in BASELINES if column(b, "p_positive") in frame]

@@ -1,0 +1,230 @@
+"""What the Tensorleap binder (`leap_binder.py`) serves, loaded once per process.
+
+The binder only registers functions with code-loader; the settings, the chosen model's input side
+(tokenizer, card), the data states and the per-sample lookups live here.
+
+Settings are environment variables. None is set on the Tensorleap platform, so there the defaults
+below apply: edit ``DEFAULT_MODEL`` / ``DEFAULT_DATA`` before ``leap push`` to change them.
+
+- ``IMDB_MODEL``: which model the integration serves: one of ``SUPPORTED_MODELS`` (default
+  ``DEFAULT_MODEL``). Dense and CNN share everything but their bundle; a model with other inputs
+  (BERT: ``input_ids``, ``attention_mask``, ``token_type_ids``) adds a class with the same interface
+  as `WordModel` to ``_BACKENDS``, and the binder registers one input encoder per ``input_names``.
+- ``IMDB_MODELS_DIR``: the folder holding the ``<model>/`` bundles (default: the repository's
+  ``models/``).
+- ``IMDB_DATA``: the dataset (a parquet file with ``imdb_unsup.parquet`` beside it, an ``aclImdb``
+  folder or the archive; see `IMDb.sources`). Default ``DEFAULT_DATA``.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from IMDb import data
+from IMDb.config import LABELS, MODELS_DIR, WORD_MODELS, Config
+from IMDb.errors import ModelError
+from IMDb.models import INPUT_NAME, OUTPUT_NAME
+from IMDb.predict import load_card, shipped_models
+from IMDb.text import OOV_ID, WordTokenizer
+
+MODEL_ENV = "IMDB_MODEL"
+MODELS_DIR_ENV = "IMDB_MODELS_DIR"
+DATA_ENV = "IMDB_DATA"
+DEFAULT_MODEL = "dense"
+DEFAULT_DATA: str | None = None  # e.g. the parquet's path on your Tensorleap data volume
+STATES = data.STATES  # training, validation, test, unlabeled
+LABELED_STATES = data.LABELED_STATES
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get(MODELS_DIR_ENV) or MODELS_DIR).expanduser()
+
+
+def data_source() -> str | None:
+    return os.environ.get(DATA_ENV) or DEFAULT_DATA
+
+
+def model_name() -> str:
+    """The model chosen by IMDB_MODEL (default DEFAULT_MODEL); a ModelError lists the valid ones."""
+    name = (os.environ.get(MODEL_ENV) or DEFAULT_MODEL).strip()
+    if name not in _BACKENDS:
+        present = ", ".join(shipped_models(models_dir())) or "none"
+        raise ModelError(f"{MODEL_ENV}={name!r} is not a model this integration serves; valid choices: "
+                         f"{', '.join(_BACKENDS)} (bundles present in {models_dir()}: {present})")
+    return name
+
+
+# --------------------------------------------------------------------------- the model's input side
+
+
+class WordModel:
+    """A dense or CNN bundle as the dataset side sees it: the tokenizer, checked against the card.
+
+    Everything the binder needs from a model goes through this interface: `input_names`,
+    `encode`, `positions`, `oov_positions`, `token_count`, `oov_count`, `seq_len` and
+    `load_session`. The ONNX file is read only by `load_session` (local runs); the platform
+    imports the model from its own upload and needs only ``tokenizer.json`` and ``card.json``.
+    """
+
+    input_names: tuple[str, ...] = (INPUT_NAME,)
+    output_name: str = OUTPUT_NAME
+
+    def __init__(self, name: str, folder: Path):
+        self.name, self.folder = name, Path(folder)
+        self.card = load_card(name, self.folder.parent)
+        if self.card.get("model", name) != name:
+            raise ModelError(f"{self.folder / 'card.json'} describes model {self.card.get('model')!r}, "
+                             f"not {name!r}: restore the bundle's own card")
+        self.tokenizer = WordTokenizer.load(self.folder / "tokenizer.json")
+        expected = self.card.get("tokenizer_fingerprint")
+        if self.tokenizer.fingerprint != expected:
+            raise ModelError(f"{self.folder / 'tokenizer.json'} (fingerprint {self.tokenizer.fingerprint}) is not "
+                             f"the tokenizer {name} was trained with ({self.folder / 'card.json'} says "
+                             f"{expected}); restore the model's own tokenizer.json")
+
+    @property
+    def seq_len(self) -> int:
+        return self.tokenizer.seq_len
+
+    def encode(self, text: str) -> dict[str, np.ndarray]:
+        """The model's inputs for one review: float32 word ids [seq_len] (0-padded, truncated)."""
+        return {INPUT_NAME: self.tokenizer.encode([text])[0].astype(np.float32)}
+
+    def positions(self, text: str) -> list[str]:
+        """The word at each input position ("" for padding), aligned with `encode`."""
+        return self.tokenizer.tokens(text)
+
+    def oov_positions(self, text: str) -> np.ndarray:
+        """uint8 [seq_len]: 1 where the input position holds an out-of-vocabulary word."""
+        ids = np.asarray(self.tokenizer.ids(text)[: self.seq_len], dtype=np.int64)
+        mask = np.zeros(self.seq_len, dtype=np.uint8)
+        mask[: len(ids)] = ids == OOV_ID
+        return mask
+
+    def token_count(self, text: str) -> int:
+        """Tokens of the whole review (before truncation to `seq_len`)."""
+        return len(self.tokenizer.ids(text))
+
+    def oov_count(self, text: str) -> int:
+        """Out-of-vocabulary tokens of the whole review."""
+        return self.tokenizer.oov_count(text)
+
+    def load_session(self):
+        """The ONNX Runtime session of ``model.onnx``, checked against the tokenizer, the card and
+        the one prediction type the binder declares."""
+        from IMDb.predict import Predictor
+
+        session = Predictor.load(self.name, self.folder.parent).session
+        outputs = [(o.name, o.shape) for o in session.get_outputs()]
+        if len(outputs) != 1 or outputs[0][0] != self.output_name or outputs[0][1][-1] != len(LABELS):
+            raise ModelError(f"{self.folder / 'model.onnx'} has outputs {outputs}; the integration declares "
+                             f"one prediction '{self.output_name}' of {len(LABELS)} classes {list(LABELS)}")
+        return session
+
+
+_BACKENDS: dict[str, type] = {name: WordModel for name in WORD_MODELS}
+SUPPORTED_MODELS: tuple[str, ...] = tuple(_BACKENDS)
+
+
+@functools.lru_cache(maxsize=1)
+def selected_model() -> WordModel:
+    """The chosen model's input side, loaded once per process."""
+    name = model_name()
+    return _BACKENDS[name](name, models_dir() / name)
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Review:
+    sample_id: str
+    text: str
+    label: int | None  # index into LABELS; None in the unlabeled state
+    rating: int | None  # stars 1-10; None in the unlabeled state
+    movie: str
+
+
+class StateData:
+    """One state's reviews, looked up by sample id: what a PreprocessResponse carries as ``data``."""
+
+    def __init__(self, name: str, frame):
+        self.name = name
+        self.sample_ids: list[str] = frame["sample_id"].astype(str).tolist()
+        self._row = {sid: i for i, sid in enumerate(self.sample_ids)}
+        if len(self._row) != len(self.sample_ids):
+            raise ValueError(f"duplicate sample ids in the {name} state")
+        self._text = frame["text"].tolist()
+        self._movie = frame["movie"].tolist()
+        labeled = "label" in frame
+        self._label = frame["label"].astype(int).tolist() if labeled else None
+        self._rating = frame["rating"].astype(int).tolist() if labeled else None
+
+    def __len__(self) -> int:
+        return len(self.sample_ids)
+
+    @property
+    def labeled(self) -> bool:
+        return self._label is not None
+
+    def review(self, sample_id: str) -> Review:
+        try:
+            i = self._row[sample_id]
+        except KeyError:
+            raise KeyError(f"sample id {sample_id!r} is not in the {self.name} state") from None
+        return Review(sample_id, self._text[i], self._label[i] if self._label else None,
+                      self._rating[i] if self._rating else None, self._movie[i])
+
+
+def state_config(model: WordModel) -> Config:
+    """The data settings the model was trained with (its card), so training/validation match."""
+    saved = model.card.get("config") or {}
+    kept = {k: saved[k] for k in ("val_fraction", "seed", "train_limit") if k in saved}
+    return Config(data=data_source(), **kept)
+
+
+@functools.lru_cache(maxsize=1)
+def states() -> dict[str, StateData]:
+    """training, validation, test and unlabeled, read from the source once per process."""
+    frames = data.load_states(state_config(selected_model()), include_unlabeled=True)
+    return {name: StateData(name, frames[name]) for name in STATES}
+
+
+def preprocess_response(state: str):
+    """A fresh PreprocessResponse over the cached state (string sample ids)."""
+    from code_loader.contract.datasetclasses import PreprocessResponse
+    from code_loader.contract.enums import DataStateType
+
+    st = states()[state]
+    return PreprocessResponse(sample_ids=list(st.sample_ids), data=st, state=DataStateType[state],
+                              sample_id_type=str)
+
+
+def review(sample_id, preprocess) -> Review:
+    """The review behind a sample id of a PreprocessResponse built by `preprocess_response`."""
+    return preprocess.data.review(str(sample_id))
+
+
+def sample_review(sample) -> Review:
+    """The review behind a SamplePreprocessResponse: one id, given as a scalar (integration test) or
+    a one-element array (platform)."""
+    ids = np.asarray(sample.sample_ids).reshape(-1)
+    if ids.size != 1:
+        raise ValueError(f"expected one sample id, got {ids.size}")
+    return review(ids[0].item() if hasattr(ids[0], "item") else ids[0], sample.preprocess_response)
+
+
+def one_hot(label: int | None) -> np.ndarray:
+    """Ground truth in the order of LABELS ([negative, positive]); empty when there is no label."""
+    if label is None:
+        return np.zeros(0, dtype=np.float32)
+    out = np.zeros(len(LABELS), dtype=np.float32)
+    out[label] = 1.0
+    return out

@@ -1,0 +1,140 @@
+"""Per-review metadata for Tensorleap: plain functions of the review (and the model's tokenizer).
+
+Each function is one concept; fields that belong together come back as one dict (the platform shows
+them as ``<function>_<key>``). ``TYPES`` declares every field's type, so a missing value (``None``:
+the label-dependent fields in the unlabeled state, a ratio over zero tokens) is never guessed.
+TextBlob's sentiment (about a millisecond a review) is cached per review text, so the 100k reviews
+are scored once per process however many passes the platform makes.
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+from code_loader.contract.enums import DatasetMetadataType as T
+
+from IMDb.config import LABELS
+from IMDb.text import split_words
+
+NEUTRAL_RATING = 5.5  # midpoint of the 1-10 star scale
+_HTML_RESIDUE = re.compile(r"<[^<>]*>|&#?[A-Za-z0-9]+;")  # tags such as <br /> and entities such as &amp;
+# Negators as the tokenizer writes them: lowercase, apostrophes deleted ("didn't" -> "didnt").
+NEGATIONS = frozenset("""
+    not no never none nobody nothing nowhere neither nor cannot without
+    dont doesnt didnt isnt arent wasnt werent hasnt havent hadnt wont wouldnt cant couldnt
+    shouldnt mustnt neednt aint
+""".split())
+
+TYPES: dict[str, T | dict[str, T]] = {
+    "label": T.string,
+    "rating": {"stars": T.int, "score_confidence": T.float},
+    "length": {"chars": T.int, "words": T.int},
+    "tokens": {"count": T.int, "truncated": T.boolean},
+    "oov": {"count": T.int, "ratio": T.float},
+    "textblob": {"polarity": T.float, "subjectivity": T.float},
+    "html_residue": T.int,
+    "punctuation": {"exclamation_marks": T.int, "question_marks": T.int},
+    "negations": T.int,
+}
+LABEL_DEPENDENT = {"label": None, "rating": ("stars", "score_confidence")}  # None in the unlabeled state
+
+
+def label(label_id: int | None) -> str | None:
+    """The ground-truth class name, None without a label."""
+    return None if label_id is None else LABELS[label_id]
+
+
+def rating(stars: int | None) -> dict:
+    """The star rating and its distance from neutral, |stars - 5.5| (0.5 to 4.5): how decided the
+    reviewer was. None without a label."""
+    if stars is None:
+        return {"stars": None, "score_confidence": None}
+    return {"stars": int(stars), "score_confidence": abs(float(stars) - NEUTRAL_RATING)}
+
+
+def length(text: str) -> dict:
+    """The review as written: its characters, and its whitespace-separated words once HTML residue
+    is removed (punctuation stays attached: "well-made," is one word, two tokens)."""
+    return {"chars": len(text), "words": len(_HTML_RESIDUE.sub(" ", text).split())}
+
+
+def tokens(text: str, model) -> dict:
+    """Tokens the model's tokenizer makes of the whole review, and whether the input cuts it off."""
+    count = model.token_count(text)
+    return {"count": count, "truncated": count > model.seq_len}
+
+
+def oov(text: str, model) -> dict:
+    """Out-of-vocabulary tokens of the whole review, and their share of its tokens."""
+    count, total = model.oov_count(text), model.token_count(text)
+    return {"count": count, "ratio": count / total if total else None}
+
+
+def textblob(text: str) -> dict:
+    """TextBlob's (pattern lexicon) polarity in [-1, 1] and subjectivity in [0, 1] of the review,
+    HTML residue removed. Needs no NLTK corpora."""
+    polarity, subjectivity = _textblob_scores(text)
+    return {"polarity": polarity, "subjectivity": subjectivity}
+
+
+@functools.lru_cache(maxsize=None)
+def _textblob_scores(text: str) -> tuple[float, float]:
+    from textblob import TextBlob
+
+    sentiment = TextBlob(_HTML_RESIDUE.sub(" ", text)).sentiment
+    return float(sentiment.polarity), float(sentiment.subjectivity)
+
+
+def textblob_cache_info():
+    return _textblob_scores.cache_info()
+
+
+def html_residue(text: str) -> int:
+    """HTML tags and entities left in the text (mostly ``<br />`` line breaks)."""
+    return len(_HTML_RESIDUE.findall(text))
+
+
+def punctuation(text: str) -> dict:
+    return {"exclamation_marks": text.count("!"), "question_marks": text.count("?")}
+
+
+def negations(text: str) -> int:
+    """Negation words (``NEGATIONS``) among the review's cleaned words."""
+    return sum(word in NEGATIONS for word in split_words(text))
+
+
+def all_fields(review, model) -> dict[str, object]:
+    """Every metadata function's value for one review, by function name (for tests and reports)."""
+    text = review.text
+    return {"label": label(review.label), "rating": rating(review.rating), "length": length(text),
+            "tokens": tokens(text, model), "oov": oov(text, model), "textblob": textblob(text),
+            "html_residue": html_residue(text), "punctuation": punctuation(text),
+            "negations": negations(text)}
+
+
+_PYTHON_TYPES = {T.string: (str,), T.int: (int,), T.float: (float,), T.boolean: (bool,)}
+
+
+def type_problems(name: str, value, labeled: bool = True) -> list[str]:
+    """Why `value` (what metadata function `name` returned) does not match ``TYPES``; [] if it does.
+
+    None is accepted only where a value is missing by definition: label-dependent fields without a
+    label, and the OOV ratio of a review with no tokens.
+    """
+    declared = TYPES[name]
+    if not isinstance(declared, dict):
+        return _check(name, value, declared, may_be_none=not labeled and name in LABEL_DEPENDENT)
+    if not isinstance(value, dict) or set(value) != set(declared):
+        return [f"{name}: expected keys {sorted(declared)}, got {value!r}"]
+    problems = []
+    for key, kind in declared.items():
+        may_be_none = (not labeled and key in (LABEL_DEPENDENT.get(name) or ())) or (name, key) == ("oov", "ratio")
+        problems += _check(f"{name}_{key}", value[key], kind, may_be_none)
+    return problems
+
+
+def _check(field: str, value, kind: T, may_be_none: bool) -> list[str]:
+    if value is None:
+        return [] if may_be_none else [f"{field}: None where a {kind.value} is required"]
+    ok = isinstance(value, _PYTHON_TYPES[kind]) and not (kind is T.int and isinstance(value, bool))
+    return [] if ok else [f"{field}: expected {kind.value}, got {type(value).__name__} {value!r}"]

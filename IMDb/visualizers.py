@@ -1,0 +1,90 @@
+"""What the Tensorleap visualizers draw, as plain functions returning code-loader's Leap* objects.
+
+The heat map of the ``review`` visualizer: a LeapText holds one entry per model input position, so
+the attribution heat map the platform computes from the model for the ``tokens`` input lines up with
+the words. The heat map the visualizer itself attaches is model-independent, computed from the text
+alone (a visualizer cannot run the model: on the platform the model file is not in the code bundle):
+each word's strength of sentiment in TextBlob's lexicon, |polarity| in [0, 1], halved right after a
+negation (as TextBlob does), 0 for neutral, unknown and padding positions. It shows where a lexicon
+sees sentiment, to read against the model's own heat map and the ``textblob_polarity`` metadata.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from code_loader.contract.visualizer_classes import LeapHorizontalBar, LeapText, LeapTextMask
+
+from IMDb.config import LABELS
+from IMDb.metadata import NEGATIONS
+from IMDb.text import split_words
+
+OOV_LABEL = "out-of-vocabulary"
+
+
+def strip_batch(array) -> np.ndarray:
+    """Drop leading axes of size 1: inside the integration test visualizers get batched arrays."""
+    array = np.asarray(array)
+    while array.ndim > 1 and array.shape[0] == 1:
+        array = array[0]
+    return array
+
+
+@functools.lru_cache(maxsize=1)
+def _lexicon_strength() -> dict[str, float]:
+    from textblob.en import sentiment as lexicon  # pattern's en-sentiment.xml, shipped with TextBlob
+
+    strength = {}
+    for word, senses in lexicon.items():
+        averaged = senses.get(None) if isinstance(senses, dict) else None
+        if averaged:
+            strength[word.lower()] = min(abs(float(averaged[0])), 1.0)
+    return strength
+
+
+def lexicon_heat(words: list[str]) -> list[float]:
+    """One plain float in [0, 1] per word (see the module docstring)."""
+    strength = _lexicon_strength()
+    heat, previous = [], ""
+    for word in words:
+        value = strength.get(word, 0.0) if word else 0.0
+        if previous in NEGATIONS:
+            value *= 0.5
+        heat.append(float(value))
+        previous = word
+    return heat
+
+
+def _check_width(words: list[str], tokens) -> None:
+    width = strip_batch(tokens).shape[-1]
+    if len(words) != width:
+        raise ValueError(f"{len(words)} words for an input of {width} positions: the visualizer and the "
+                         "input encoder disagree on the tokenizer")
+
+
+def review(words: list[str], tokens) -> LeapText:
+    """The review as the model reads it, one word per input position of `tokens` ("" for padding)."""
+    _check_width(words, tokens)
+    return LeapText(data=list(words), heatmap=lexicon_heat(words))
+
+
+def prediction(probabilities) -> LeapHorizontalBar:
+    """The model's probability of each class, labelled in the order of LABELS."""
+    body = strip_batch(probabilities).astype(np.float32)
+    if body.shape != (len(LABELS),):
+        raise ValueError(f"expected {len(LABELS)} probabilities {list(LABELS)}, got shape {body.shape}")
+    return LeapHorizontalBar(body=body, labels=list(LABELS))
+
+
+def cleaned_text(text: str) -> LeapText:
+    """The whole review after cleaning (lowercase, no HTML or punctuation), before truncation."""
+    return LeapText(data=split_words(text))
+
+
+def oov_tokens(words: list[str], mask: np.ndarray, tokens) -> LeapTextMask:
+    """The input positions holding out-of-vocabulary words, marked 1 (label ``out-of-vocabulary``)."""
+    _check_width(words, tokens)
+    mask = np.asarray(mask, dtype=np.uint8)
+    if mask.shape != (len(words),):
+        raise ValueError(f"mask of shape {mask.shape} for {len(words)} words")
+    return LeapTextMask(mask=mask, text=list(words), labels=[OOV_LABEL])

@@ -1,0 +1,162 @@
+"""Tensorleap integration of the IMDb sentiment models (code-loader 1.0.214 decorators).
+
+Only registrations live here; the logic is in IMDb/ (integration, metadata, losses, visualizers).
+The model is chosen by IMDB_MODEL (default "dense", see IMDb/integration.py); the input encoders
+registered below are the chosen model's inputs, so other models need no second binder.
+Do not add ``from __future__ import annotations``: code-loader reads the annotations as classes.
+"""
+from typing import List
+
+import numpy as np
+from code_loader.contract.datasetclasses import PredictionTypeHandler, PreprocessResponse, SamplePreprocessResponse
+from code_loader.contract.enums import LeapDataType, MetricDirection
+from code_loader.contract.visualizer_classes import LeapHorizontalBar, LeapText, LeapTextMask
+from code_loader.inner_leap_binder.leapbinder_decorators import (
+    tensorleap_custom_loss, tensorleap_custom_metric, tensorleap_custom_visualizer, tensorleap_gt_encoder,
+    tensorleap_input_encoder, tensorleap_integration_test, tensorleap_load_model, tensorleap_metadata,
+    tensorleap_preprocess, tensorleap_unlabeled_preprocess)
+
+from IMDb import integration, losses, metadata, visualizers
+from IMDb.config import LABELS
+
+MODEL = integration.selected_model()  # fails here, naming the file or the valid choices, if misconfigured
+
+
+# ----------------------------------------------------------------------------------- data
+
+
+@tensorleap_preprocess()
+def preprocess() -> List[PreprocessResponse]:
+    return [integration.preprocess_response(state) for state in integration.LABELED_STATES]
+
+
+@tensorleap_unlabeled_preprocess()
+def preprocess_unlabeled() -> PreprocessResponse:
+    return integration.preprocess_response("unlabeled")
+
+
+def _input_encoder(name: str):
+    def encoder(idx: str, preprocess: PreprocessResponse) -> np.ndarray:
+        return MODEL.encode(integration.review(idx, preprocess).text)[name]
+
+    encoder.__name__ = encoder.__qualname__ = f"{name}_encoder"
+    return tensorleap_input_encoder(name, channel_dim=-1)(encoder)
+
+
+INPUT_ENCODERS = {name: _input_encoder(name) for name in MODEL.input_names}
+TEXT_INPUT = MODEL.input_names[0]  # the input whose positions the text visualizers follow
+
+
+@tensorleap_gt_encoder("sentiment")
+def sentiment_gt(idx: str, preprocess: PreprocessResponse) -> np.ndarray:
+    return integration.one_hot(integration.review(idx, preprocess).label)
+
+
+# ----------------------------------------------------------------------------------- model
+
+
+@tensorleap_load_model([PredictionTypeHandler(MODEL.output_name, list(LABELS), channel_dim=-1)])
+def load_model():
+    return MODEL.load_session()
+
+
+# ----------------------------------------------------------------------------------- loss and metrics
+
+
+@tensorleap_custom_loss("cross_entropy")
+def cross_entropy(ground_truth: np.ndarray, prediction: np.ndarray) -> np.ndarray:
+    return losses.categorical_crossentropy(ground_truth, prediction)
+
+
+@tensorleap_custom_metric("accuracy", direction=MetricDirection.Upward)
+def accuracy(ground_truth: np.ndarray, prediction: np.ndarray) -> np.ndarray:
+    return losses.accuracy(ground_truth, prediction)
+
+
+@tensorleap_custom_metric("errors", direction={"false_positive": MetricDirection.Downward,
+                                                "false_negative": MetricDirection.Downward})
+def errors(ground_truth: np.ndarray, prediction: np.ndarray):
+    return losses.errors(ground_truth, prediction)
+
+
+@tensorleap_custom_metric("confusion_matrix", direction=MetricDirection.Upward, compute_insights=False)
+def confusion_matrix(ground_truth: np.ndarray, prediction: np.ndarray):
+    return losses.confusion_matrix(ground_truth, prediction)
+
+
+# ----------------------------------------------------------------------------------- metadata
+
+
+def _metadata(name: str, compute):
+    def function(idx: str, preprocess: PreprocessResponse):
+        return compute(integration.review(idx, preprocess))
+
+    function.__name__ = function.__qualname__ = f"{name}_metadata"
+    return tensorleap_metadata(name, metadata.TYPES[name])(function)
+
+
+METADATA = {
+    "label": _metadata("label", lambda r: metadata.label(r.label)),
+    "rating": _metadata("rating", lambda r: metadata.rating(r.rating)),
+    "length": _metadata("length", lambda r: metadata.length(r.text)),
+    "tokens": _metadata("tokens", lambda r: metadata.tokens(r.text, MODEL)),
+    "oov": _metadata("oov", lambda r: metadata.oov(r.text, MODEL)),
+    "textblob": _metadata("textblob", lambda r: metadata.textblob(r.text)),
+    "html_residue": _metadata("html_residue", lambda r: metadata.html_residue(r.text)),
+    "punctuation": _metadata("punctuation", lambda r: metadata.punctuation(r.text)),
+    "negations": _metadata("negations", lambda r: metadata.negations(r.text)),
+}
+
+
+# ----------------------------------------------------------------------------------- visualizers
+
+
+@tensorleap_custom_visualizer("review", LeapDataType.Text)
+def review_visualizer(tokens: np.ndarray, sample: SamplePreprocessResponse) -> LeapText:
+    return visualizers.review(MODEL.positions(integration.sample_review(sample).text), tokens)
+
+
+@tensorleap_custom_visualizer("oov_tokens", LeapDataType.TextMask)
+def oov_visualizer(tokens: np.ndarray, sample: SamplePreprocessResponse) -> LeapTextMask:
+    text = integration.sample_review(sample).text
+    return visualizers.oov_tokens(MODEL.positions(text), MODEL.oov_positions(text), tokens)
+
+
+@tensorleap_custom_visualizer("cleaned_text", LeapDataType.Text)
+def cleaned_text_visualizer(sample: SamplePreprocessResponse) -> LeapText:
+    return visualizers.cleaned_text(integration.sample_review(sample).text)
+
+
+@tensorleap_custom_visualizer("prediction", LeapDataType.HorizontalBar)
+def prediction_visualizer(prediction: np.ndarray) -> LeapHorizontalBar:
+    return visualizers.prediction(prediction)
+
+
+# ----------------------------------------------------------------------------------- integration test
+
+
+@tensorleap_integration_test()
+def integration_test(idx, preprocess):
+    inputs = {name: encoder(idx, preprocess) for name, encoder in INPUT_ENCODERS.items()}
+    ground_truth = sentiment_gt(idx, preprocess)
+    prediction = load_model().run(None, inputs)[0]
+
+    cross_entropy(ground_truth, prediction)
+    accuracy(ground_truth, prediction)
+    errors(ground_truth, prediction)
+    confusion_matrix(ground_truth, prediction)
+
+    sample = SamplePreprocessResponse(idx, preprocess)
+    review_visualizer(inputs[TEXT_INPUT], sample)
+    oov_visualizer(inputs[TEXT_INPUT], sample)
+    cleaned_text_visualizer(sample)
+    prediction_visualizer(prediction)
+
+    for function in METADATA.values():
+        function(idx, preprocess)
+
+
+if __name__ == "__main__":
+    responses = preprocess() + [preprocess_unlabeled()]
+    for response in responses:
+        integration_test(response.sample_ids[0], response)

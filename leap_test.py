@@ -1,0 +1,353 @@
+#!/usr/bin/env python
+"""Check the Tensorleap integration (leap_binder.py) locally before `leap push`.
+
+For every model the integration serves (each in its own process, chosen with IMDB_MODEL):
+
+(a) runs the integration test over N samples (default 20, spread over each state) of the training,
+    validation, test and unlabeled states, and checks what each decorated function returns: input
+    dtype and shape, one-hot ground truth in the order [negative, positive], probabilities, a
+    finite loss (NaN, "undefined", without a label), metrics, metadata types and visualizers;
+(b) runs ``LeapLoader(<repo>, "leap_binder.py").check_dataset()`` in a fresh process with
+    IS_TENSORLEAP_PLATFORM=true set before code-loader is imported, as the platform does, and
+    requires ``is_valid`` with no failing payload;
+(c) prints a summary table. The exit status is 0 only if everything passed.
+
+Usage: python leap_test.py [--models dense,cnn] [--samples 20]
+Needs IMDB_DATA (the dataset) and the model bundles (models/, or IMDB_MODELS_DIR).
+Telemetry: code-loader's usage analytics stay off unless TL_DISABLE_ANALYTICS is set (to empty to
+turn them on).
+"""
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from contextlib import redirect_stdout
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent
+ENTRY_FILE = "leap_binder.py"
+MAX_ERRORS = 12  # per model: the first few tell the story
+
+os.environ.setdefault("TL_DISABLE_ANALYTICS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+# ----------------------------------------------------------------------------------- (a) integration test
+
+
+def spread(ids: list, n: int) -> list:
+    """n ids evenly spaced over the state (states are ordered by label, so both labels appear)."""
+    if len(ids) <= n:
+        return list(ids)
+    step = (len(ids) - 1) / (n - 1) if n > 1 else 0
+    return [ids[round(i * step)] for i in range(n)]
+
+
+def check_sample(lb, model, sample_id, response) -> tuple[list[str], dict]:
+    """Run the integration test on one sample, then call every decorated function and check it."""
+    import math
+
+    import numpy as np
+
+    from IMDb import metadata
+    from IMDb.config import LABELS
+
+    problems: list[str] = []
+    review = response.data.review(sample_id)
+    labeled = review.label is not None
+
+    with redirect_stdout(io.StringIO()):  # code-loader prints "Successful!" per call
+        lb.integration_test(sample_id, response)
+
+    inputs = {name: encoder(sample_id, response) for name, encoder in lb.INPUT_ENCODERS.items()}
+    for name, x in inputs.items():
+        if x.dtype != np.float32 or x.shape != (lb.MODEL.seq_len,):
+            problems.append(f"input {name}: {x.dtype} {x.shape}, expected float32 ({lb.MODEL.seq_len},)")
+        elif not np.all(np.isfinite(x)) or np.any(x != np.round(x)) or x.min() < 0:
+            problems.append(f"input {name}: values are not token ids")
+
+    gt = lb.sentiment_gt(sample_id, response)
+    if gt.dtype != np.float32:
+        problems.append(f"ground truth dtype {gt.dtype}, expected float32")
+    if labeled:
+        if gt.shape != (len(LABELS),) or gt.sum() != 1 or LABELS[int(gt.argmax())] != LABELS[review.label]:
+            problems.append(f"ground truth {gt.tolist()} is not the one-hot of {LABELS[review.label]!r} "
+                            f"in the order {list(LABELS)}")
+    elif gt.shape != (0,):
+        problems.append(f"unlabeled ground truth has shape {gt.shape}, expected (0,)")
+
+    prediction = model.run(None, {name: x[None] for name, x in inputs.items()})[0]
+    if prediction.shape != (1, len(LABELS)) or not np.all(np.isfinite(prediction)) \
+            or abs(float(prediction.sum()) - 1) > 1e-3:
+        problems.append(f"prediction {prediction.tolist()} is not one probability per class")
+
+    loss = lb.cross_entropy(gt[None], prediction)
+    acc = lb.accuracy(gt[None], prediction)
+    errs = lb.errors(gt[None], prediction)
+    matrix = lb.confusion_matrix(gt[None], prediction)
+    if loss.shape != (1,) or loss.dtype != np.float32:
+        problems.append(f"loss {loss!r}: expected float32 of shape (1,)")
+    loss_value = float(loss.reshape(-1)[0])
+    if labeled:
+        if not math.isfinite(loss_value) or loss_value < 0:
+            problems.append(f"loss {loss_value} is not finite and >= 0")
+        if float(acc[0]) not in (0.0, 1.0) or len(matrix[0]) != len(LABELS):
+            problems.append(f"metrics: accuracy {acc.tolist()}, confusion elements {matrix}")
+        if float(errs["false_positive"][0]) + float(errs["false_negative"][0]) != 1.0 - float(acc[0]):
+            problems.append(f"errors {errs} disagree with accuracy {acc.tolist()}")
+    elif not math.isnan(loss_value) or not math.isnan(float(acc[0])) or matrix != [[]]:
+        problems.append(f"unlabeled sample: loss {loss_value}, accuracy {acc.tolist()}, confusion {matrix}: "
+                        "expected undefined (NaN, no confusion elements)")
+
+    for name, function in lb.METADATA.items():
+        value = function(sample_id, response)
+        problems += metadata.type_problems(name, value, labeled)
+        if not labeled and name in metadata.LABEL_DEPENDENT:
+            if (value if name == "label" else set(value.values())) not in (None, {None}):
+                problems.append(f"metadata {name}: {value!r} without a label")
+
+    from code_loader.contract.datasetclasses import SamplePreprocessResponse
+
+    sample = SamplePreprocessResponse(np.array([sample_id]), response)
+    text_input = inputs[lb.TEXT_INPUT]
+    shown = lb.review_visualizer(text_input, sample)
+    if len(shown.data) != len(text_input) or len(shown.heatmap) != len(shown.data) \
+            or not all(type(v) is float for v in shown.heatmap):
+        problems.append("review visualizer: expected one word and one plain float per input position")
+    oov = lb.oov_visualizer(text_input, sample)
+    if oov.mask.shape != (len(text_input),) or oov.mask.dtype != np.uint8:
+        problems.append(f"oov_tokens visualizer: mask {oov.mask.dtype} {oov.mask.shape}")
+    bar = lb.prediction_visualizer(prediction)
+    if bar.labels != list(LABELS) or bar.body.shape != (len(LABELS),):
+        problems.append(f"prediction visualizer: labels {bar.labels}, body {bar.body.shape}")
+    if not lb.cleaned_text_visualizer(sample).data and review.text.strip():
+        problems.append("cleaned_text visualizer: no words")
+
+    stats = {"loss": loss_value if labeled else None, "correct": float(acc[0]) if labeled else None,
+             "label": LABELS[review.label] if labeled else None}
+    return [f"{response.state.value} {sample_id}: {p}" for p in problems], stats
+
+
+def run_worker(model_name: str, samples: int) -> dict:
+    """(a) for the model IMDB_MODEL names, in this process."""
+    result = {"model": model_name, "states": {}, "errors": [], "registered": {}}
+    start = time.perf_counter()
+    try:
+        sys.path.insert(0, str(REPO_ROOT))
+        with redirect_stdout(io.StringIO()):
+            import leap_binder as lb
+            responses = lb.preprocess() + [lb.preprocess_unlabeled()]
+            model = lb.load_model()
+        result["registered"] = registered_names()
+        again = lb.preprocess() + [lb.preprocess_unlabeled()]
+    except Exception as e:  # report, do not crash: the parent prints it
+        result["errors"].append(f"setup: {type(e).__name__}: {e}")
+        result["seconds"] = round(time.perf_counter() - start, 1)
+        return result
+
+    states = [r.state.value for r in responses]
+    if states != ["training", "validation", "test", "unlabeled"]:
+        result["errors"].append(f"states {states}, expected training, validation, test, unlabeled")
+    for response, repeat in zip(responses, again):
+        ids = response.sample_ids
+        if not ids or not all(isinstance(s, str) for s in ids) or len(set(ids)) != len(ids) or ids != repeat.sample_ids:
+            result["errors"].append(f"{response.state.value}: sample ids must be unique, stable strings")
+        losses, correct, labels, elapsed = [], [], {}, time.perf_counter()
+        chosen = spread(ids, samples)
+        for sample_id in chosen:
+            try:
+                problems, stats = check_sample(lb, model, sample_id, response)
+            except Exception as e:
+                problems, stats = [f"{response.state.value} {sample_id}: {type(e).__name__}: {e}"], {}
+                if len(result["errors"]) < 2:
+                    problems[0] += "\n" + traceback.format_exc(limit=6)
+            result["errors"] += problems
+            if stats.get("loss") is not None:
+                losses.append(stats["loss"])
+                correct.append(stats["correct"])
+            labels[stats.get("label") or "none"] = labels.get(stats.get("label") or "none", 0) + 1
+        result["states"][response.state.value] = {
+            "size": len(ids), "samples": len(chosen), "labels": labels,
+            "accuracy": sum(correct) / len(correct) if correct else None,
+            "mean_loss": sum(losses) / len(losses) if losses else None,
+            "ms_per_sample": round((time.perf_counter() - elapsed) / max(len(chosen), 1) * 1000, 1)}
+    result["errors"] = result["errors"][:MAX_ERRORS]
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    return result
+
+
+def registered_names() -> dict:
+    """What the binder registered with code-loader (its own handlers, not code-loader's defaults)."""
+    from code_loader import leap_binder
+    from code_loader.default_losses import loss_name_to_function
+    from code_loader.default_metrics import metrics_names_to_functions_and_direction
+    from code_loader.visualizers.default_visualizers import DefaultVisualizer
+
+    setup = leap_binder.setup_container
+    defaults = {v.value for v in DefaultVisualizer}
+    return {
+        "inputs": [h.name for h in setup.inputs],
+        "ground_truths": [h.name for h in setup.ground_truths],
+        "prediction_types": [(p.name, p.labels) for p in setup.prediction_types],
+        "losses": [h.custom_loss_handler_data.name for h in setup.custom_loss_handlers
+                   if h.custom_loss_handler_data.name not in loss_name_to_function],
+        "metrics": [h.metric_handler_data.name for h in setup.metrics
+                    if h.metric_handler_data.name not in metrics_names_to_functions_and_direction],
+        "metadata": [h.name for h in setup.metadata],
+        "visualizers": [h.visualizer_handler_data.name for h in setup.visualizers
+                        if h.visualizer_handler_data.name not in defaults],
+    }
+
+
+# ----------------------------------------------------------------------------------- (b) check_dataset
+
+
+def run_check_dataset() -> dict:
+    """(b) in this process, which the parent started with IS_TENSORLEAP_PLATFORM=true."""
+    result = {"is_valid": False, "general_error": None, "failing": [], "warnings": [], "payloads": 0}
+    if os.environ.get("IS_TENSORLEAP_PLATFORM") != "true" or "code_loader" in sys.modules:
+        result["general_error"] = "IS_TENSORLEAP_PLATFORM=true must be set before code-loader is imported"
+        return result
+    from code_loader import LeapLoader
+    from code_loader.contract.mapping import NodeMappingType
+
+    parsed = LeapLoader(str(REPO_ROOT), ENTRY_FILE).check_dataset()
+    result.update(is_valid=bool(parsed.is_valid), general_error=parsed.general_error, payloads=len(parsed.payloads))
+    for payload in parsed.payloads:
+        entry = {"name": payload.name, "display": {k: str(v)[:600] for k, v in payload.display.items()}}
+        if not payload.is_passed:
+            result["failing"].append(entry)
+        elif payload.display:  # passed, with something to say
+            result["warnings"].append(entry)
+    connections = (parsed.engine_file_contract.node_connections or []) if parsed.engine_file_contract else []
+    wired = {c.node.name: sorted(str(i.type.value) for i in (c.node_inputs or {}).values()) for c in connections}
+    if wired.get("cross_entropy") != sorted([NodeMappingType.GroundTruth.value, NodeMappingType.Prediction0.value]):
+        result["failing"].append({"name": "mapping", "display": {
+            "Errors": f"the loss is not wired to the ground truth and the prediction: {wired.get('cross_entropy')}"}})
+    if parsed.setup is not None:
+        p = parsed.setup.preprocess
+        result["lengths"] = {"training": p.training_length, "validation": p.validation_length,
+                             "test": p.test_length, "unlabeled": p.unlabeled_length}
+        result["metadata_fields"] = len(parsed.setup.metadata)
+    result["connections"] = len(connections)
+    return result
+
+
+# ----------------------------------------------------------------------------------- (c) driver and summary
+
+
+def _subprocess(args: list[str], env: dict, timeout: int = 900) -> tuple[dict | None, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        try:
+            proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args, "--out", str(out)],
+                                  env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, f"no result within {timeout} s"
+        if out.is_file():
+            return json.loads(out.read_text()), ""
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
+        return None, f"exit status {proc.returncode}: " + "\n".join(tail)
+
+
+def _fmt(value, spec: str = ".3f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", help="comma-separated models (default: every model the integration serves)")
+    parser.add_argument("--samples", type=int, default=20, help="samples per state (default 20)")
+    parser.add_argument("--worker", metavar="MODEL", help=argparse.SUPPRESS)
+    parser.add_argument("--check-dataset", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker or args.check_dataset:  # a child process: write the JSON result
+        try:
+            result = run_check_dataset() if args.check_dataset else run_worker(args.worker, args.samples)
+        except Exception as e:
+            result = {"errors": [f"{type(e).__name__}: {e}"], "general_error": f"{type(e).__name__}: {e}"}
+        Path(args.out).write_text(json.dumps(result, default=str))
+        return 0
+
+    from IMDb import integration
+
+    models = args.models.split(",") if args.models else list(integration.SUPPORTED_MODELS)
+    start = time.perf_counter()
+    tests, checks, failures, registered = [], [], [], None
+    for model in models:
+        env = {**os.environ, integration.MODEL_ENV: model}
+        print(f"leap_test: {model}: integration test over {args.samples} samples per state ...", flush=True)
+        worker, crash = _subprocess(["--worker", model, "--samples", str(args.samples)], env)
+        if worker is None:
+            failures.append(f"{model}: the integration-test process failed: {crash}")
+            worker = {"states": {}, "errors": []}
+        failures += [f"{model}: {e}" for e in worker.get("errors", [])]
+        registered = registered or worker.get("registered")
+        if not worker["states"]:
+            tests.append([model, "-", "-", "did not run", "-", "-", "-"])
+        for state, s in worker["states"].items():
+            labels = ", ".join(f"{k} {v}" for k, v in sorted(s["labels"].items()))
+            tests.append([model, state, f"{s['samples']} of {s['size']}", labels, _fmt(s["accuracy"], ".2f"),
+                          _fmt(s["mean_loss"]), f"{s['ms_per_sample']:.0f}"])
+
+        print(f"leap_test: {model}: check_dataset() with IS_TENSORLEAP_PLATFORM=true ...", flush=True)
+        checked, crash = _subprocess(["--check-dataset"], {**env, "IS_TENSORLEAP_PLATFORM": "true"})
+        if checked is None:
+            failures.append(f"{model}: the check_dataset process failed: {crash}")
+            checked = {"is_valid": False, "failing": [], "payloads": 0}
+        general = _short(checked.get("general_error"))
+        ok = checked.get("is_valid") and not checked.get("failing") and not general
+        if general:
+            failures.append(f"{model}: check_dataset: {general}")
+        elif not ok:
+            failures.append(f"{model}: check_dataset: is_valid={checked.get('is_valid')}, "
+                            f"failing payloads: {checked.get('failing')}")
+        for warning in checked.get("warnings", []):
+            print(f"leap_test: {model}: check_dataset note: {warning}")
+        lengths = checked.get("lengths") or {}
+        checks.append([model, "valid" if ok else "INVALID", str(checked.get("payloads", 0)),
+                       str(len(checked.get("failing", []))), str(checked.get("metadata_fields", "-")),
+                       str(checked.get("connections", "-")), ", ".join(f"{k} {v}" for k, v in lengths.items())])
+
+    print_table(["model", "state", "samples", "labels", "accuracy", "mean loss", "ms/sample"], tests,
+                "(a) integration test")
+    print_table(["model", "check_dataset", "payloads", "failing", "metadata fields", "mapping links", "states"],
+                checks, "(b) LeapLoader.check_dataset() as on the platform")
+    if registered:
+        print("\nregistered by leap_binder.py:")
+        for kind, names in registered.items():
+            print(f"  {kind}: {', '.join(map(str, names))}")
+    if failures:
+        print(f"\nFAILED ({len(failures)} problem(s)):")
+        for failure in failures:
+            print(f"  - {failure}")
+    print(f"\nleap_test: {'FAILED' if failures else 'passed'} in {time.perf_counter() - start:.0f} s")
+    return 1 if failures else 0
+
+
+def _short(error: str | None) -> str | None:
+    """code-loader's general error carries a whole traceback: keep its first line."""
+    if not error:
+        return None
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return lines[0]
+
+
+def print_table(header: list[str], rows: list[list[str]], title: str) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}")
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+    print("-+-".join("-" * w for w in widths))
+    for row in rows:
+        print(" | ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""Attribution on tiny models with seeded random or hand-set weights (no training): integrated
+gradients are complete and zero at padding, occlusion deltas are what a direct prediction gives,
+faithfulness tells a true explanation from a reversed one, and explain() is JSON."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from IMDb.analysis import attribution as A
+from IMDb.config import Config
+from IMDb.models import build
+from IMDb.text import PAD_ID, WordTokenizer
+from tests.conftest import synthetic_reviews
+
+SEQ_LEN, VOCAB = 24, 60
+
+
+SCALES = {"dense": 2.0, "cnn": 1.3}  # the output moves with the words but is not saturated
+
+
+def _tiny(name: str, keras_module, seed: int = 0):
+    """A tiny model of the shipped architecture with seeded random weights, scaled up so that its
+    output moves with the words (a fresh initialisation predicts ~0.5 everywhere)."""
+    scale = SCALES[name]
+    cfg = Config.for_model(name, vocab_size=VOCAB, seq_len=SEQ_LEN, embed_dim=8, filters=8, hidden=8,
+                           kernel_size=3)
+    model = build(cfg, keras_module)
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0, scale / np.sqrt(w.shape[0]) if w.ndim > 1 else 0.1, w.shape)
+                       .astype("float32") for w in model.get_weights()])
+    return model
+
+
+@pytest.fixture(scope="module")
+def tf_keras():
+    return pytest.importorskip("tf_keras")
+
+
+@pytest.fixture(scope="module")
+def models(tf_keras):
+    return {name: _tiny(name, tf_keras) for name in ("dense", "cnn")}
+
+
+def _review(n_words: int, seed: int = 1) -> np.ndarray:
+    tokens = np.zeros(SEQ_LEN, dtype=np.int32)
+    tokens[:n_words] = np.random.default_rng(seed).integers(1, VOCAB, n_words)
+    return tokens
+
+
+@pytest.mark.parametrize("name", ["dense", "cnn"])
+def test_integrated_gradients_are_complete(models, name):
+    split = A.split_at_embedding(models[name])
+    worst = 0.0
+    for seed in range(3):
+        # ReLUs and max pooling make the path integrand piecewise: the trapezoid needs many steps
+        result = A.integrated_gradients_report(split, _review(16, seed), steps=300)
+        assert np.abs(result.delta).max() > 0.02, "the tiny model must move for the check to mean anything"
+        assert np.all(result.abs_error < 1e-2 * np.maximum(1, np.abs(result.delta)))
+        worst = max(worst, float(result.rel_error.max()))
+        # two classes: the negative attributions mirror the positive ones
+        np.testing.assert_allclose(result.attributions[0], -result.attributions[1], atol=1e-5)
+    assert worst < 0.05, worst
+
+
+def test_head_reproduces_the_model(models, tf_keras):
+    tokens = _review(10)
+    for model in models.values():
+        split = A.split_at_embedding(model)
+        direct = np.asarray(model(tokens[None].astype(np.float32), training=False))
+        via_split = np.asarray(split(split.embed(tokens[None])))
+        np.testing.assert_allclose(via_split, direct, atol=1e-6)
+    # the split made for a model is reused, and follows its weights when they change
+    model = _tiny("dense", tf_keras, seed=3)
+    before = A.integrated_gradients(model, tokens, steps=10)
+    assert A._as_split(model) is A._as_split(model)
+    model.set_weights([w * 1.5 for w in model.get_weights()])
+    fresh = A.integrated_gradients(A.split_at_embedding(model), tokens, steps=10)
+    np.testing.assert_allclose(A.integrated_gradients(model, tokens, steps=10), fresh, atol=1e-7)
+    assert not np.allclose(before, fresh)
+
+
+def test_padding_gets_zero_and_runs_are_deterministic(models):
+    tokens = _review(9)
+    for baseline in ("pad", "oov"):
+        first = A.integrated_gradients(models["cnn"], tokens, target=1, steps=20, baseline=baseline)
+        again = A.integrated_gradients(models["cnn"], tokens, target=1, steps=20, baseline=baseline)
+        assert first.shape == (SEQ_LEN,) and first.dtype == np.float64
+        assert np.all(first[9:] == 0.0) and np.any(first[:9] != 0.0)
+        np.testing.assert_array_equal(first, again)
+
+
+def test_keras3_model_gives_the_same_attributions(models, tf_keras):
+    keras = pytest.importorskip("keras")
+    k3 = _tiny("cnn", keras)
+    k3.set_weights(models["cnn"].get_weights())
+    tokens = _review(14)
+    np.testing.assert_allclose(A.integrated_gradients(k3, tokens, steps=30),
+                               A.integrated_gradients(models["cnn"], tokens, steps=30), atol=1e-6)
+
+
+def test_split_is_generic_over_the_layer_graph(tf_keras):
+    """Two branches after the embedding, merged, plus a branch that reads the raw tokens again."""
+    layers = tf_keras.layers
+    tokens = layers.Input(shape=(SEQ_LEN,), name="tokens")
+    emb = layers.Embedding(VOCAB, 6, name="embedding")(tokens)
+    a = layers.GlobalAveragePooling1D()(layers.Dense(5, activation="tanh")(emb))
+    b = layers.GlobalMaxPooling1D()(layers.Conv1D(5, 3, padding="same")(emb))
+    length = layers.Dense(2)(tokens)
+    merged = layers.Concatenate()([a, b, length])
+    out = layers.Dense(2, activation="softmax", name="probabilities")(merged)
+    model = tf_keras.Model(tokens, out)
+    split = A.split_at_embedding(model)
+    assert split.needs_tokens
+    review = _review(12)
+    direct = np.asarray(model(review[None].astype(np.float32)))
+    np.testing.assert_allclose(np.asarray(split(split.embed(review[None]), review[None].astype(np.float32))),
+                               direct, atol=1e-6)
+    result = A.integrated_gradients_report(split, review, steps=100)
+    assert np.all(result.abs_error < 1e-2 * np.maximum(1, np.abs(result.delta)))
+
+
+def _predict(model):
+    return A.keras_predict_tokens(model)
+
+
+@pytest.mark.parametrize("mode", ["pad", "remove"])
+def test_occlusion_deltas_equal_direct_recomputation(models, mode):
+    predict = _predict(models["cnn"])
+    tokens = _review(11)
+    words = [f"w{i}" for i in range(11)]
+    rows = A.occlusion(predict, tokens, (1, 2, 3), words, mode=mode)
+    assert len(rows) == 11 + 10 + 9
+    assert [abs(r["delta"]) for r in rows] == sorted((abs(r["delta"]) for r in rows), reverse=True)
+    p0 = predict(tokens[None])[0, 1]
+    for row in rows[:8] + rows[-3:]:
+        s, n = row["start"], row["length"]
+        if mode == "pad":
+            variant = tokens.copy()
+            variant[s:s + n] = PAD_ID
+        else:
+            variant = np.concatenate([tokens[:s], tokens[s + n:], np.zeros(n, tokens.dtype)])
+        assert row["words"] == " ".join(words[s:s + n])
+        assert row["delta"] == pytest.approx(p0 - predict(variant[None])[0, 1], abs=1e-6)
+    unigrams = {r["start"]: r["delta_log_odds"] for r in rows if r["length"] == 1}
+    for row in (r for r in rows if r["length"] == 3):
+        expected = row["delta_log_odds"] - sum(unigrams[i] for i in range(row["start"], row["start"] + 3))
+        assert row["interaction"] == pytest.approx(expected)
+        assert row["delta_log_odds"] * row["delta"] >= 0  # same direction in both scales
+
+
+def test_interactions_vanish_for_a_bag_of_words_model(models):
+    """dense pools per-word features linearly: a phrase's log-odds change is the sum of its words'.
+    The CNN's windows span words: its phrases do interact."""
+    tokens = _review(12)
+    dense = A.occlusion(_predict(models["dense"]), tokens, (1, 2, 3))
+    cnn = A.occlusion(_predict(models["cnn"]), tokens, (1, 2, 3), rank_by="interaction")
+    assert max(abs(r["interaction"]) for r in dense if r["length"] > 1) < 1e-4
+    assert abs(cnn[0]["interaction"]) > 1e-2 and cnn[-1]["length"] == 1
+
+
+def test_occlusion_with_onnx_predictor(word_bundles):
+    """With Predictor.predict_tokens (ONNX Runtime) on the bundle whose score is a sum of per-word
+    scores: removing "wonderful" costs exactly its score, 1.5 in log-odds."""
+    from IMDb.predict import Predictor
+
+    predictor = Predictor.load("dense", word_bundles)
+    text = "the plot was wonderful and the music was dull"
+    tokens = predictor.tokenizer.encode([text])[0]
+    rows = A.occlusion(predictor.predict_tokens, tokens, (1, 2), predictor.tokenizer.tokens(text))
+    by_words = {r["words"]: r for r in rows}
+    assert by_words["wonderful"]["delta_log_odds"] == pytest.approx(1.5, abs=1e-4)
+    assert by_words["dull"]["delta_log_odds"] == pytest.approx(-1.5, abs=1e-4)
+    assert by_words["the"]["delta"] == pytest.approx(0, abs=1e-6)
+    assert {rows[0]["words"], rows[1]["words"]} <= {"was wonderful", "wonderful and", "wonderful",
+                                                    "was dull", "dull"}
+    top = A.top_phrases(rows, k=5)
+    spans = [set(range(r["start"], r["start"] + r["length"])) for r in top]
+    assert all(not (a & b) for i, a in enumerate(spans) for b in spans[i + 1:])
+
+
+def _one_token_model(tf_keras, driver: int = 5):
+    """Dense architecture whose output is driven by one word id: every other word's embedding is
+    small noise, so removing `driver` flips the prediction and removing others barely matters."""
+    cfg = Config.for_model("dense", vocab_size=VOCAB, seq_len=SEQ_LEN, embed_dim=4, hidden=4)
+    model = build(cfg, tf_keras)
+    rng = np.random.default_rng(0)
+    embedding = rng.normal(0, 0.05, (VOCAB, 4)).astype("float32")
+    embedding[driver] = [1, 0, 0, 0]
+    embedding[PAD_ID] = 0
+    head = np.zeros((4, 2), "float32")
+    head[0] = [-2.0 * SEQ_LEN, 2.0 * SEQ_LEN]
+    model.set_weights([embedding, np.eye(4, dtype="float32"), np.zeros(4, "float32"), head,
+                       np.array([1.0, -1.0], "float32")])
+    return model
+
+
+def test_faithfulness_tells_true_attributions_from_reversed(tf_keras):
+    model = _one_token_model(tf_keras)
+    predict = _predict(model)
+    tokens = np.zeros(SEQ_LEN, np.int32)
+    tokens[:15] = [7, 9, 11, 13, 5, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35]
+    assert predict(tokens[None])[0].argmax() == 1
+    ig = A.integrated_gradients(model, tokens, target=1, steps=50)
+    assert int(np.argmax(ig)) == 4
+    result = A.faithfulness(predict, tokens, ig, k=(1, 3), n_random=20, seed=0)
+    assert result["target"] == "positive" and result["passed"] is True
+    top1 = result["per_k"][0]
+    assert top1["k"] == 1 and top1["top_drop"] > 0.5 > top1["random_drop"] and top1["ratio"] > 5
+    reversed_ = A.faithfulness(predict, tokens, -ig, k=(1,), n_random=20, seed=0)
+    assert reversed_["passed"] is False
+    assert A.faithfulness(predict, tokens, ig, k=(1, 3), n_random=20, seed=0) == result  # seeded
+    summary = A.faithfulness_summary([result, reversed_])
+    assert summary["n_samples"] == 2 and summary["pass_rate"] == 0.5
+    k1 = summary["per_k"][0]
+    assert k1["k"] == 1 and k1["n"] == 2 and k1["pass_rate"] == 0.5
+    # k covering every word cannot tell top from random: undecided, not a pass
+    short = tokens.copy()
+    short[3:] = 0
+    assert A.faithfulness(predict, short, ig, k=(5,), n_random=5)["passed"] is None
+
+
+def test_choose_samples_takes_the_costliest_errors():
+    frame = pd.DataFrame({
+        "sample_id": range(8), "text": [f"review {i}" for i in range(8)],
+        "label": [0, 0, 0, 1, 1, 1, 0, np.nan], "prediction": [1, 1, 0, 0, 0, 1, 1, 1],
+        "loss": [2.0, 3.0, 0.1, 1.0, 4.0, 0.2, 0.9, np.nan]})
+    chosen = A.choose_samples(frame, n=4)
+    assert chosen["sample_id"].tolist() == [4, 1, 0, 3]
+    assert chosen.set_index("sample_id")["kind"].to_dict() == {
+        4: "false negative", 1: "false positive", 0: "false positive", 3: "false negative"}
+    assert len(A.choose_samples(frame, n=10)) == 5  # all errors, no more
+
+
+def test_explain_is_json_and_aligned(models):
+    texts = synthetic_reviews(6, 3)["text"].tolist()
+    tokenizer = WordTokenizer(VOCAB, SEQ_LEN).fit(texts)
+    frame = pd.DataFrame({"sample_id": np.arange(4, dtype=np.int64), "text": texts[:2] + texts[6:8],
+                          "label": [0.0, 0.0, 1.0, 1.0], "prediction": np.array([1, 0, 0, 1]),
+                          "loss": np.float32([1.5, 0.2, 2.5, 0.1])})
+    out = A.explain(models["dense"], tokenizer, frame, n_samples=2, steps=20, k=(2,), n_random=4,
+                    top_ngrams=3)
+    assert [r["sample_id"] for r in out] == [2, 0]
+    assert [r["kind"] for r in out] == ["false negative", "false positive"]
+    text = json.dumps(out, allow_nan=False)
+    assert "NaN" not in text
+    for r in out:
+        n = len(r["words"])
+        assert 0 < n <= SEQ_LEN and "" not in r["words"]
+        assert len(r["ig_positive"]) == len(r["ig_negative"]) == len(r["oov"]) == n
+        assert all(type(v) is float for v in r["ig_positive"])
+        assert len(r["ngrams"]) == 3 and set(r["completeness"]) == {"negative", "positive"}
+        assert r["completeness"]["positive"]["abs_error"] < 1e-2
+        assert sum(r["ig_positive"]) == pytest.approx(r["completeness"]["positive"]["sum"], abs=1e-6)
+        assert r["faithfulness"]["per_k"][0]["k"] == 2 and isinstance(r["p_positive"], float)
+    plain = A.explain(models["cnn"], tokenizer, ["A wonderful film.", "Dull."], steps=10, k=(1,), n_random=2)
+    assert [r["label"] for r in plain] == [None, None] and plain[0]["words"] == ["a", "wonderful", "film"]
+    json.dumps(plain, allow_nan=False)

@@ -1,0 +1,301 @@
+"""The Tensorleap integration: model choice and bad input, data states, label order, loss, metrics
+and visualizers, then leap_binder.py end to end through leap_test.py (synthetic data, tiny bundles),
+and the shipped models (a missing bundle fails here, it does not skip)."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from IMDb import data, integration, losses, visualizers
+from IMDb.config import LABELS, MODELS_DIR, WORD_MODELS
+from IMDb.errors import ModelError
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_ID = re.compile(r"(train|test)/(pos|neg)/\d+|unsup/\d+")
+
+
+def _clear_caches():
+    integration.selected_model.cache_clear()
+    integration.states.cache_clear()
+
+
+@pytest.fixture
+def settings(monkeypatch, word_bundles, synthetic_dataset):
+    """The integration pointed at the tiny bundles and the synthetic data, with fresh caches."""
+    monkeypatch.setenv(integration.MODELS_DIR_ENV, str(word_bundles))
+    monkeypatch.setenv(integration.DATA_ENV, str(synthetic_dataset))
+    monkeypatch.delenv(integration.MODEL_ENV, raising=False)
+    _clear_caches()
+    yield monkeypatch
+    _clear_caches()
+
+
+@pytest.fixture
+def own_bundles(settings, word_bundles, tmp_path):
+    """A copy of the tiny bundles this test may break."""
+    models = tmp_path / "models"
+    shutil.copytree(word_bundles, models)
+    settings.setenv(integration.MODELS_DIR_ENV, str(models))
+    return models
+
+
+# --------------------------------------------------------------------------- model choice and bad input
+
+
+def test_default_model_is_dense(settings):
+    model = integration.selected_model()
+    assert model.name == "dense" == integration.DEFAULT_MODEL and model.seq_len == 30
+
+
+def test_the_model_is_one_setting(settings):
+    settings.setenv(integration.MODEL_ENV, "cnn")
+    model = integration.selected_model()
+    assert model.name == "cnn" and model.seq_len == 24 and model.input_names == ("tokens",)
+    encoded = model.encode("A wonderful film.<br />Superb!")
+    assert set(encoded) == {"tokens"} and encoded["tokens"].dtype == np.float32
+    assert encoded["tokens"].shape == (24,)
+    assert model.positions("A wonderful film.")[:4] == ["a", "wonderful", "film", ""]
+
+
+def test_unknown_model_lists_the_valid_choices(settings):
+    settings.setenv(integration.MODEL_ENV, "bert")
+    with pytest.raises(ModelError, match=r"IMDB_MODEL='bert' is not a model .* valid choices: dense, cnn"):
+        integration.selected_model()
+
+
+def test_missing_bundle_names_the_file(own_bundles, settings):
+    shutil.rmtree(own_bundles / "cnn")
+    settings.setenv(integration.MODEL_ENV, "cnn")
+    with pytest.raises(ModelError, match=re.escape(str(own_bundles / "cnn" / "card.json")) + " not found"):
+        integration.selected_model()
+
+
+def test_missing_tokenizer_names_the_file(own_bundles):
+    (own_bundles / "dense" / "tokenizer.json").unlink()
+    with pytest.raises(ModelError, match=re.escape(str(own_bundles / "dense" / "tokenizer.json"))):
+        integration.selected_model()
+
+
+def test_a_tokenizer_that_does_not_match_the_model_is_refused(own_bundles):
+    shutil.copy(own_bundles / "cnn" / "tokenizer.json", own_bundles / "dense" / "tokenizer.json")
+    with pytest.raises(ModelError, match=r"dense/tokenizer.json .* is not the tokenizer dense was trained with"):
+        integration.selected_model()
+
+
+def test_missing_model_file_names_the_file(own_bundles):
+    (own_bundles / "dense" / "model.onnx").unlink()
+    model = integration.selected_model()  # the dataset side does not need the model file
+    with pytest.raises(ModelError, match=re.escape(str(own_bundles / "dense" / "model.onnx"))):
+        model.load_session()
+
+
+def test_a_card_of_another_model_is_refused(own_bundles):
+    shutil.copy(own_bundles / "cnn" / "card.json", own_bundles / "dense" / "card.json")
+    with pytest.raises(ModelError, match="describes model 'cnn', not 'dense'"):
+        integration.selected_model()
+
+
+def test_the_session_matches_the_declared_prediction(settings):
+    session = integration.selected_model().load_session()
+    assert [o.name for o in session.get_outputs()] == ["probabilities"]
+    assert [i.name for i in session.get_inputs()] == list(integration.selected_model().input_names)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def test_states_have_stable_unique_string_ids(settings):
+    states = integration.states()
+    assert list(states) == ["training", "validation", "test", "unlabeled"]
+    assert [len(s) for s in states.values()] == [96, 24, 60, 40]
+    every = [sid for s in states.values() for sid in s.sample_ids]
+    assert len(set(every)) == len(every) and all(SAMPLE_ID.fullmatch(sid) for sid in every)
+    assert states["unlabeled"].review("unsup/3").label is None and not states["unlabeled"].labeled
+    first = states["training"].sample_ids
+    _clear_caches()
+    assert integration.states()["training"].sample_ids == first
+
+
+def test_data_is_loaded_once_per_process(settings):
+    calls = []
+    real = data.load_states
+    settings.setattr(data, "load_states", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for _ in range(3):
+        responses = [integration.preprocess_response(s) for s in integration.STATES]
+    assert len(calls) == 1
+    assert [r.state.value for r in responses] == list(integration.STATES)
+    assert all(r.sample_id_type is str and r.data is integration.states()[r.state.value] for r in responses)
+
+
+def test_reviews_are_found_by_sample_id(settings):
+    response = integration.preprocess_response("test")
+    sid = response.sample_ids[-1]
+    review = integration.review(sid, response)
+    assert review.sample_id == sid and review.label == 1 and 7 <= review.rating <= 10
+
+    from code_loader.contract.datasetclasses import SamplePreprocessResponse
+
+    for given in (sid, np.array([sid])):  # a scalar in the integration test, an array on the platform
+        assert integration.sample_review(SamplePreprocessResponse(given, response)) == review
+    with pytest.raises(KeyError, match="not in the test state"):
+        integration.review("train/pos/999999", response)
+
+
+# --------------------------------------------------------------------------- label order
+
+
+def test_label_order_is_negative_then_positive():
+    """The public Tensorleap IMDb example lists the labels reversed; ours follow the class ids."""
+    assert LABELS == ("negative", "positive")
+    assert integration.one_hot(0).tolist() == [1.0, 0.0] and integration.one_hot(1).tolist() == [0.0, 1.0]
+    assert integration.one_hot(1).dtype == np.float32 and integration.one_hot(None).shape == (0,)
+    assert visualizers.prediction(np.array([[0.2, 0.8]], np.float32)).labels == ["negative", "positive"]
+    row = losses.confusion_matrix(np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]]))[0]
+    assert [e.label for e in row] == ["negative", "positive"]
+    assert [e.expected_outcome.value for e in row] == ["Negative", "Positive"]
+
+
+# --------------------------------------------------------------------------- loss and metrics
+
+
+def test_cross_entropy_per_sample():
+    gt = np.array([[1, 0], [0, 1], [0, 1]], np.float32)
+    pred = np.array([[0.9, 0.1], [0.3, 0.7], [1.0, 0.0]], np.float32)
+    loss = losses.categorical_crossentropy(gt, pred)
+    assert loss.dtype == np.float32 and loss.shape == (3,)
+    assert np.allclose(loss[:2], [-np.log(0.9), -np.log(0.7)], atol=1e-6)
+    assert np.isfinite(loss[2]) and loss[2] == pytest.approx(-np.log(1e-7), rel=1e-3)  # clipped, not inf
+    half = losses.categorical_crossentropy(gt.astype(np.float16), pred.astype(np.float16))  # platform precision
+    assert np.allclose(half, loss, atol=1e-3)
+
+
+def test_metrics_and_errors():
+    gt = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], np.float16)
+    pred = np.array([[0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.9, 0.1]], np.float16)
+    assert losses.accuracy(gt, pred).tolist() == [1, 0, 1, 0]
+    errors = losses.errors(gt, pred)
+    assert errors["false_positive"].tolist() == [0, 1, 0, 0] and errors["false_negative"].tolist() == [0, 0, 0, 1]
+    matrix = losses.confusion_matrix(gt, pred)
+    assert len(matrix) == 4 and matrix[1][1].predicted_probability == pytest.approx(0.7, abs=1e-3)
+
+
+def test_without_a_label_everything_is_undefined():
+    gt, pred = np.zeros((1, 0), np.float32), np.array([[0.3, 0.7]], np.float32)
+    assert np.isnan(losses.categorical_crossentropy(gt, pred)).all()
+    assert np.isnan(losses.accuracy(gt, pred)).all()
+    assert all(np.isnan(v).all() for v in losses.errors(gt, pred).values())
+    assert losses.confusion_matrix(gt, pred) == [[]]
+
+
+# --------------------------------------------------------------------------- visualizers
+
+
+def test_review_text_and_its_lexicon_heat_map():
+    words = ["a", "brilliant", "film", "not", "brilliant", "", ""]
+    shown = visualizers.review(words, np.zeros((1, 7), np.float32))
+    assert shown.data == words and len(shown.heatmap) == 7 and all(type(v) is float for v in shown.heatmap)
+    assert 0 < shown.heatmap[1] <= 1 and shown.heatmap[4] == pytest.approx(shown.heatmap[1] / 2)
+    assert shown.heatmap[0] == shown.heatmap[2] == shown.heatmap[5] == 0.0
+    with pytest.raises(ValueError, match="disagree on the tokenizer"):
+        visualizers.review(words, np.zeros(8, np.float32))
+
+
+def test_oov_mask_prediction_and_cleaned_text():
+    mask = visualizers.oov_tokens(["a", "zyzzyva", ""], np.array([0, 1, 0]), np.zeros(3, np.float32))
+    assert mask.mask.dtype == np.uint8 and mask.mask.tolist() == [0, 1, 0] and mask.labels == ["out-of-vocabulary"]
+    bar = visualizers.prediction(np.array([[0.25, 0.75]], np.float16))
+    assert bar.body.dtype == np.float32 and bar.body.tolist() == [0.25, 0.75]
+    with pytest.raises(ValueError):
+        visualizers.prediction(np.array([0.1, 0.2, 0.7], np.float32))
+    assert visualizers.cleaned_text("Great<br />film, isn't it?").data == ["great", "film", "isnt", "it"]
+
+
+# --------------------------------------------------------------------------- leap_binder.py end to end
+
+
+def run_leap_test(env_updates: dict, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TL_DISABLE_ANALYTICS": "1", **env_updates}
+    return subprocess.run([sys.executable, str(ROOT / "leap_test.py"), *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_leap_test_passes_on_synthetic_data(word_bundles, synthetic_dataset):
+    """Integration test for both models over every state, then check_dataset() as on the platform."""
+    proc = run_leap_test({integration.DATA_ENV: str(synthetic_dataset),
+                          integration.MODELS_DIR_ENV: str(word_bundles)}, "--samples", "4")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    for model in ("dense", "cnn"):
+        for state in ("training", "validation", "test", "unlabeled"):
+            assert re.search(rf"{model}\s+\| {state}\s+\| 4 of \d+", proc.stdout), (model, state)
+        assert re.search(rf"{model}\s+\| valid\s+\| 19\s+\| 0\s+\| 15", proc.stdout), model
+    assert "prediction_types: ['probabilities', ['negative', 'positive']]" in proc.stdout
+    assert "visualizers: review, oov_tokens, cleaned_text, prediction" in proc.stdout
+    assert "leap_test: passed" in proc.stdout
+
+
+def test_leap_test_fails_clearly_on_an_unknown_model(word_bundles, synthetic_dataset):
+    proc = run_leap_test({integration.DATA_ENV: str(synthetic_dataset),
+                          integration.MODELS_DIR_ENV: str(word_bundles)}, "--models", "bert", "--samples", "1")
+    assert proc.returncode == 1
+    assert "IMDB_MODEL='bert' is not a model this integration serves; valid choices: dense, cnn" in proc.stdout
+    assert "leap_test: FAILED" in proc.stdout
+
+
+# --------------------------------------------------------------------------- the shipped models
+
+
+def shipped(model: str) -> Path:
+    folder = MODELS_DIR / model
+    missing = [n for n in ("card.json", "tokenizer.json", "model.onnx", "model.h5") if not (folder / n).is_file()]
+    if missing:
+        pytest.fail(f"the shipped {model} bundle is incomplete: {', '.join(str(folder / n) for n in missing)} "
+                    f"missing. Train it (imdb-leap train {model}) or restore models/{model}/.")
+    return folder
+
+
+@pytest.mark.parametrize("model", WORD_MODELS)
+def test_shipped_bundle_is_complete_and_consistent(model, monkeypatch):
+    folder = shipped(model)
+    monkeypatch.delenv(integration.MODELS_DIR_ENV, raising=False)
+    loaded = integration.WordModel(model, folder)
+    session = loaded.load_session()
+    assert session.get_inputs()[0].shape[-1] == loaded.seq_len
+
+
+@pytest.mark.parametrize("model", WORD_MODELS)
+def test_shipped_model_agrees_with_the_ground_truth_order(model, imdb_data):
+    """200 test reviews: with the ground truth encoded as [negative, positive] the shipped model is
+    right far above chance; with the order reversed it would be right far below it."""
+    from IMDb.predict import Predictor
+
+    shipped(model)
+    test = data.labeled(str(imdb_data)).query("split == 'test'")
+    picked = test.iloc[np.linspace(0, len(test) - 1, 200).astype(int)]
+    probabilities = Predictor.load(model).predict(picked["text"].tolist())
+    truth = np.stack([integration.one_hot(int(label)) for label in picked["label"]])
+    accuracy = float(losses.accuracy(truth, probabilities).mean())
+    assert accuracy > 0.75, f"{model}: accuracy {accuracy:.2f} on 200 test reviews"
+
+
+def test_real_states(imdb_data, monkeypatch):
+    """The real dataset through the integration: the four states, ids unique across them."""
+    monkeypatch.setenv(integration.DATA_ENV, str(imdb_data))
+    monkeypatch.delenv(integration.MODELS_DIR_ENV, raising=False)
+    monkeypatch.delenv(integration.MODEL_ENV, raising=False)
+    shipped(integration.DEFAULT_MODEL)
+    _clear_caches()
+    try:
+        states = integration.states()
+        sizes = {name: len(s) for name, s in states.items()}
+        assert sizes["test"] == 25_000 and sizes["unlabeled"] == 50_000
+        assert sizes["training"] + sizes["validation"] == 25_000 - 123  # train texts also in test are dropped
+        every = [sid for s in states.values() for sid in s.sample_ids]
+        assert len(set(every)) == len(every) == sum(sizes.values())
+        assert all(SAMPLE_ID.fullmatch(sid) for sid in every[::997])
+    finally:
+        _clear_caches()
