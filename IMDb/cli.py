@@ -1,4 +1,4 @@
-"""`imdb-leap`: train the models and predict with the shipped ones."""
+"""`imdb-leap`: train the models, predict with the shipped ones, analyse and compare them."""
 from __future__ import annotations
 
 import argparse
@@ -33,6 +33,39 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analyze(args: argparse.Namespace) -> int:
+    from IMDb.analysis.run import default_out_dir, run_analysis
+
+    out = run_analysis(args.model, args.state, args.out or default_out_dir(args.model, args.state),
+                       projection=args.projection, clusters=args.clusters, k=args.k, limit=args.limit,
+                       n_samples=args.samples, data=args.data, models_dir=args.models_dir,
+                       progress=not args.quiet)
+    print(out / "dashboard.html")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from IMDb.analysis.run import run_compare
+
+    out = run_compare(args.a, args.b, args.state, args.out, limit=args.limit, data=args.data,
+                      models_dir=args.models_dir, progress=not args.quiet)
+    print(out / "dashboard.html")
+    return 0
+
+
+def _analysis_options(p: argparse.ArgumentParser, default_state: str) -> None:
+    from IMDb.config import MODELS_DIR
+
+    p.add_argument("--state", default=default_state,
+                   help=f"training, validation, test or unlabeled, or several joined by '+' such as "
+                        f"training+test (default: {default_state})")
+    p.add_argument("--limit", type=int, help="analyse a seeded, label-stratified sample of N reviews")
+    p.add_argument("--data", help="dataset source (default: $IMDB_DATA), split as in the model's card")
+    p.add_argument("--models-dir", dest="models_dir", default=str(MODELS_DIR),
+                   help="folder of the model bundles (default: models/)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or stage lines")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="imdb-leap", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -55,6 +88,27 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("text", nargs="*", help="review text(s); read from stdin when none is given")
     r.add_argument("--model", default="all", help="dense, cnn or all (default)")
     r.set_defaults(func=_predict)
+
+    a = sub.add_parser("analyze", help="analyse a model on one state: dashboard.html, PNGs, parquet, JSON "
+                                       "summary, Embedding Projector export")
+    a.add_argument("--model", required=True, help="a shipped model: dense or cnn")
+    _analysis_options(a, "training")
+    a.add_argument("--out", help="output folder (default: reports/<model>-<state>)")
+    a.add_argument("--projection", choices=("umap", "pca", "tsne"), default="umap",
+                   help="2-D map of the latent space (default: umap)")
+    a.add_argument("--clusters", choices=("kmeans", "hdbscan"), default="kmeans",
+                   help="clustering of the latent space (default: kmeans)")
+    a.add_argument("--k", type=int, help="k-means clusters (default: chosen by silhouette)")
+    a.add_argument("--samples", type=int, default=6,
+                   help="reviews to explain: the highest-loss false positives and negatives (default: 6)")
+    a.set_defaults(func=_analyze)
+
+    c = sub.add_parser("compare", help="compare two models on the same reviews of one state")
+    c.add_argument("a", help="first model, e.g. dense")
+    c.add_argument("b", help="second model, e.g. cnn")
+    _analysis_options(c, "test")
+    c.add_argument("--out", help="output folder (default: reports/compare-<a>-<b>-<state>)")
+    c.set_defaults(func=_compare)
     return p
 
 

@@ -11,3 +11,7 @@ class DataError(IMDbError):
 
 class ModelError(IMDbError):
     """A model, tokenizer or model card is missing, unknown or mismatched."""
+
+
+class AnalysisError(IMDbError):
+    """A local analysis was asked for something it cannot do (unknown state, projection, k...)."""

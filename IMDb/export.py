@@ -11,14 +11,12 @@ an interrupted export never leaves a half-written model.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 
 from IMDb.config import Config
-from IMDb.io import atomic_path
+from IMDb.io import atomic_dir, atomic_path
 
 ONNX_OPSET = 17
 # keys that tf_keras 2.21 writes but Keras 2.12's layers reject, by layer class
@@ -75,25 +73,13 @@ def onnx_max_abs_diff(model, onnx_path: str | Path, tokens: np.ndarray) -> float
 def write_bundle(out_dir: str | Path, writers: dict[str, object]) -> Path:
     """Create `out_dir` with one file per entry: name -> callable(path) or JSON-able object.
 
-    Everything goes to a sibling temp folder first; the old folder is replaced only when all
-    files are written.
+    Everything is written to a temp folder first; the old folder is replaced only when all files
+    are written.
     """
-    out_dir = Path(out_dir)
-    tmp = out_dir.with_name(f".{out_dir.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
+    with atomic_dir(out_dir) as tmp:
         for name, writer in writers.items():
             if callable(writer):
                 writer(tmp / name)
             else:
                 (tmp / name).write_text(json.dumps(writer, indent=2) + "\n", encoding="utf-8")
-        old = out_dir.with_name(f".{out_dir.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        if out_dir.exists():
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out_dir
+    return Path(out_dir)

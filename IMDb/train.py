@@ -80,7 +80,7 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
         vectors = embeddings.ppmi_vectors(embeddings.cooccurrence(tokenizer, corpus), cfg.embed_dim,
                                           seed=cfg.seed)
     prep_s = time.perf_counter() - t0
-    print(f"data: " + ", ".join(f"{k} {len(v)}" for k, v in states.items()) + f" ({prep_s:.1f} s)")
+    print("data: " + ", ".join(f"{k} {len(v)}" for k, v in states.items()) + f" ({prep_s:.1f} s)")
 
     model = models.build(cfg)
     if cfg.pretrained_embeddings:

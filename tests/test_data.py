@@ -1,9 +1,7 @@
 import pandas as pd
-import pytest
 
 from IMDb import data
 from IMDb.config import Config
-from tests.conftest import synthetic_reviews
 
 
 def test_sample_ids_are_stable_strings(synthetic_labeled):

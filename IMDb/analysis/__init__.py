@@ -1,0 +1,15 @@
+"""Local analysis toolkit: what Tensorleap shows for a model, computed offline from the same
+binder functions (IMDb.metadata, IMDb.losses) and written as one self-contained report.
+
+Modules (one concept each; import them directly, this package imports nothing heavy):
+- table: per-sample table (predictions, loss, metadata, latent vectors) from batched inference
+- baselines: TextBlob polarity and TF-IDF logistic-regression baselines
+- compare: two models (or a model and a baseline) sample by sample
+- label_errors: likely label errors, confident-learning style
+- projection: 2-D map of the latent space (UMAP, PCA, t-SNE)
+- clusters: clustering of the latent space, per-cluster summary and ranked insights
+- exploration: metadata against loss, Spearman correlations, the seeds' claims, training curves
+- attribution: integrated gradients, n-gram occlusion and a faithfulness check
+- report: the output folder (dashboard.html, PNGs, table.parquet, summary.json, projector/)
+- run: `run_analysis` / `run_compare`, the stages in order with timings
+"""

@@ -1,0 +1,302 @@
+"""The analysis as one call: every stage in order, each timed, then the report folder.
+
+`run_analysis` (``imdb-leap analyze``): table -> projection -> clusters -> insights -> exploration ->
+attribution -> label errors -> training curves -> report. `run_compare` (``imdb-leap compare``):
+one table per model on the same reviews -> comparison -> label errors -> training curves -> report.
+
+Each stage prints one line to stderr when it ends (wall seconds, peak RSS so far, what it found);
+the long ones (inference, metadata, attribution) show their own tqdm bars. The timings go into
+summary.json. Bad settings and failed inputs raise `AnalysisError` (an `IMDbError`: the CLI prints
+one line).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from IMDb.config import MODELS_DIR, Config
+from IMDb.data import STATES
+from IMDb.errors import AnalysisError
+
+PROJECTIONS = ("umap", "pca", "tsne")
+CLUSTERINGS = ("kmeans", "hdbscan")
+ANALYZE_STAGES = ("table", "projection", "clusters", "insights", "exploration", "attribution",
+                  "label errors", "training curves", "report")
+COMPARE_STAGES = ("table a", "table b", "comparison", "label errors", "training curves", "report")
+
+
+@dataclass
+class StageLog:
+    """Times the stages of a run and prints one line per stage; `timings` feeds summary.json."""
+
+    title: str
+    names: tuple[str, ...]
+    progress: bool = True
+    timings: list[dict] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    def run(self, name: str, fn: Callable[[], Any], detail: Callable[[Any], str] | None = None) -> Any:
+        """`fn()` timed as stage `name`; a ValueError from a stage becomes an AnalysisError."""
+        from IMDb.analysis.table import peak_rss_mib
+
+        index = self.names.index(name) + 1 if name in self.names else len(self.timings) + 1
+        prefix = f"{self.title}: [{index}/{len(self.names)}] {name}"
+        if self.progress:
+            print(f"{prefix} ...", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        try:
+            result = fn()
+        except ValueError as e:
+            raise AnalysisError(f"{name} stage failed: {e}") from e
+        seconds = time.perf_counter() - t0
+        entry = {"stage": name, "seconds": round(seconds, 3), "peak_rss_mib": round(peak_rss_mib(), 1)}
+        self.timings.append(entry)
+        if self.progress:
+            extra = f" ({detail(result)})" if detail else ""
+            print(f"{prefix}: {seconds:.1f} s, peak RSS {entry['peak_rss_mib']:.0f} MiB{extra}",
+                  file=sys.stderr, flush=True)
+        return result
+
+
+def default_out_dir(name: str, state: str) -> Path:
+    """reports/<model>-<state>, under the current folder."""
+    return Path("reports") / f"{name}-{state}"
+
+
+def split_states(state: str) -> list[str]:
+    """"test" -> ["test"]; "training+validation+test" -> the three (analysed together)."""
+    parts = [p.strip() for p in state.split("+")]
+    unknown = [p for p in parts if p not in STATES]
+    if unknown or len(set(parts)) != len(parts):
+        raise AnalysisError(f"unknown or repeated state in {state!r}; choose one of {', '.join(STATES)}, "
+                            f"or several joined by '+' (e.g. training+test)")
+    return parts
+
+
+def _check(state: str, projection: str = "umap", clusters: str = "kmeans", k: int | None = None,
+           limit: int | None = None, n_samples: int = 0) -> None:
+    split_states(state)
+    if projection not in PROJECTIONS:
+        raise AnalysisError(f"unknown projection {projection!r}; choose one of {', '.join(PROJECTIONS)}")
+    if clusters not in CLUSTERINGS:
+        raise AnalysisError(f"unknown clustering {clusters!r}; choose one of {', '.join(CLUSTERINGS)}")
+    if k is not None and k < 2:
+        raise AnalysisError(f"--k must be at least 2, got {k}")
+    if limit is not None and limit < 2:
+        raise AnalysisError(f"--limit must be at least 2, got {limit}")
+    if n_samples < 0:
+        raise AnalysisError(f"--samples must be 0 or more, got {n_samples}")
+
+
+def state_cfg(name: str, models_dir: Path, data: str | None) -> Config | None:
+    """The model's own split settings (its card) with another data source; None keeps the default
+    (IMDB_DATA)."""
+    if data is None:
+        return None
+    from IMDb.integration import WordModel, state_config
+
+    cfg = state_config(WordModel(name, Path(models_dir) / name))
+    cfg.data = str(data)
+    return cfg
+
+
+def _table(name: str, state: str, limit: int | None, models_dir: Path, cfg: Config | None,
+           baselines: bool, progress: bool, seed: int):
+    """The model's table of one state, or of several ("training+test", `limit` per state) stacked."""
+    from IMDb.analysis.table import AnalysisTable, build_table, peak_rss_mib
+
+    tables = [build_table(name, part, limit, models_dir=models_dir, cfg=cfg, progress=progress,
+                          baselines=baselines, seed=seed) for part in split_states(state)]
+    table = tables[0]
+    if len(tables) > 1:
+        timings: dict[str, float] = {}
+        for t in tables:
+            for key, value in t.timings.items():
+                timings[key] = max(timings.get(key, 0.0), value) if key == "peak_rss_mib" \
+                    else timings.get(key, 0.0) + value
+        timings["peak_rss_mib"] = peak_rss_mib()
+        table = AnalysisTable(pd.concat([t.frame for t in tables], ignore_index=True),
+                              np.concatenate([t.latent for t in tables]), name, timings)
+    if len(table) < 2:
+        raise AnalysisError(f"the {state} state holds {len(table)} review(s): nothing to analyse")
+    return table
+
+
+def _cards(names, models_dir: Path) -> dict[str, dict]:
+    from IMDb.predict import load_card
+
+    return {n: load_card(n, models_dir) for n in names}
+
+
+def _choose(frame, n: int):
+    """The samples to explain: highest-loss false positives and negatives; without labels (or
+    errors), the reviews the model is least sure about."""
+    from IMDb.analysis.attribution import choose_samples
+
+    chosen = choose_samples(frame, n) if "label" in frame and frame["label"].notna().any() else frame.iloc[:0]
+    if len(chosen) < n:
+        rest = frame.drop(index=chosen.index)
+        unsure = rest.assign(kind="least confident").iloc[
+            np.argsort(np.abs(rest["p_positive"].to_numpy() - 0.5), kind="stable")[: n - len(chosen)]]
+        chosen = pd.concat([chosen, unsure])
+    return chosen
+
+
+def _attribution(name: str, frame, n_samples: int, models_dir: Path, progress: bool, seed: int):
+    """IG + occlusion + faithfulness of the chosen samples; ONNX Runtime scores the variants."""
+    from IMDb.analysis.attribution import explain, faithfulness_summary
+    from IMDb.analysis.table import load_keras
+    from IMDb.predict import Predictor
+
+    if n_samples == 0:
+        return [], None
+    chosen = _choose(frame, n_samples)
+    model, tokenizer = load_keras(name, models_dir)
+    predictor = Predictor.load(name, models_dir)
+    explanations = explain(model, tokenizer, chosen, predict_tokens=predictor.predict_tokens, seed=seed,
+                           progress=progress)
+    return explanations, faithfulness_summary(e["faithfulness"] for e in explanations)
+
+
+def run_analysis(name: str, state: str = "training", out_dir: str | Path | None = None, *,
+                 projection: str = "umap", clusters: str = "kmeans", k: int | None = None,
+                 limit: int | None = None, n_samples: int = 6, progress: bool = True,
+                 models_dir: str | Path = MODELS_DIR, cfg: Config | None = None, data: str | None = None,
+                 baselines: bool = True, seed: int = 0) -> Path:
+    """The full analysis of model `name` on one state, written to `out_dir` (default
+    reports/<model>-<state>); returns the folder. `data` (or a whole `cfg`) names another dataset;
+    `limit` analyses a seeded, label-stratified sample; `n_samples` reviews are explained."""
+    from IMDb.analysis import clusters as clustering
+    from IMDb.analysis import exploration, label_errors, projection as projecting
+    from IMDb.analysis.report import ReportInputs, write_report
+
+    _check(state, projection, clusters, k, limit, n_samples)
+    models_dir = Path(models_dir)
+    out = Path(out_dir) if out_dir is not None else default_out_dir(name, state)
+    cfg = cfg or state_cfg(name, models_dir, data)
+    log = StageLog(f"analyze {name}/{state}", ANALYZE_STAGES, progress)
+    settings: dict[str, Any] = {"model": name, "state": state, "projection": projection, "clusters": clusters,
+                                "k": k, "limit": limit, "samples": n_samples, "seed": seed,
+                                "models_dir": str(models_dir), "data": cfg.data if cfg else None}
+    notes: list[str] = []
+
+    table = log.run("table", lambda: _table(name, state, limit, models_dir, cfg, baselines, progress, seed),
+                    lambda t: f"{len(t):,} reviews, latent {t.latent.shape[1]}-d")
+    log.timings[-1]["steps"] = {k_: round(v, 3) for k_, v in table.timings.items()}
+    frame, fields = table.frame, table.numeric_fields
+
+    xy = log.run("projection", lambda: projecting.project(table.latent, projection, seed),
+                 lambda _: f"{projection} of {len(frame):,} points")
+
+    def cluster_stage():
+        chosen_k, scores = k, None
+        if clusters == "kmeans" and k is None:
+            chosen_k, scores = clustering.choose_k(table.latent, seed=seed)
+        labels = clustering.cluster(table.latent, clusters, chosen_k, seed)
+        settings["k_chosen"] = int(len(np.unique(labels[labels >= 0])))
+        if scores:
+            settings["silhouette"] = {str(c): round(s, 4) for c, s in scores.items()}
+        return labels, clustering.cluster_summary(frame, labels, fields)
+
+    labels, summary = log.run("clusters", cluster_stage,
+                              lambda r: f"{settings['k_chosen']} clusters"
+                                        + (" (k by silhouette)" if clusters == "kmeans" and k is None else ""))
+    found = log.run("insights", lambda: clustering.insights(frame, labels, fields),
+                    lambda r: f"{len(r)} significant")
+
+    def explore():
+        return (exploration.metadata_vs_loss(frame, fields), exploration.correlations(frame, fields),
+                exploration.seed_claims(frame))
+
+    binned, corr, claims = log.run("exploration", explore, lambda r: ", ".join(
+        f"{c['verdict']}" for c in r[2]))
+    explanations, faith = log.run(
+        "attribution", lambda: _attribution(name, frame, n_samples, models_dir, progress, seed),
+        lambda r: f"{len(r[0])} reviews; faithfulness pass rate "
+                  f"{(r[1] or {}).get('pass_rate') if r[1] else 'n/a'}")
+
+    def errors():
+        if not frame["label"].notna().any():
+            return None
+        return label_errors.from_tables(table)
+
+    found_errors = log.run("label errors", errors,
+                           lambda r: "no labels" if r is None else f"{r.attrs['count']:,} likely")
+    curves = log.run("training curves", lambda: {name: exploration.training_curves(name, models_dir)},
+                     lambda r: f"{sum(len(c.get('batches', [])) for c in r.values()):,} batches logged")
+
+    if "training" in split_states(state):
+        notes.append("The training state is in-sample for the model and for the TF-IDF baseline (fitted "
+                     "on it): accuracy is optimistic and few label errors are found.")
+    elif baselines:
+        notes.append("Baselines: TextBlob polarity needs no fit; TF-IDF + logistic regression is fitted "
+                     "on the training state.")
+    if "unlabeled" in split_states(state):
+        notes.append("The unlabeled state has no ground truth: its reviews have no loss and take no part "
+                     "in the insights, claims or label errors.")
+    inputs = ReportInputs(
+        model=name, state=state, tables={name: table}, frame=frame, cards=_cards([name], models_dir),
+        settings=settings, projection=xy, clusters=labels, cluster_summary=summary, insights=found,
+        binned=binned, correlations=corr, claims=claims, explanations=explanations, faithfulness=faith,
+        curves=curves, label_errors=found_errors, timings=log.timings, started=log.started, notes=notes)
+    path = log.run("report", lambda: write_report(out, inputs), lambda p: str(p / "dashboard.html"))
+    log.timings.pop()  # write_report recorded its own "report" timing inside the summary
+    if progress:
+        print(f"analyze: done in {time.perf_counter() - log.started:.1f} s: {path / 'dashboard.html'}",
+              file=sys.stderr, flush=True)
+    return path
+
+
+def run_compare(a: str, b: str, state: str = "test", out_dir: str | Path | None = None, *,
+                limit: int | None = None, progress: bool = True, models_dir: str | Path = MODELS_DIR,
+                cfg: Config | None = None, data: str | None = None, baselines: bool = True,
+                seed: int = 0, worst: int = 20) -> Path:
+    """Model `a` against model `b` on the same reviews of one state (default: test), written to
+    `out_dir` (default reports/compare-<a>-<b>-<state>); returns the folder."""
+    from IMDb.analysis import exploration, label_errors
+    from IMDb.analysis.compare import compare
+    from IMDb.analysis.report import ReportInputs, write_report
+
+    _check(state, limit=limit)
+    if a == b:
+        raise AnalysisError(f"compare needs two different models, got {a!r} twice")
+    models_dir = Path(models_dir)
+    out = Path(out_dir) if out_dir is not None else Path("reports") / f"compare-{a}-{b}-{state}"
+    log = StageLog(f"compare {a} {b}/{state}", COMPARE_STAGES, progress)
+    table_a = log.run("table a", lambda: _table(a, state, limit, models_dir, cfg or state_cfg(a, models_dir, data),
+                                                baselines, progress, seed), lambda t: f"{a}: {len(t):,} reviews")
+    table_b = log.run("table b", lambda: _table(b, state, limit, models_dir, cfg or state_cfg(b, models_dir, data),
+                                                False, progress, seed), lambda t: f"{b}: {len(t):,} reviews")
+    result = log.run("comparison", lambda: compare(table_a, table_b, (a, b), worst=worst),
+                     lambda r: f"{r['summary']['n']:,} shared reviews")
+    if result["summary"]["n"] == 0:
+        raise AnalysisError(f"{a} and {b} share no review of the {state} state: were they trained on "
+                            f"different splits? (compare the seed/val_fraction in their model cards)")
+    found_errors = log.run(
+        "label errors", lambda: label_errors.from_tables([table_a, table_b])
+        if table_a.frame["label"].notna().any() else None,
+        lambda r: "no labels" if r is None else f"{r.attrs['count']:,} likely")
+    curves = log.run("training curves",
+                     lambda: {n: exploration.training_curves(n, models_dir) for n in (a, b)})
+    notes = [f"Loss change = loss({b}) − loss({a}); relative change = loss change / loss({a})."]
+    if "training" in split_states(state):
+        notes.append("The training state is in-sample for both models and for the TF-IDF baseline.")
+    inputs = ReportInputs(
+        model=f"{a} vs {b}", state=state, tables={a: table_a, b: table_b}, cards=_cards([a, b], models_dir),
+        settings={"models": [a, b], "state": state, "limit": limit, "seed": seed, "worst": worst,
+                  "models_dir": str(models_dir)},
+        curves=curves, label_errors=found_errors, comparison=result, timings=log.timings,
+        started=log.started, notes=notes)
+    path = log.run("report", lambda: write_report(out, inputs), lambda p: str(p / "dashboard.html"))
+    log.timings.pop()
+    if progress:
+        print(f"compare: done in {time.perf_counter() - log.started:.1f} s: {path / 'dashboard.html'}",
+              file=sys.stderr, flush=True)
+    return path

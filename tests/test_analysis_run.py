@@ -1,0 +1,174 @@
+"""`run_analysis` / `run_compare` end to end on tiny trained models and synthetic reviews: every stage
+runs, the report folder is complete, and the summary's numbers agree with the saved table."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from IMDb.analysis.run import ANALYZE_STAGES, COMPARE_STAGES, AnalysisError, run_analysis
+from IMDb.analysis.table import AnalysisTable
+from IMDb.cli import main
+from tests.conftest import synthetic_reviews, synthetic_unlabeled
+
+pytestmark = pytest.mark.slow
+_RUNS: dict[str, object] = {}  # built once per session, shared with tests/test_dashboard_browser.py
+
+
+def tiny_models(tmp_path_factory):
+    """A synthetic dataset and tiny dense + cnn bundles trained on it for one epoch."""
+    if "models" not in _RUNS:
+        from IMDb.config import Config
+        from IMDb.train import train
+
+        root = tmp_path_factory.mktemp("analysis_run")
+        data = root / "imdb.parquet"
+        pd.concat([synthetic_reviews(80, 0, "train"), synthetic_reviews(40, 1, "test")],
+                  ignore_index=True).to_parquet(data)
+        synthetic_unlabeled(40).to_parquet(root / "imdb_unsup.parquet")
+        for model in ("dense", "cnn"):
+            cfg = Config.for_model(model, data=str(data), vocab_size=60, seq_len=40, embed_dim=8, filters=8,
+                                   hidden=8, epochs=1, batch_size=32, pretrained_embeddings=False,
+                                   train_embeddings=True, out_dir=str(root / "models"), runs_dir=str(root / "runs"))
+            train(cfg, verbose=0)
+        _RUNS["models"] = (root, data)
+    return _RUNS["models"]
+
+
+def analysed(tmp_path_factory):
+    """run_analysis of the tiny CNN on the test state (PCA: UMAP's first-call compile is slow)."""
+    if "analysis" not in _RUNS:
+        root, data = tiny_models(tmp_path_factory)
+        out = run_analysis("cnn", "test", root / "reports" / "cnn-test", projection="pca", k=None,
+                           n_samples=4, models_dir=root / "models", data=str(data), progress=False)
+        _RUNS["analysis"] = out
+    return _RUNS["analysis"]
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    return tiny_models(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    return analysed(tmp_path_factory)
+
+
+def test_every_stage_ran_and_was_timed(report):
+    summary = json.loads((report / "summary.json").read_text())
+    stages = [s["stage"] for s in summary["timings"]["stages"]]
+    assert stages == list(ANALYZE_STAGES)
+    assert all(s["seconds"] >= 0 and s["peak_rss_mib"] > 0 for s in summary["timings"]["stages"])
+    assert summary["timings"]["total_seconds"] >= sum(s["seconds"] for s in summary["timings"]["stages"]) * 0.99
+    table_steps = summary["timings"]["stages"][0]["steps"]
+    assert {"inference", "metadata", "baselines"} <= set(table_steps)
+
+
+def test_summary_numbers_match_the_table(report):
+    summary = json.loads((report / "summary.json").read_text())
+    table = AnalysisTable.load(report / "table.parquet")
+    frame = table.frame
+    assert len(frame) == 80 and set(frame["state"]) == {"test"}
+    cnn = next(r for r in summary["models_and_baselines"] if r["name"] == "cnn")
+    assert cnn["n"] == 80 and cnn["accuracy"] == pytest.approx(frame["correct"].astype(float).mean())
+    assert cnn["loss"] == pytest.approx(frame["loss"].mean())
+    kinds = {r["name"]: r["kind"] for r in summary["models_and_baselines"]}
+    assert list(kinds.values()).count("baseline") == 2
+    clusters = pd.DataFrame(summary["clusters"])
+    assert clusters["size"].sum() == 80 and summary["settings"]["k_chosen"] == len(clusters)
+    assert len(summary["seed_claims"]) == 5
+    assert {c["verdict"] for c in summary["seed_claims"]} <= {"supported", "contradicted", "no evidence"}
+    from IMDb.analysis.label_errors import from_tables
+
+    assert summary["label_errors"]["count"] == from_tables(table).attrs["count"]
+
+
+def test_attribution_of_chosen_samples(report):
+    summary = json.loads((report / "summary.json").read_text())
+    samples = summary["attribution"]["samples"]
+    assert 1 <= len(samples) <= 4
+    for s in samples:
+        for check in s["completeness"].values():  # IG sums to f(x) - f(baseline)
+            assert abs(check["sum"] - check["delta"]) < 0.05 + 0.1 * abs(check["delta"])
+    assert summary["attribution"]["faithfulness"]["n_samples"] == len(samples)
+
+
+def test_report_folder_is_complete(report):
+    names = {p.relative_to(report).as_posix() for p in report.rglob("*") if p.is_file()}
+    assert {"dashboard.html", "summary.json", "table.parquet", "projector/vectors.tsv",
+            "projector/metadata.tsv", "projector/projector_config.pbtxt"} <= names
+    summary = json.loads((report / "summary.json").read_text())
+    assert {"population", "clusters", "metadata_vs_loss", "training_curves"} <= set(summary["plots"])
+    assert all(f"plots/{k}.png" in names for k in summary["plots"])
+    vectors = np.loadtxt(report / "projector" / "vectors.tsv", delimiter="\t")
+    assert vectors.shape == (80, AnalysisTable.load(report / "table.parquet").latent.shape[1])
+
+
+def test_compare_and_the_cli(models, tmp_path, capsys):
+    root, data = models
+    out = tmp_path / "compare"
+    code = main(["compare", "dense", "cnn", "--state", "test", "--models-dir", str(root / "models"),
+                 "--data", str(data), "--out", str(out), "--quiet"])
+    assert code == 0 and capsys.readouterr().out.strip() == str(out.resolve() / "dashboard.html")
+    summary = json.loads((out / "summary.json").read_text())
+    assert [s["stage"] for s in summary["timings"]["stages"]] == list(COMPARE_STAGES)
+    comp = summary["comparison"]
+    assert comp["summary"]["names"] == ["dense", "cnn"] and comp["summary"]["n"] == 80
+    agreement = comp["agreement"]  # rows: dense right/wrong; columns: cnn right/wrong
+    assert agreement["index"] == ["dense right", "dense wrong"] and agreement["columns"] == ["cnn right", "cnn wrong"]
+    assert np.array(agreement["data"]).sum() == 80
+    assert {"table_dense.parquet", "table_cnn.parquet", "comparison.parquet"} <= {p.name for p in out.iterdir()}
+
+
+def test_cli_analyze_with_options(models, tmp_path, capsys):
+    root, data = models
+    out = tmp_path / "a"
+    code = main(["analyze", "--model", "dense", "--state", "validation+test", "--models-dir", str(root / "models"),
+                 "--data", str(data), "--projection", "pca", "--clusters", "hdbscan", "--limit", "30",
+                 "--samples", "0", "--out", str(out), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["settings"]["clusters"] == "hdbscan" and summary["attribution"]["samples"] == []
+    assert next(r for r in summary["models_and_baselines"] if r["name"] == "dense")["n"] == 60  # 30 per state
+    frame = AnalysisTable.load(out / "table.parquet").frame
+    assert frame["state"].value_counts().to_dict() == {"validation": 30, "test": 30}
+    assert frame["sample_id"].is_unique
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["analyze", "--model", "nope"], "nope"),
+    (["analyze", "--model", "cnn", "--k", "1"], "--k"),
+    (["compare", "cnn", "cnn"], "two different models"),
+])
+def test_cli_errors_are_one_line(models, argv, words, tmp_path, capsys):
+    root, data = models
+    code = main([*argv, "--models-dir", str(root / "models"), "--data", str(data), "--out", str(tmp_path / "x"),
+                 "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("imdb-leap: error:") and words in err and err.count("\n") == 1
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_unlabeled_state_runs_without_ground_truth(models, tmp_path):
+    root, data = models
+    out = run_analysis("cnn", "unlabeled", tmp_path / "u", projection="pca", k=2, n_samples=2,
+                       models_dir=root / "models", data=str(data), progress=False)
+    summary = json.loads((out / "summary.json").read_text())
+    assert [s["stage"] for s in summary["timings"]["stages"]] == list(ANALYZE_STAGES)
+    assert summary["label_errors"] is None and summary["insights"] == []
+    assert {c["verdict"] for c in summary["seed_claims"]} == {"no evidence"}
+    assert len(summary["attribution"]["samples"]) == 2  # the least confident reviews
+    assert all(s["kind"] == "least confident" for s in summary["attribution"]["samples"])
+    assert "population" in summary["plots"]
+
+
+def test_bad_settings_raise_analysis_errors():
+    with pytest.raises(AnalysisError, match="state"):
+        run_analysis("cnn", "nowhere", progress=False)
+    with pytest.raises(AnalysisError, match="repeated"):
+        run_analysis("cnn", "test+test", progress=False)
+    with pytest.raises(AnalysisError, match="projection"):
+        run_analysis("cnn", "test", projection="mds", progress=False)
