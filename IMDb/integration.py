@@ -28,8 +28,8 @@ from IMDb import data
 from IMDb.config import LABELS, MODELS_DIR, WORD_MODELS, Config
 from IMDb.errors import ModelError
 from IMDb.models import INPUT_NAME, OUTPUT_NAME
-from IMDb.predict import load_card, shipped_models
-from IMDb.text import OOV_ID, WordTokenizer
+from IMDb.predict import load_card, load_tokenizer, shipped_models
+from IMDb.text import OOV_ID
 
 MODEL_ENV = "IMDB_MODEL"
 MODELS_DIR_ENV = "IMDB_MODELS_DIR"
@@ -82,12 +82,7 @@ class WordModel:
         if self.card.get("model", name) != name:
             raise ModelError(f"{self.folder / 'card.json'} describes model {self.card.get('model')!r}, "
                              f"not {name!r}: restore the bundle's own card")
-        self.tokenizer = WordTokenizer.load(self.folder / "tokenizer.json")
-        expected = self.card.get("tokenizer_fingerprint")
-        if self.tokenizer.fingerprint != expected:
-            raise ModelError(f"{self.folder / 'tokenizer.json'} (fingerprint {self.tokenizer.fingerprint}) is not "
-                             f"the tokenizer {name} was trained with ({self.folder / 'card.json'} says "
-                             f"{expected}); restore the model's own tokenizer.json")
+        self.tokenizer = load_tokenizer(name, self.folder, self.card)
 
     @property
     def seq_len(self) -> int:

@@ -32,6 +32,18 @@ def load_card(name: str, models_dir: Path = MODELS_DIR) -> dict:
         raise ModelError(f"{path} is not valid JSON: {e}") from e
 
 
+def load_tokenizer(name: str, folder: Path, card: dict) -> WordTokenizer:
+    """The bundle's tokenizer, refused unless it is the one the card says `name` was trained with."""
+    path = Path(folder) / "tokenizer.json"
+    tokenizer = WordTokenizer.load(path)
+    expected = card.get("tokenizer_fingerprint")
+    if tokenizer.fingerprint != expected:
+        raise ModelError(f"{path} (fingerprint {tokenizer.fingerprint}) is not the tokenizer {name} "
+                         f"was trained with ({Path(folder) / 'card.json'} says {expected}); restore "
+                         f"the model's own tokenizer.json")
+    return tokenizer
+
+
 @dataclass
 class Predictor:
     name: str
@@ -45,11 +57,7 @@ class Predictor:
 
         card = load_card(name, models_dir)
         folder = Path(models_dir) / name
-        tokenizer = WordTokenizer.load(folder / "tokenizer.json")
-        if tokenizer.fingerprint != card.get("tokenizer_fingerprint"):
-            raise ModelError(f"{folder / 'tokenizer.json'} (fingerprint {tokenizer.fingerprint}) is "
-                             f"not the tokenizer {name} was trained with (card: "
-                             f"{card.get('tokenizer_fingerprint')}); restore the model's own file")
+        tokenizer = load_tokenizer(name, folder, card)
         onnx_path = folder / "model.onnx"
         if not onnx_path.is_file():
             raise ModelError(f"model file not found: {onnx_path}")
