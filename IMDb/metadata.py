@@ -9,15 +9,13 @@ are scored once per process however many passes the platform makes.
 from __future__ import annotations
 
 import functools
-import re
 
 from code_loader.contract.enums import DatasetMetadataType as T
 
 from IMDb.config import LABELS
-from IMDb.text import split_words
+from IMDb.text import HTML_RESIDUE, split_words
 
 NEUTRAL_RATING = 5.5  # midpoint of the 1-10 star scale
-_HTML_RESIDUE = re.compile(r"<[^<>]*>|&#?[A-Za-z0-9]+;")  # tags such as <br /> and entities such as &amp;
 # Negators as the tokenizer writes them: lowercase, apostrophes deleted ("didn't" -> "didnt").
 NEGATIONS = frozenset("""
     not no never none nobody nothing nowhere neither nor cannot without
@@ -55,7 +53,7 @@ def rating(stars: int | None) -> dict:
 def length(text: str) -> dict:
     """The review as written: its characters, and its whitespace-separated words once HTML residue
     is removed (punctuation stays attached: "well-made," is one word, two tokens)."""
-    return {"chars": len(text), "words": len(_HTML_RESIDUE.sub(" ", text).split())}
+    return {"chars": len(text), "words": len(HTML_RESIDUE.sub(" ", text).split())}
 
 
 def tokens(text: str, model) -> dict:
@@ -81,7 +79,7 @@ def textblob(text: str) -> dict:
 def _textblob_scores(text: str) -> tuple[float, float]:
     from textblob import TextBlob
 
-    sentiment = TextBlob(_HTML_RESIDUE.sub(" ", text)).sentiment
+    sentiment = TextBlob(HTML_RESIDUE.sub(" ", text)).sentiment
     return float(sentiment.polarity), float(sentiment.subjectivity)
 
 
@@ -91,7 +89,7 @@ def textblob_cache_info():
 
 def html_residue(text: str) -> int:
     """HTML tags and entities left in the text (mostly ``<br />`` line breaks)."""
-    return len(_HTML_RESIDUE.findall(text))
+    return len(HTML_RESIDUE.findall(text))
 
 
 def punctuation(text: str) -> dict:

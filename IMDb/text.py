@@ -34,7 +34,7 @@ PAD, OOV = "[PAD]", "[OOV]"
 PAD_ID, OOV_ID = 0, 1
 FORMAT = "imdb-leap/word-tokenizer/1"
 
-_HTML = re.compile(r"<[^<>]*>|&#?[A-Za-z0-9]+;")
+HTML_RESIDUE = re.compile(r"<[^<>]*>|&#?[A-Za-z0-9]+;")  # tags such as <br />, entities such as &amp;
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 _APOSTROPHES = str.maketrans("", "", "´’‘\u0091\u0092")
 # byte -> itself if a-z/0-9 (upper case folded), else space; apostrophes deleted separately
@@ -44,7 +44,7 @@ _BYTE_DELETE = b"'`"
 
 def _clean_bytes(text: str) -> bytes:
     if "<" in text or "&" in text:
-        text = _HTML.sub(" ", text)
+        text = HTML_RESIDUE.sub(" ", text)
     if not text.isascii():
         text = _COMBINING.sub("", unicodedata.normalize("NFD", text.translate(_APOSTROPHES)))
         data = text.encode("ascii", "replace")  # any other non-ASCII character becomes '?', a space

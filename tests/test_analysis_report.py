@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from IMDb.analysis.report import ReportInputs, esc, script_json, write_report
+from IMDb.analysis.escape import esc, script_json
+from IMDb.analysis.report import ReportInputs, write_report
 from IMDb.analysis.table import METADATA_COLUMNS, AnalysisTable
 
 PAYLOAD = "<script>alert(1)</script>"

@@ -11,5 +11,8 @@ Modules (one concept each; import them directly, this package imports nothing he
 - exploration: metadata against loss, Spearman correlations, the seeds' claims, training curves
 - attribution: integrated gradients, n-gram occlusion and a faithfulness check
 - report: the output folder (dashboard.html, PNGs, table.parquet, summary.json, projector/)
+- plots: the dashboard's plotly figures and their matplotlib PNGs
+- projector: TensorBoard Embedding Projector export (vectors and metadata TSV)
+- escape: untrusted text made safe for HTML, plotly labels and JSON
 - run: `run_analysis` / `run_compare`, the stages in order with timings
 """
