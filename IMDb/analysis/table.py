@@ -12,6 +12,7 @@ returns the latent layer and the probabilities together, so one pass gives both.
 """
 from __future__ import annotations
 
+import functools
 import json
 import resource
 import time
@@ -124,15 +125,23 @@ def _word_model(name: str, models_dir: Path):
     return WordModel(name, Path(models_dir) / name)
 
 
-def load_keras(name: str, models_dir: str | Path = MODELS_DIR) -> tuple[object, WordTokenizer]:
-    """(tf_keras model from ``model.h5``, its tokenizer), checked to agree on the sequence length."""
+@functools.lru_cache(maxsize=2)
+def _load_h5(path: str, mtime_ns: int):
+    """The tf_keras model of an ``.h5`` file, read once per process and file version: an analysis
+    needs it for the table and again for the attributions."""
     import tf_keras
 
-    word_model = _word_model(name, Path(models_dir))
+    return tf_keras.models.load_model(path, compile=False)
+
+
+def load_keras(name: str, models_dir: str | Path = MODELS_DIR, word_model=None
+               ) -> tuple[object, WordTokenizer]:
+    """(tf_keras model from ``model.h5``, its tokenizer), checked to agree on the sequence length."""
+    word_model = word_model or _word_model(name, Path(models_dir))
     path = Path(models_dir) / name / "model.h5"
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
-    model = tf_keras.models.load_model(str(path), compile=False)
+    model = _load_h5(str(path), path.stat().st_mtime_ns)
     if model.input_shape[-1] != word_model.seq_len:
         raise ModelError(f"{path} takes {model.input_shape[-1]} tokens but its tokenizer makes "
                          f"{word_model.seq_len}: the files belong to different models")
@@ -304,8 +313,8 @@ def build_table(name: str, state: str = "training", limit: int | None = None, *,
         raise ValueError(f"unknown state {state!r}; choose one of {', '.join(STATES)}")
     models_dir = Path(models_dir)
     t0 = time.perf_counter()
-    model, _ = load_keras(name, models_dir)
     word_model = _word_model(name, models_dir)
+    model, _ = load_keras(name, models_dir, word_model)
     t_load = time.perf_counter() - t0
 
     t = time.perf_counter()
