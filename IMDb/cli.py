@@ -10,11 +10,17 @@ from IMDb.errors import IMDbError
 
 
 def _train(args: argparse.Namespace) -> int:
-    from IMDb.train import train
-
     overrides = {k: v for k, v in vars(args).items()
                  if k in Config.__dataclass_fields__ and k != "model" and v is not None}
-    train(Config.for_model(args.model, **overrides))
+    cfg = Config.for_model(args.model, **overrides)
+    if args.model == "bert":
+        from IMDb.train_bert import train
+
+        train(cfg, restart=args.restart)
+    else:
+        from IMDb.train import train
+
+        train(cfg)
     return 0
 
 
@@ -82,16 +88,29 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--train-limit", dest="train_limit", type=int,
                    help="train on a random subset of this many reviews (quick runs)")
     t.add_argument("--out-dir", dest="out_dir", help="where the bundle goes (default: models/)")
+    b = t.add_argument_group("BERT")
+    b.add_argument("--bert", dest="bert_checkpoint",
+                   help="a Hugging Face BERT folder or hub id (default: $IMDB_BERT, else "
+                        "hf://sentence-transformers/all-MiniLM-L6-v2)")
+    b.add_argument("--truncation", choices=("headtail", "head"),
+                   help="keep a long review's first and last pieces (default) or only its first")
+    b.add_argument("--learning-rate", dest="learning_rate", type=float)
+    b.add_argument("--max-steps", dest="max_steps", type=int,
+                   help="train this many steps (the learning rate decays to 0 over them)")
+    b.add_argument("--checkpoint-every", dest="checkpoint_every", type=int,
+                   help="steps between resumable checkpoints (default: 50)")
+    b.add_argument("--restart", action="store_true",
+                   help="discard runs/bert/checkpoint instead of resuming from it")
     t.set_defaults(func=_train)
 
     r = sub.add_parser("predict", help="classify reviews with the shipped models (offline)")
     r.add_argument("text", nargs="*", help="review text(s); read from stdin when none is given")
-    r.add_argument("--model", default="all", help="dense, cnn or all (default)")
+    r.add_argument("--model", default="all", help="dense, cnn, bert or all (default)")
     r.set_defaults(func=_predict)
 
     a = sub.add_parser("analyze", help="analyse a model on one state: dashboard.html, PNGs, parquet, JSON "
                                        "summary, Embedding Projector export")
-    a.add_argument("--model", required=True, help="a shipped model: dense or cnn")
+    a.add_argument("--model", required=True, help="a shipped model: dense, cnn or bert")
     _analysis_options(a, "training")
     a.add_argument("--out", help="output folder (default: reports/<model>-<state>)")
     a.add_argument("--projection", choices=("umap", "pca", "tsne"), default="umap",

@@ -10,6 +10,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO_ROOT / "models"
 LABELS = ("negative", "positive")  # index = class id; the platform shows them in this order
 WORD_MODELS = ("dense", "cnn")
+BERT_ENV = "IMDB_BERT"  # a Hugging Face BERT folder, or a hub id such as hf://owner/name
+DEFAULT_BERT = "hf://sentence-transformers/all-MiniLM-L6-v2"
 
 
 @dataclass
@@ -33,6 +35,15 @@ class Config:
     train_embeddings: bool = True  # False keeps the (pretrained) word vectors fixed
     fine_tune_epochs: int = 0  # with fixed word vectors: a second stage that trains them too
     fine_tune_learning_rate: float = 1e-4
+    # BERT (see IMDb.models.bert and IMDb.wordpiece)
+    bert_checkpoint: str = field(default_factory=lambda: os.environ.get(BERT_ENV) or DEFAULT_BERT)
+    bert_tiny: bool = False  # a small random BERT instead of the checkpoint's weights (tests)
+    truncation: str = "headtail"  # or "head": which pieces of a long review are kept
+    head_tokens: int | None = None  # pieces kept from the start with headtail (default: half)
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.06  # linear warmup, then linear decay to 0
+    max_steps: int | None = None  # stop (and decay to 0) after this many steps, not whole epochs
+    checkpoint_every: int = 50  # steps between resumable checkpoints
     # training
     batch_size: int = 64
     epochs: int = 10
@@ -66,4 +77,5 @@ PER_MODEL: dict[str, dict] = {
     "cnn": dict(seq_len=600, embed_dim=64, filters=64, kernel_size=5, hidden=64, dropout=0.5,
                 pretrained_embeddings=True, train_embeddings=False, fine_tune_epochs=3,
                 epochs=20, patience=3, batch_size=64),
+    "bert": dict(seq_len=256, batch_size=32, epochs=2, learning_rate=5e-5, dropout=0.1),
 }

@@ -7,9 +7,9 @@ Settings are environment variables. None is set on the Tensorleap platform, so t
 below apply: edit ``DEFAULT_MODEL`` / ``DEFAULT_DATA`` before ``leap push`` to change them.
 
 - ``IMDB_MODEL``: which model the integration serves: one of ``SUPPORTED_MODELS`` (default
-  ``DEFAULT_MODEL``). Dense and CNN share everything but their bundle; a model with other inputs
-  (BERT: ``input_ids``, ``attention_mask``, ``token_type_ids``) adds a class with the same interface
-  as `WordModel` to ``_BACKENDS``, and the binder registers one input encoder per ``input_names``.
+  ``DEFAULT_MODEL``). Dense and CNN share everything but their bundle (`WordModel`); BERT
+  (`BertModel`) has three inputs, ``input_ids``, ``attention_mask`` and ``token_type_ids``, and
+  the binder registers one input encoder per ``input_names``.
 - ``IMDB_MODELS_DIR``: the folder holding the ``<model>/`` bundles (default: the repository's
   ``models/``).
 - ``IMDB_DATA``: the dataset (a parquet file with ``imdb_unsup.parquet`` beside it, an ``aclImdb``
@@ -30,6 +30,7 @@ from IMDb.errors import ModelError
 from IMDb.models import INPUT_NAME, OUTPUT_NAME
 from IMDb.predict import load_card, load_tokenizer, shipped_models
 from IMDb.text import OOV_ID
+from IMDb.wordpiece import INPUT_NAMES
 
 MODEL_ENV = "IMDB_MODEL"
 MODELS_DIR_ENV = "IMDB_MODELS_DIR"
@@ -88,6 +89,11 @@ class WordModel:
     def seq_len(self) -> int:
         return self.tokenizer.seq_len
 
+    @property
+    def max_tokens(self) -> int:
+        """Tokens of a review the model reads; a longer review is truncated."""
+        return self.seq_len
+
     def encode(self, text: str) -> dict[str, np.ndarray]:
         """The model's inputs for one review: float32 word ids [seq_len] (0-padded, truncated)."""
         return {INPUT_NAME: self.tokenizer.encode([text])[0].astype(np.float32)}
@@ -124,15 +130,58 @@ class WordModel:
         return session
 
 
-_BACKENDS: dict[str, type] = {name: WordModel for name in WORD_MODELS}
+class BertModel(WordModel):
+    """The BERT bundle: WordPiece pieces instead of words, three inputs instead of one.
+
+    Positions are pieces (``[CLS]``, ``great``, ``##ly``, ..., ``[SEP]``), as the platform's
+    heat maps are per input position; out-of-vocabulary means the ``[UNK]`` piece.
+    """
+
+    input_names = INPUT_NAMES
+
+    @property
+    def max_tokens(self) -> int:
+        return self.seq_len - 2  # [CLS] and [SEP] take two positions
+
+    def encode(self, text: str) -> dict[str, np.ndarray]:
+        """Float32 ``input_ids``, ``attention_mask``, ``token_type_ids`` [seq_len] of one review."""
+        return {name: array[0] for name, array in self.tokenizer.encode([text]).items()}
+
+    def _pieces(self, text: str) -> list[int]:
+        return self.tokenizer.encodings([text])[0].ids
+
+    def positions(self, text: str) -> list[str]:
+        ids = self.tokenizer.ids([text])[0]
+        pieces = [self.tokenizer.tokenizer.id_to_token(int(i)) for i in ids]
+        return pieces + [""] * (self.seq_len - len(pieces))
+
+    def oov_positions(self, text: str) -> np.ndarray:
+        ids = self.tokenizer.ids([text])[0]
+        mask = np.zeros(self.seq_len, dtype=np.uint8)
+        mask[: len(ids)] = ids == self.tokenizer.unk_id
+        return mask
+
+    def token_count(self, text: str) -> int:
+        return len(self._pieces(text))
+
+    def oov_count(self, text: str) -> int:
+        return int(np.sum(np.asarray(self._pieces(text)) == self.tokenizer.unk_id))
+
+
+_BACKENDS: dict[str, type] = {**{name: WordModel for name in WORD_MODELS}, "bert": BertModel}
 SUPPORTED_MODELS: tuple[str, ...] = tuple(_BACKENDS)
 
 
+def model_side(name: str, folder: Path) -> WordModel | BertModel:
+    """The input side of the bundle `name` in `folder` (its tokenizer, checked against its card)."""
+    return _BACKENDS.get(name, WordModel)(name, folder)
+
+
 @functools.lru_cache(maxsize=1)
-def selected_model() -> WordModel:
+def selected_model() -> WordModel | BertModel:
     """The chosen model's input side, loaded once per process."""
     name = model_name()
-    return _BACKENDS[name](name, models_dir() / name)
+    return model_side(name, models_dir() / name)
 
 
 # --------------------------------------------------------------------------- data

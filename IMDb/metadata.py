@@ -59,7 +59,7 @@ def length(text: str) -> dict:
 def tokens(text: str, model) -> dict:
     """Tokens the model's tokenizer makes of the whole review, and whether the input cuts it off."""
     count = model.token_count(text)
-    return {"count": count, "truncated": count > model.seq_len}
+    return {"count": count, "truncated": count > model.max_tokens}
 
 
 def oov(text: str, model) -> dict:

@@ -15,6 +15,7 @@ import numpy as np
 from IMDb.config import LABELS, MODELS_DIR
 from IMDb.errors import ModelError
 from IMDb.text import WordTokenizer
+from IMDb.wordpiece import WordPieceTokenizer
 
 
 def shipped_models(models_dir: Path = MODELS_DIR) -> list[str]:
@@ -32,10 +33,12 @@ def load_card(name: str, models_dir: Path = MODELS_DIR) -> dict:
         raise ModelError(f"{path} is not valid JSON: {e}") from e
 
 
-def load_tokenizer(name: str, folder: Path, card: dict) -> WordTokenizer:
-    """The bundle's tokenizer, refused unless it is the one the card says `name` was trained with."""
+def load_tokenizer(name: str, folder: Path, card: dict) -> WordTokenizer | WordPieceTokenizer:
+    """The bundle's tokenizer (WordPiece for BERT, words otherwise), refused unless it is the one
+    the card says `name` was trained with."""
     path = Path(folder) / "tokenizer.json"
-    tokenizer = WordTokenizer.load(path)
+    kind = WordPieceTokenizer if card.get("model", name) == "bert" else WordTokenizer
+    tokenizer = kind.load(path)
     expected = card.get("tokenizer_fingerprint")
     if tokenizer.fingerprint != expected:
         raise ModelError(f"{path} (fingerprint {tokenizer.fingerprint}) is not the tokenizer {name} "
@@ -47,7 +50,7 @@ def load_tokenizer(name: str, folder: Path, card: dict) -> WordTokenizer:
 @dataclass
 class Predictor:
     name: str
-    tokenizer: WordTokenizer
+    tokenizer: WordTokenizer | WordPieceTokenizer
     session: Any  # onnxruntime.InferenceSession
     card: dict
 
@@ -71,15 +74,29 @@ class Predictor:
                              f"makes {tokenizer.seq_len}: the files belong to different models")
         return cls(name, tokenizer, session, card)
 
-    def predict_tokens(self, tokens: np.ndarray, batch_size: int = 512) -> np.ndarray:
-        """Probabilities [n, 2] for float32 token arrays, in batches."""
-        name = self.session.get_inputs()[0].name
+    @property
+    def input_names(self) -> list[str]:
+        return [i.name for i in self.session.get_inputs()]
+
+    def predict_inputs(self, inputs: dict[str, np.ndarray], batch_size: int | None = None
+                       ) -> np.ndarray:
+        """Probabilities [n, 2] for float32 input arrays by name, in batches (BERT's are smaller:
+        its attention holds batch x heads x seq_len^2 floats)."""
+        batch_size = batch_size or (512 if len(inputs) == 1 else 32)
+        n = len(next(iter(inputs.values())))
         return np.concatenate([
-            self.session.run(None, {name: tokens[i:i + batch_size].astype(np.float32)})[0]
-            for i in range(0, max(len(tokens), 1), batch_size)])[: len(tokens)]
+            self.session.run(None, {k: v[i:i + batch_size].astype(np.float32)
+                                    for k, v in inputs.items()})[0]
+            for i in range(0, max(n, 1), batch_size)])[:n]
+
+    def predict_tokens(self, tokens: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        """Probabilities [n, 2] for a word model's float32 token arrays, in batches."""
+        return self.predict_inputs({self.input_names[0]: tokens}, batch_size)
 
     def predict(self, texts: list[str]) -> np.ndarray:
-        return self.predict_tokens(self.tokenizer.encode(texts))
+        inputs = self.tokenizer.encode(texts)
+        return self.predict_inputs(inputs if isinstance(inputs, dict)
+                                   else {self.input_names[0]: inputs})
 
     @staticmethod
     def label(probabilities: np.ndarray) -> str:

@@ -59,6 +59,22 @@ def encode_states(tokenizer: WordTokenizer, states: dict) -> dict[str, tuple[np.
                    frame["label"].to_numpy(np.int64)) for name, frame in states.items()}
 
 
+def card_fields(cfg: Config, tokenizer, model, figures: dict, train_seconds: float) -> dict:
+    """What every model card holds: the settings (no local paths), the data and tokenizer it was
+    trained with, its figures, and where and how long it trained."""
+    return {
+        "model": cfg.model,
+        "config": cfg.to_dict() | {"data": None, "out_dir": None, "runs_dir": None},
+        "data_checksum": data.checksum(data.labeled(cfg.data)),
+        "tokenizer_fingerprint": tokenizer.fingerprint,
+        "figures": figures,
+        "train_seconds": round(train_seconds, 1),
+        "parameters": int(model.count_params()),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+        "onnx_max_abs_diff": None,
+    }
+
+
 def train(cfg: Config, verbose: int | None = None) -> dict:
     """Train `cfg.model`, evaluate it on every labeled state, export the bundle; return the card."""
     import keras
@@ -127,19 +143,10 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
                          "samples": int(len(y))}
         print(f"{name:>10}: accuracy {acc:.4f}  loss {loss:.4f}  ({len(y)} reviews)")
 
-    card = {
-        "model": cfg.model,
-        "config": cfg.to_dict() | {"data": None, "out_dir": None, "runs_dir": None},
-        "data_checksum": data.checksum(data.labeled(cfg.data)),
-        "tokenizer_fingerprint": tokenizer.fingerprint,
+    card = card_fields(cfg, tokenizer, model, figures, train_s) | {
         "epochs_run": len(val_losses),
         "best_epoch": best_epoch,
-        "figures": figures,
-        "train_seconds": round(train_s, 1),
         "seconds_per_epoch": round(train_s / len(val_losses), 1),
-        "parameters": int(model.count_params()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
-        "onnx_max_abs_diff": None,
     }
 
     def onnx_writer(path: Path) -> None:

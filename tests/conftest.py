@@ -117,3 +117,39 @@ def word_bundles(tmp_path_factory) -> Path:
     make_word_bundle(models_dir, "dense", texts, seq_len=30)
     make_word_bundle(models_dir, "cnn", texts, seq_len=24, vocab_size=50)
     return models_dir
+
+
+# --------------------------------------------------------------------------- BERT
+# A BERT "checkpoint" that is only a vocab.txt (the synthetic reviews' words, letters and
+# punctuation), and a bundle trained from it with `bert_tiny` (a 2-layer random BERT): the BERT
+# code runs end to end in seconds, without the shared checkpoint.
+
+
+def make_bert_vocab(folder: Path) -> Path:
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    words = sorted({w for w in POSITIVE + NEGATIVE + FILLER + ["really", "why", "br"]})
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *list(".,!?'<>/:;-"), *letters,
+              *[f"##{c}" for c in letters], *words]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.txt").write_text("\n".join(tokens) + "\n", encoding="utf-8")
+    return folder
+
+
+def tiny_bert_config(checkpoint: Path, data: Path, out: Path, **overrides):
+    from IMDb.config import Config
+
+    settings = dict(bert_checkpoint=str(checkpoint), bert_tiny=True, seq_len=32, batch_size=8,
+                    max_steps=6, checkpoint_every=2, dropout=0.0, learning_rate=1e-3,
+                    data=str(data), out_dir=str(out / "models"), runs_dir=str(out / "runs"))
+    return Config.for_model("bert", **{**settings, **overrides})
+
+
+@pytest.fixture(scope="session")
+def bert_bundle(tmp_path_factory, synthetic_dataset) -> Path:
+    """A models folder holding a tiny trained `bert` bundle (6 steps on the synthetic reviews)."""
+    from IMDb.train_bert import train
+
+    root = tmp_path_factory.mktemp("bert")
+    cfg = tiny_bert_config(make_bert_vocab(root / "checkpoint"), synthetic_dataset, root)
+    train(cfg)
+    return Path(cfg.out_dir)

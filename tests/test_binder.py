@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from IMDb import data, integration, losses, visualizers
-from IMDb.config import LABELS, MODELS_DIR, WORD_MODELS
+from IMDb.config import LABELS, MODELS_DIR
 from IMDb.errors import ModelError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,9 +63,25 @@ def test_the_model_is_one_setting(settings):
 
 
 def test_unknown_model_lists_the_valid_choices(settings):
-    settings.setenv(integration.MODEL_ENV, "bert")
-    with pytest.raises(ModelError, match=r"IMDB_MODEL='bert' is not a model .* valid choices: dense, cnn"):
+    settings.setenv(integration.MODEL_ENV, "lstm")
+    with pytest.raises(ModelError, match=r"IMDB_MODEL='lstm' is not a model .* valid choices: dense, cnn, bert"):
         integration.selected_model()
+
+
+def test_bert_is_served_by_the_same_setting(settings, bert_bundle):
+    settings.setenv(integration.MODELS_DIR_ENV, str(bert_bundle))
+    settings.setenv(integration.MODEL_ENV, "bert")
+    model = integration.selected_model()
+    assert model.input_names == ("input_ids", "attention_mask", "token_type_ids")
+    encoded = model.encode("A wonderful film.<br />Superb!")
+    assert set(encoded) == set(model.input_names)
+    assert all(x.dtype == np.float32 and x.shape == (32,) for x in encoded.values())
+    positions = model.positions("A wonderful film.<br />Superb!")
+    assert positions[:4] == ["[CLS]", "a", "wonderful", "film"] and positions[-1] == ""
+    assert len(positions) == 32 and positions.index("[SEP]") == int(encoded["attention_mask"].sum()) - 1
+    # a word outside the tiny vocabulary is split into letters, a character outside it is [UNK]
+    assert model.oov_count("wonderful ☃ film") == 1 and model.oov_positions("wonderful ☃")[2] == 1
+    assert model.max_tokens == 30 and model.token_count("great " * 40) == 40
 
 
 def test_missing_bundle_names_the_file(own_bundles, settings):
@@ -224,11 +240,22 @@ def run_leap_test(env_updates: dict, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
-def test_leap_test_passes_on_synthetic_data(word_bundles, synthetic_dataset):
-    """Integration test for both models over every state, then check_dataset() as on the platform."""
+@pytest.fixture(scope="module")
+def all_bundles(word_bundles, bert_bundle, tmp_path_factory) -> Path:
+    models = tmp_path_factory.mktemp("all") / "models"
+    shutil.copytree(word_bundles, models)
+    shutil.copytree(bert_bundle / "bert", models / "bert")
+    return models
+
+
+def test_leap_test_passes_on_synthetic_data(all_bundles, synthetic_dataset):
+    """Integration test for the three models over every state, then check_dataset() as on the
+    platform."""
     proc = run_leap_test({integration.DATA_ENV: str(synthetic_dataset),
-                          integration.MODELS_DIR_ENV: str(word_bundles)}, "--samples", "4")
+                          integration.MODELS_DIR_ENV: str(all_bundles)}, "--samples", "4")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    for state in ("training", "validation", "test", "unlabeled"):
+        assert re.search(rf"bert\s+\| {state}\s+\| 4 of \d+", proc.stdout), state
     for model in ("dense", "cnn"):
         for state in ("training", "validation", "test", "unlabeled"):
             assert re.search(rf"{model}\s+\| {state}\s+\| 4 of \d+", proc.stdout), (model, state)
@@ -240,9 +267,10 @@ def test_leap_test_passes_on_synthetic_data(word_bundles, synthetic_dataset):
 
 def test_leap_test_fails_clearly_on_an_unknown_model(word_bundles, synthetic_dataset):
     proc = run_leap_test({integration.DATA_ENV: str(synthetic_dataset),
-                          integration.MODELS_DIR_ENV: str(word_bundles)}, "--models", "bert", "--samples", "1")
+                          integration.MODELS_DIR_ENV: str(word_bundles)}, "--models", "lstm", "--samples", "1")
     assert proc.returncode == 1
-    assert "IMDB_MODEL='bert' is not a model this integration serves; valid choices: dense, cnn" in proc.stdout
+    assert "IMDB_MODEL='lstm' is not a model this integration serves; valid choices: dense, cnn, bert" \
+        in proc.stdout
     assert "leap_test: FAILED" in proc.stdout
 
 
@@ -251,23 +279,26 @@ def test_leap_test_fails_clearly_on_an_unknown_model(word_bundles, synthetic_dat
 
 def shipped(model: str) -> Path:
     folder = MODELS_DIR / model
-    missing = [n for n in ("card.json", "tokenizer.json", "model.onnx", "model.h5") if not (folder / n).is_file()]
+    keras_file = "model.keras" if model == "bert" else "model.h5"
+    missing = [n for n in ("card.json", "tokenizer.json", "model.onnx", keras_file)
+               if not (folder / n).is_file()]
     if missing:
         pytest.fail(f"the shipped {model} bundle is incomplete: {', '.join(str(folder / n) for n in missing)} "
                     f"missing. Train it (imdb-leap train {model}) or restore models/{model}/.")
     return folder
 
 
-@pytest.mark.parametrize("model", WORD_MODELS)
+@pytest.mark.parametrize("model", integration.SUPPORTED_MODELS)
 def test_shipped_bundle_is_complete_and_consistent(model, monkeypatch):
     folder = shipped(model)
     monkeypatch.delenv(integration.MODELS_DIR_ENV, raising=False)
-    loaded = integration.WordModel(model, folder)
+    loaded = integration.model_side(model, folder)
     session = loaded.load_session()
-    assert session.get_inputs()[0].shape[-1] == loaded.seq_len
+    assert [i.name for i in session.get_inputs()] == list(loaded.input_names)
+    assert all(i.shape[-1] == loaded.seq_len for i in session.get_inputs())
 
 
-@pytest.mark.parametrize("model", WORD_MODELS)
+@pytest.mark.parametrize("model", integration.SUPPORTED_MODELS)
 def test_shipped_model_agrees_with_the_ground_truth_order(model, imdb_data):
     """200 test reviews: with the ground truth encoded as [negative, positive] the shipped model is
     right far above chance; with the order reversed it would be right far below it."""

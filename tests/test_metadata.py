@@ -11,7 +11,7 @@ class TinyModel:
 
     def __init__(self, seq_len=5):
         self.tokenizer = WordTokenizer(vocab_size=6, seq_len=seq_len).fit(["good film good plot", "bad film"])
-        self.seq_len = seq_len
+        self.seq_len = self.max_tokens = seq_len
 
     def token_count(self, text):
         return len(self.tokenizer.ids(text))

@@ -374,6 +374,13 @@ def faithfulness(predict_tokens_fn: PredictTokens, tokens: np.ndarray, attributi
             variants.append(rand)
         plan.append((kk, kk_eff))
     probs = np.asarray(predict_tokens_fn(np.stack(variants).astype(np.float32)), dtype=np.float64)
+    return score_faithfulness(probs, plan, len(real), n_random, seed, target)
+
+
+def score_faithfulness(probs: np.ndarray, plan: list[tuple[int, int]], n_units: int, n_random: int,
+                       seed: int, target: int | None = None) -> dict:
+    """The `faithfulness` dict from the probabilities of [review, then per (k, k_used) in `plan`:
+    top-k removed, `n_random` random-k removed]; `n_units` words could be removed."""
     c = int(np.argmax(probs[0])) if target is None else int(target)
     p0 = probs[0, c]
     per_k, i = [], 1
@@ -382,13 +389,13 @@ def faithfulness(predict_tokens_fn: PredictTokens, tokens: np.ndarray, attributi
         rand = p0 - probs[i + 1:i + 1 + n_random, c]
         i += 1 + n_random
         random_drop = float(rand.mean()) if n_random else float("nan")
-        meaningful = 0 < kk_eff < len(real) and n_random > 0
+        meaningful = 0 < kk_eff < n_units and n_random > 0
         per_k.append({"k": kk, "k_used": kk_eff, "top_drop": float(top_drop), "random_drop": random_drop,
                       "random_std": float(rand.std()) if n_random else None,
                       "ratio": float(top_drop / random_drop) if meaningful and random_drop > 0 else None,
                       "passed": bool(top_drop > random_drop) if meaningful else None})
     decided = [r["passed"] for r in per_k if r["passed"] is not None]
-    return {"target": LABELS[c], "p_target": float(p0), "n_words": int(len(real)), "n_random": n_random,
+    return {"target": LABELS[c], "p_target": float(p0), "n_words": int(n_units), "n_random": n_random,
             "seed": seed, "per_k": per_k, "passed": all(decided) if decided else None}
 
 
@@ -450,6 +457,16 @@ def _python(value):
     return value
 
 
+def explanation(row: dict, predicted: int, probabilities: np.ndarray, ig: IGResult) -> dict:
+    """The fields every explanation has, whatever the model: which review, what it was predicted,
+    and the completeness of its integrated gradients."""
+    label = _python(row.get("label"))
+    return {"sample_id": _python(row.get("sample_id")), "kind": row.get("kind"),
+            "label": None if label is None else int(label), "prediction": int(predicted),
+            "p_positive": float(probabilities[POSITIVE]), "loss": _python(row.get("loss")),
+            "completeness": {LABELS[t]: ig.completeness(i) for i, t in enumerate(ig.targets)}}
+
+
 def explain(model, tokenizer, texts_or_frame, *, predict_tokens: PredictTokens | None = None,
             n_samples: int | None = None, steps: int = 50, baseline: str = "pad",
             n_values: Sequence[int] = (1, 2, 3), top_ngrams: int = 10, rank_by: str = "delta",
@@ -496,20 +513,12 @@ def explain(model, tokenizer, texts_or_frame, *, predict_tokens: PredictTokens |
         predicted = int(np.argmax(p))
         faith = faithfulness(predict, tokens, ig.attributions[ig.targets.index(predicted)], k, n_random, seed)
         t3 = time.perf_counter()
-        label = _python(row.get("label"))
-        out.append({
-            "sample_id": _python(row.get("sample_id")),
-            "kind": row.get("kind"),
-            "label": None if label is None else int(label),
-            "prediction": predicted,
-            "p_positive": float(p[POSITIVE]),
-            "loss": _python(row.get("loss")),
+        out.append(explanation(row, predicted, p, ig) | {
             "words": list(words),
             "oov": [bool(t == OOV_ID) for t in tokens[:n]],
             "truncated": len(tokenizer.ids(text)) > len(tokens),
             "ig_positive": [float(v) for v in ig.attributions[ig.targets.index(POSITIVE), :n]],
             "ig_negative": [float(v) for v in ig.attributions[ig.targets.index(NEGATIVE), :n]],
-            "completeness": {LABELS[t]: ig.completeness(i) for i, t in enumerate(ig.targets)},
             "ngrams": top_phrases(rows_occ, top_ngrams),
             "faithfulness": faith,
             "seconds": {"ig": t1 - t0, "occlusion": t2 - t1, "faithfulness": t3 - t2},

@@ -100,9 +100,9 @@ def state_cfg(name: str, models_dir: Path, data: str | None) -> Config | None:
     (IMDB_DATA)."""
     if data is None:
         return None
-    from IMDb.integration import WordModel, state_config
+    from IMDb.integration import model_side, state_config
 
-    cfg = state_config(WordModel(name, Path(models_dir) / name))
+    cfg = state_config(model_side(name, Path(models_dir) / name))
     cfg.data = str(data)
     return cfg
 
@@ -159,6 +159,11 @@ def _attribution(name: str, frame, n_samples: int, models_dir: Path, progress: b
         return [], None
     chosen = _choose(frame, n_samples)
     model, tokenizer = load_keras(name, models_dir)
+    if hasattr(tokenizer, "head_tokens"):  # WordPiece: BERT
+        from IMDb.analysis import attribution_bert
+
+        explanations = attribution_bert.explain(model, tokenizer, chosen, seed=seed, progress=progress)
+        return explanations, faithfulness_summary(e["faithfulness"] for e in explanations)
     predictor = Predictor.load(name, models_dir)
     explanations = explain(model, tokenizer, chosen, predict_tokens=predictor.predict_tokens, seed=seed,
                            progress=progress)

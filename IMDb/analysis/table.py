@@ -27,7 +27,6 @@ from IMDb.config import MODELS_DIR, Config
 from IMDb.errors import ModelError
 from IMDb.io import atomic_path
 from IMDb.models import LATENT_LAYER
-from IMDb.text import WordTokenizer
 
 FORMAT = "imdb-leap/analysis-table/1"
 BASE_COLUMNS = ("sample_id", "state", "text", "label", "prediction", "p_negative", "p_positive",
@@ -120,9 +119,9 @@ class AnalysisTable:
 
 def _word_model(name: str, models_dir: Path):
     """The binder's view of the bundle (tokenizer checked against the card): metadata needs it."""
-    from IMDb.integration import WordModel
+    from IMDb.integration import model_side
 
-    return WordModel(name, Path(models_dir) / name)
+    return model_side(name, Path(models_dir) / name)
 
 
 @functools.lru_cache(maxsize=2)
@@ -134,13 +133,25 @@ def _load_h5(path: str, mtime_ns: int):
     return tf_keras.models.load_model(path, compile=False)
 
 
-def load_keras(name: str, models_dir: str | Path = MODELS_DIR, word_model=None
-               ) -> tuple[object, WordTokenizer]:
-    """(tf_keras model from ``model.h5``, its tokenizer), checked to agree on the sequence length."""
+@functools.lru_cache(maxsize=1)
+def _load_keras3(path: str, mtime_ns: int):
+    """The Keras 3 model of a ``.keras`` file (BERT: keras_hub's layers must be registered)."""
+    import keras
+    import keras_hub  # noqa: F401  (registers BertBackbone and its layers for deserialization)
+
+    return keras.saving.load_model(path, compile=False)
+
+
+def load_keras(name: str, models_dir: str | Path = MODELS_DIR, word_model=None):
+    """(Keras model, its tokenizer): tf_keras from ``model.h5`` for the word models, checked to
+    agree with the tokenizer on the sequence length; Keras 3 from ``model.keras`` for BERT."""
     word_model = word_model or _word_model(name, Path(models_dir))
-    path = Path(models_dir) / name / "model.h5"
+    bert = len(word_model.input_names) > 1
+    path = Path(models_dir) / name / ("model.keras" if bert else "model.h5")
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
+    if bert:
+        return _load_keras3(str(path), path.stat().st_mtime_ns), word_model.tokenizer
     model = _load_h5(str(path), path.stat().st_mtime_ns)
     if model.input_shape[-1] != word_model.seq_len:
         raise ModelError(f"{path} takes {model.input_shape[-1]} tokens but its tokenizer makes "
@@ -149,10 +160,12 @@ def load_keras(name: str, models_dir: str | Path = MODELS_DIR, word_model=None
 
 
 def latent_model(model):
-    """A model with the same input and two outputs: [latent layer output, probabilities]."""
-    import tf_keras
+    """A model with the same inputs and two outputs: [latent layer output, probabilities]."""
+    import importlib
 
-    return tf_keras.Model(model.input, [model.get_layer(LATENT_LAYER).output, model.output])
+    keras = importlib.import_module("tf_keras" if type(model).__module__.startswith("tf_keras")
+                                    else "keras")
+    return keras.Model(model.inputs, [model.get_layer(LATENT_LAYER).output, model.output])
 
 
 def predict(model, tokens: np.ndarray, batch_size: int = 512, progress: bool = False
@@ -176,6 +189,31 @@ def predict(model, tokens: np.ndarray, batch_size: int = 512, progress: bool = F
         lat, prob = sub.predict_on_batch(batch)
         latent[start:start + len(batch)] = lat
         probs[start:start + len(batch)] = prob
+    return latent, probs
+
+
+def predict_pieces(model, tokenizer, texts: list[str], batch_size: int = 32, progress: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(latent, probabilities) of the BERT model on review texts. Batches are formed by length and
+    padded tightly: at 256 pieces most IMDb reviews are shorter than the input, and attention costs
+    grow with the square of the length."""
+    from IMDb.wordpiece import INPUT_NAMES
+
+    sub = latent_model(model)
+    rows = tokenizer.ids(texts)
+    order = np.argsort([len(r) for r in rows], kind="stable")
+    latent = np.zeros((len(rows), int(sub.outputs[0].shape[-1])), dtype=np.float32)
+    probs = np.zeros((len(rows), 2), dtype=np.float64)
+    starts = range(0, len(rows), batch_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="inference", unit="batch")
+    for start in starts:
+        idx = order[start:start + batch_size]
+        arrays = tokenizer.pad_tight([rows[i] for i in idx])
+        lat, prob = sub.predict_on_batch([arrays[name] for name in INPUT_NAMES])
+        latent[idx], probs[idx] = lat, prob
     return latent, probs
 
 
@@ -264,12 +302,16 @@ def table_from_frame(model, word_model, frame: pd.DataFrame, state: str, *, batc
     timings: dict[str, float] = {}
     t = time.perf_counter()
     frame = frame.reset_index(drop=True)
-    tokens = word_model.tokenizer.encode(frame["text"].tolist())
-    timings["encode"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    latent, probs = predict(model, tokens, batch_size=batch_size, progress=progress)
-    del tokens
+    if len(word_model.input_names) > 1:  # BERT: tokenized and batched by length inside
+        timings["encode"] = 0.0
+        latent, probs = predict_pieces(model, word_model.tokenizer, frame["text"].tolist(),
+                                       progress=progress)
+    else:
+        tokens = word_model.tokenizer.encode(frame["text"].tolist())
+        timings["encode"] = time.perf_counter() - t
+        t = time.perf_counter()
+        latent, probs = predict(model, tokens, batch_size=batch_size, progress=progress)
+        del tokens
     timings["inference"] = time.perf_counter() - t
 
     label = frame["label"].to_numpy(dtype=np.float64) if "label" in frame else np.full(len(frame), np.nan)

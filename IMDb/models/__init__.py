@@ -1,9 +1,10 @@
 """Model architectures. Each builder takes a Keras module (`keras` for training, `tf_keras` to write
-an `.h5` that TensorFlow 2.12 reads) so one definition serves both.
+an `.h5` that TensorFlow 2.12 reads) so one definition serves both (BERT is Keras 3 only).
 
 Conventions the rest of the package relies on:
-- input ``tokens``: float32 word ids of shape [seq_len] (the platform's encoders return float32 and it
-  refuses int64 ONNX inputs); the Embedding layer casts them to int32 inside the model;
+- inputs are float32 (the platform's encoders return float32 and it refuses int64 ONNX inputs) and
+  cast to int32 inside the model: ``tokens`` [seq_len] for the word models, ``input_ids``,
+  ``attention_mask``, ``token_type_ids`` for BERT (`IMDb.models.bert`);
 - the layer named ``latent`` is the representation before the classifier head (the analysis reads it);
 - the output ``probabilities``: softmax over [negative, positive].
 """
@@ -12,12 +13,12 @@ from __future__ import annotations
 from types import ModuleType
 
 from IMDb.config import Config
-from IMDb.models import cnn, dense
+from IMDb.models import bert, cnn, dense
 
 INPUT_NAME = "tokens"
 LATENT_LAYER = "latent"
 OUTPUT_NAME = "probabilities"
-BUILDERS = {"dense": dense.build, "cnn": cnn.build}
+BUILDERS = {"dense": dense.build, "cnn": cnn.build, "bert": bert.build}
 
 
 def build(cfg: Config, keras: ModuleType | None = None):

@@ -1,0 +1,121 @@
+"""`imdb-leap train bert` on a tiny random BERT: the loop trains, checkpoints, resumes to the same
+weights, refuses a checkpoint of other settings, and exports an ONNX equal to Keras."""
+import json
+
+import numpy as np
+import pytest
+
+from IMDb import train_bert
+from IMDb.errors import ModelError
+from IMDb.wordpiece import INPUT_NAMES
+
+from tests.conftest import make_bert_vocab, tiny_bert_config
+
+
+def test_batches_cover_the_epoch_once_and_are_reproducible():
+    lengths = np.random.default_rng(0).integers(5, 300, size=1000)
+    batches = train_bert.epoch_batches(lengths, 32, seed=1, epoch=0)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(1000))
+    again = train_bert.epoch_batches(lengths, 32, seed=1, epoch=0)
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again))
+    other = train_bert.epoch_batches(lengths, 32, seed=1, epoch=1)
+    assert not all(np.array_equal(a, b) for a, b in zip(batches, other))
+    # length-sorted inside chunks: a batch spans far less than the whole range
+    spread = np.median([np.ptp(lengths[b]) for b in batches])
+    assert spread < np.ptp(lengths) / 5
+
+
+def test_learning_rate_warms_up_then_decays_to_zero():
+    from IMDb.config import Config
+
+    cfg = Config.for_model("bert", learning_rate=1e-4, warmup_fraction=0.1)
+    rates = [train_bert.learning_rate(cfg, s, 100) for s in range(100)]
+    assert rates[9] == pytest.approx(1e-4) and rates[0] == pytest.approx(1e-5)
+    assert all(a >= b for a, b in zip(rates[9:], rates[10:])) and rates[-1] < 2e-6
+
+
+def test_training_writes_a_complete_bundle(bert_bundle):
+    folder = bert_bundle / "bert"
+    for name in ("model.onnx", "model.keras", "tokenizer.json", "card.json", "history.csv",
+                 "batches.csv"):
+        assert (folder / name).is_file(), name
+    card = json.loads((folder / "card.json").read_text())
+    assert card["steps"] == 6 and card["input_names"] == list(INPUT_NAMES)
+    assert set(card["figures"]) == {"training", "validation", "test"}
+    assert card["onnx_max_abs_diff"] < 1e-4
+    steps = (folder / "batches.csv").read_text().splitlines()
+    assert len(steps) == 1 + 6
+
+
+def test_onnx_inputs_are_float32_with_a_dynamic_batch(bert_bundle):
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(bert_bundle / "bert" / "model.onnx"))
+    inputs = {i.name: i for i in session.get_inputs()}
+    assert list(inputs) == list(INPUT_NAMES)
+    for i in inputs.values():
+        assert i.type == "tensor(float)" and i.shape[1] == 32 and not isinstance(i.shape[0], int)
+    assert [o.name for o in session.get_outputs()] == ["probabilities"]
+
+
+def test_keras_file_reloads_to_the_same_predictions(bert_bundle):
+    from IMDb.analysis.table import load_keras
+    from IMDb.predict import Predictor
+
+    model, tokenizer = load_keras("bert", bert_bundle)
+    texts = ["Great superb plot.<br />Really!", "Awful boring waste, why?"]
+    arrays = tokenizer.encode(texts)
+    keras_probs = np.asarray(model([arrays[n] for n in INPUT_NAMES], training=False))
+    onnx_probs = Predictor.load("bert", bert_bundle).predict(texts)
+    assert np.abs(keras_probs - onnx_probs).max() < 1e-4
+
+
+def _weights(cfg):
+    import keras
+
+    return [w.copy() for w in keras.saving.load_model(
+        f"{cfg.model_dir}/model.keras", compile=False).get_weights()]
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path, synthetic_dataset, monkeypatch):
+    vocab = make_bert_vocab(tmp_path / "checkpoint")
+    straight = tiny_bert_config(vocab, synthetic_dataset, tmp_path / "straight")
+    train_bert.train(straight)
+
+    resumed = tiny_bert_config(vocab, synthetic_dataset, tmp_path / "resumed")
+    real = train_bert.learning_rate
+
+    def crash_at_step_4(cfg, step, total):
+        if step == 4:
+            raise KeyboardInterrupt
+        return real(cfg, step, total)
+
+    monkeypatch.setattr(train_bert, "learning_rate", crash_at_step_4)
+    with pytest.raises(KeyboardInterrupt):
+        train_bert.train(resumed)
+    state = json.loads((tmp_path / "resumed/runs/bert/checkpoint/state.json").read_text())
+    assert state["step"] == 4  # checkpoint_every=2: the last one before the crash
+    monkeypatch.setattr(train_bert, "learning_rate", real)
+    card = train_bert.train(resumed)
+    assert card["steps"] == 6
+    batches = (tmp_path / "resumed/models/bert/batches.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in batches[1:]] == [str(s) for s in range(1, 7)]
+    for a, b in zip(_weights(straight), _weights(resumed)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_a_checkpoint_of_other_settings_is_refused(tmp_path, synthetic_dataset):
+    vocab = make_bert_vocab(tmp_path / "checkpoint")
+    train_bert.train(tiny_bert_config(vocab, synthetic_dataset, tmp_path, max_steps=2))
+    with pytest.raises(ModelError, match="other settings.*--restart"):
+        train_bert.train(tiny_bert_config(vocab, synthetic_dataset, tmp_path, max_steps=2,
+                                          learning_rate=5e-4))
+    card = train_bert.train(tiny_bert_config(vocab, synthetic_dataset, tmp_path, max_steps=2,
+                                             learning_rate=5e-4), restart=True)
+    assert card["config"]["learning_rate"] == 5e-4
+
+
+def test_a_missing_checkpoint_folder_is_named(tmp_path, synthetic_dataset):
+    cfg = tiny_bert_config(tmp_path / "nowhere", synthetic_dataset, tmp_path)
+    with pytest.raises(ModelError, match="vocab.txt.*IMDB_BERT"):
+        train_bert.train(cfg)
