@@ -297,7 +297,9 @@ def samples_section(inputs: ReportInputs, plots: list[Plot]) -> str:
             + f"<p class=\"muted\">Completeness: {comp}. "
             + ("Truncated to the model input. " if e.get("truncated") else "")
             + f"Faithfulness ({esc(faith.get('target', ''))}): {faith_text}; passed: {fmt(faith.get('passed'))}.</p>"
-            + f"<details><summary>Top n-grams by occlusion</summary>{ngrams}</details></article>")
+            + (f"<details><summary>Top n-grams by occlusion</summary>{ngrams}</details>"
+               if e.get("ngrams") else "")
+            + "</article>")
     return "".join(out)
 
 
