@@ -247,12 +247,15 @@ def train(cfg: Config, restart: bool = False) -> dict:
         log_file.close()
     train_s = state["train_seconds"]
 
-    figures = {}
+    # the run ends at an epoch's end, which already scored validation with the final weights
+    last = state["history"][-1]
+    figures = {"validation": {"loss": last["val_loss"], "accuracy": last["val_accuracy"],
+                              "samples": len(labels["validation"])},
+               "test": _metrics(trainer.predict(rows["test"], desc="test"), labels["test"])}
     for name in ("validation", "test"):
-        figures[name] = _metrics(trainer.predict(rows[name], desc=name), labels[name])
         print(f"{name:>10}: accuracy {figures[name]['accuracy']:.4f}  loss {figures[name]['loss']:.4f}"
               f"  ({figures[name]['samples']} reviews)")
-    figures["training"] = {k: state["history"][-1][k] for k in ("loss", "accuracy")} | {
+    figures["training"] = {k: last[k] for k in ("loss", "accuracy")} | {
         "samples": len(lengths), "note": "running mean over the last epoch's batches (dropout on)"}
 
     with open(run_dir / "history.csv", "w", newline="") as f:

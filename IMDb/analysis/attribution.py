@@ -457,6 +457,15 @@ def _python(value):
     return value
 
 
+def samples_frame(texts_or_frame, n_samples: int | None = None) -> pd.DataFrame:
+    """The reviews to explain as a frame: texts, a frame or an AnalysisTable, narrowed to the
+    `n_samples` costliest errors when given (`choose_samples`)."""
+    frame = getattr(texts_or_frame, "frame", texts_or_frame)
+    if not isinstance(frame, pd.DataFrame):
+        frame = pd.DataFrame({"text": list(frame)})
+    return frame if n_samples is None else choose_samples(frame, n_samples)
+
+
 def explanation(row: dict, predicted: int, probabilities: np.ndarray, ig: IGResult) -> dict:
     """The fields every explanation has, whatever the model: which review, what it was predicted,
     and the completeness of its integrated gradients."""
@@ -486,11 +495,7 @@ def explain(model, tokenizer, texts_or_frame, *, predict_tokens: PredictTokens |
     two overlapping; see `occlusion` for `occlusion_mode`), faithfulness (of the IG of the predicted
     class), seconds per stage.
     """
-    frame = getattr(texts_or_frame, "frame", texts_or_frame)
-    if not isinstance(frame, pd.DataFrame):
-        frame = pd.DataFrame({"text": list(frame)})
-    if n_samples is not None:
-        frame = choose_samples(frame, n_samples)
+    frame = samples_frame(texts_or_frame, n_samples)
     split = _as_split(model)
     predict = predict_tokens or keras_predict_tokens(model)
     texts = frame["text"].tolist()

@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from IMDb.analysis.attribution import (NEGATIVE, POSITIVE, IGResult, choose_samples, explanation,
+from IMDb.analysis.attribution import (NEGATIVE, POSITIVE, IGResult, explanation, samples_frame,
                                        score_faithfulness)
 
 GAP = "[…]"
@@ -170,11 +169,7 @@ def explain(model, tokenizer, texts_or_frame, *, n_samples: int | None = None, s
             k=(5, 10), n_random: int = 20, seed: int = 0, progress: bool = False) -> list[dict]:
     """Explanations of reviews in the report's format (see `IMDb.analysis.attribution.explain`):
     words, per-word ig_positive / ig_negative, completeness, faithfulness; ``ngrams`` is empty."""
-    frame = getattr(texts_or_frame, "frame", texts_or_frame)
-    if not isinstance(frame, pd.DataFrame):
-        frame = pd.DataFrame({"text": list(frame)})
-    if n_samples is not None:
-        frame = choose_samples(frame, n_samples)
+    frame = samples_frame(texts_or_frame, n_samples)
     split = BertSplit(model)
     predict_rows = rows_predictor(model, tokenizer)
     rows = frame.to_dict("records")
