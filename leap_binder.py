@@ -1,10 +1,12 @@
 """Tensorleap integration of the IMDb sentiment models (code-loader 1.0.214 decorators).
 
 Only registrations live here; the logic is in IMDb/ (integration, metadata, losses, visualizers).
-The model is chosen by IMDB_MODEL (default "dense", see IMDb/integration.py); the input encoders
-registered below are the chosen model's inputs, so other models need no second binder.
+The model is ``model`` in project_config.yaml (IMDB_MODEL overrides it locally); the input encoders
+registered below are the chosen model's inputs, so other models need no second binder. The model
+outputs logits: the loss, metrics and the prediction visualizer take their softmax themselves.
 Do not add ``from __future__ import annotations``: code-loader reads the annotations as classes.
 """
+import sys
 from typing import List
 
 import numpy as np
@@ -18,8 +20,14 @@ from code_loader.inner_leap_binder.leapbinder_decorators import (
 
 from IMDb import integration, losses, metadata, visualizers
 from IMDb.config import LABELS
+from IMDb.errors import IMDbError
 
-MODEL = integration.selected_model()  # fails here, naming the file or the valid choices, if misconfigured
+try:
+    MODEL = integration.selected_model()
+except IMDbError as error:  # misconfigured: the message names the file or the valid choices
+    if __name__ == "__main__":
+        sys.exit(f"leap_binder.py: {error}")
+    raise
 
 
 # ----------------------------------------------------------------------------------- data
@@ -57,7 +65,7 @@ def sentiment_gt(idx: str, preprocess: PreprocessResponse) -> np.ndarray:
 
 @tensorleap_load_model([PredictionTypeHandler(MODEL.output_name, list(LABELS), channel_dim=-1)])
 def load_model():
-    return MODEL.load_session()
+    return MODEL.load_session()  # imports onnxruntime only here: the platform never runs this body
 
 
 # ----------------------------------------------------------------------------------- loss and metrics
@@ -116,6 +124,11 @@ def review_visualizer(tokens: np.ndarray, sample: SamplePreprocessResponse) -> L
     return visualizers.review(MODEL.positions(integration.sample_review(sample).text), tokens)
 
 
+@tensorleap_custom_visualizer("lexicon", LeapDataType.Text)
+def lexicon_visualizer(sample: SamplePreprocessResponse) -> LeapText:
+    return visualizers.lexicon(MODEL.positions(integration.sample_review(sample).text))
+
+
 @tensorleap_custom_visualizer("oov_tokens", LeapDataType.TextMask)
 def oov_visualizer(tokens: np.ndarray, sample: SamplePreprocessResponse) -> LeapTextMask:
     text = integration.sample_review(sample).text
@@ -128,8 +141,8 @@ def cleaned_text_visualizer(sample: SamplePreprocessResponse) -> LeapText:
 
 
 @tensorleap_custom_visualizer("prediction", LeapDataType.HorizontalBar)
-def prediction_visualizer(prediction: np.ndarray) -> LeapHorizontalBar:
-    return visualizers.prediction(prediction)
+def prediction_visualizer(prediction: np.ndarray, ground_truth: np.ndarray) -> LeapHorizontalBar:
+    return visualizers.prediction(prediction, ground_truth)
 
 
 # ----------------------------------------------------------------------------------- integration test
@@ -148,9 +161,10 @@ def integration_test(idx, preprocess):
 
     sample = SamplePreprocessResponse(idx, preprocess)
     review_visualizer(inputs[TEXT_INPUT], sample)
+    lexicon_visualizer(sample)
     oov_visualizer(inputs[TEXT_INPUT], sample)
     cleaned_text_visualizer(sample)
-    prediction_visualizer(prediction)
+    prediction_visualizer(prediction, ground_truth)
 
     for function in METADATA.values():
         function(idx, preprocess)

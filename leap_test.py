@@ -7,13 +7,18 @@ For every model the integration serves (each in its own process, chosen with IMD
     validation, test and unlabeled states, and checks what each decorated function returns: input
     dtype and shape, one-hot ground truth in the order [negative, positive], probabilities, a
     finite loss (NaN, "undefined", without a label), metrics, metadata types and visualizers;
-(b) runs ``LeapLoader(<repo>, "leap_binder.py").check_dataset()`` in a fresh process with
-    IS_TENSORLEAP_PLATFORM=true set before code-loader is imported, as the platform does, and
-    requires ``is_valid`` with no failing payload;
+(b) emulates the platform: copies exactly the files leap.yaml includes (what `leap push` uploads)
+    to a temporary folder and sets ``data_path`` and ``model`` in its project_config.yaml as a
+    user does before a push; then, in a virtual environment holding only requirements.txt plus
+    code-loader (cached under .cache/), with no IMDB_* variable and IS_TENSORLEAP_PLATFORM=true,
+    runs ``LeapLoader(<bundle>, "leap_binder.py").check_dataset()`` (``is_valid``, no failing
+    payload) and drives the engine's entry points: samples by state and id, every loss, metric
+    and visualizer on float16 batches of the model's logits;
 (c) prints a summary table. The exit status is 0 only if everything passed.
 
 Usage: python leap_test.py [--models dense,cnn] [--samples 20]
-Needs IMDB_DATA (the dataset) and the model bundles (models/, or IMDB_MODELS_DIR).
+Needs the dataset (IMDB_DATA, else data_path of project_config.yaml) and the model bundles (models/,
+or IMDB_MODELS_DIR for (a); (b) uses the repository's own, as a push does).
 Telemetry: code-loader's usage analytics stay off unless TL_DISABLE_ANALYTICS is set (to empty to
 turn them on).
 """
@@ -82,9 +87,8 @@ def check_sample(lb, model, sample_id, response) -> tuple[list[str], dict]:
         problems.append(f"unlabeled ground truth has shape {gt.shape}, expected (0,)")
 
     prediction = model.run(None, {name: x[None] for name, x in inputs.items()})[0]
-    if prediction.shape != (1, len(LABELS)) or not np.all(np.isfinite(prediction)) \
-            or abs(float(prediction.sum()) - 1) > 1e-3:
-        problems.append(f"prediction {prediction.tolist()} is not one probability per class")
+    if prediction.shape != (1, len(LABELS)) or not np.all(np.isfinite(prediction)):
+        problems.append(f"prediction {prediction.tolist()} is not one finite logit per class")
 
     loss = lb.cross_entropy(gt[None], prediction)
     acc = lb.accuracy(gt[None], prediction)
@@ -116,15 +120,20 @@ def check_sample(lb, model, sample_id, response) -> tuple[list[str], dict]:
     sample = SamplePreprocessResponse(np.array([sample_id]), response)
     text_input = inputs[lb.TEXT_INPUT]
     shown = lb.review_visualizer(text_input, sample)
-    if len(shown.data) != len(text_input) or len(shown.heatmap) != len(shown.data) \
-            or not all(type(v) is float for v in shown.heatmap):
-        problems.append("review visualizer: expected one word and one plain float per input position")
+    if len(shown.data) != len(text_input) or shown.heatmap is not None:
+        problems.append("review visualizer: expected one word per input position and no heat map of its own")
+    heat = lb.lexicon_visualizer(sample)
+    if heat.data != shown.data or len(heat.heatmap) != len(heat.data) \
+            or not all(type(v) is float for v in heat.heatmap):
+        problems.append("lexicon visualizer: expected the review's positions and one plain float each")
     oov = lb.oov_visualizer(text_input, sample)
     if oov.mask.shape != (len(text_input),) or oov.mask.dtype != np.uint8:
         problems.append(f"oov_tokens visualizer: mask {oov.mask.dtype} {oov.mask.shape}")
-    bar = lb.prediction_visualizer(prediction)
-    if bar.labels != list(LABELS) or bar.body.shape != (len(LABELS),):
-        problems.append(f"prediction visualizer: labels {bar.labels}, body {bar.body.shape}")
+    bar = lb.prediction_visualizer(prediction, gt[None])
+    if bar.labels != list(LABELS) or bar.body.shape != (len(LABELS),) or abs(float(bar.body.sum()) - 1) > 1e-3 \
+            or (bar.gt is not None) != labeled:
+        problems.append(f"prediction visualizer: labels {bar.labels}, body {bar.body.tolist()}, gt {bar.gt}: "
+                        "expected probabilities, with the ground truth where there is a label")
     if not lb.cleaned_text_visualizer(sample).data and review.text.strip():
         problems.append("cleaned_text visualizer: no words")
 
@@ -204,19 +213,84 @@ def registered_names() -> dict:
     }
 
 
-# ----------------------------------------------------------------------------------- (b) check_dataset
+# ----------------------------------------------------------------------------------- (b) platform emulation
 
 
-def run_check_dataset() -> dict:
-    """(b) in this process, which the parent started with IS_TENSORLEAP_PLATFORM=true."""
-    result = {"is_valid": False, "general_error": None, "failing": [], "warnings": [], "payloads": 0}
-    if os.environ.get("IS_TENSORLEAP_PLATFORM") != "true" or "code_loader" in sys.modules:
-        result["general_error"] = "IS_TENSORLEAP_PLATFORM=true must be set before code-loader is imported"
+def bundle_files() -> list[str]:
+    """What `leap push` uploads: the files leap.yaml's ``include`` globs match (** spans folders)."""
+    import glob
+
+    import yaml
+
+    patterns = yaml.safe_load((REPO_ROOT / "leap.yaml").read_text())["include"]
+    return sorted({Path(m).as_posix() for pattern in patterns
+                   for m in glob.glob(pattern, root_dir=REPO_ROOT, recursive=True) if (REPO_ROOT / m).is_file()})
+
+
+def make_bundle(dest: Path, data_path: str, model: str) -> Path:
+    """Copy exactly the bundled files to `dest` and edit its project_config.yaml as a user does
+    before a push: data_path on the data volume, model the one pushed."""
+    import re
+    import shutil
+
+    for rel in bundle_files():
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / rel, dest / rel)
+    config = dest / "project_config.yaml"
+    text = config.read_text()
+    for key, value in (("data_path", data_path), ("model", model)):
+        text, n = re.subn(rf"^{key}:.*$", f"{key}: {json.dumps(value)}", text, count=1, flags=re.M)
+        if n != 1:
+            raise SystemExit(f"leap_test: {config.name} has no '{key}:' line to set")
+    config.write_text(text)
+    return dest
+
+
+def platform_python() -> Path:
+    """A virtual environment holding only requirements.txt plus code-loader (the platform image's
+    own), built once under .cache/ and rebuilt when either changes."""
+    import hashlib
+    import shutil
+    import tomllib
+
+    pins = [d for d in tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+            if d.startswith("code-loader")]
+    key = hashlib.sha256(((REPO_ROOT / "requirements.txt").read_text() + "".join(pins)).encode()).hexdigest()[:12]
+    venv = REPO_ROOT / ".cache" / f"platform-venv-{key}"
+    python = venv / "bin" / "python"
+    if (venv / ".complete").is_file():
+        return python
+    for old in venv.parent.glob("platform-venv-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    print(f"leap_test: building {venv.relative_to(REPO_ROOT)} (requirements.txt + {', '.join(pins)}) ...", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    "-r", str(REPO_ROOT / "requirements.txt"), *pins], check=True)
+    (venv / ".complete").write_text(key)
+    return python
+
+
+def run_emulation(bundle: Path, onnx_path: str, per_state: int = 4) -> dict:
+    """(b) in this process: the lean environment, the bundle alone on sys.path, no IMDB_* variable,
+    IS_TENSORLEAP_PLATFORM=true before code-loader is imported. Runs check_dataset(), then drives
+    the engine-side entry points of LeapLoader the way the platform does: samples by state and id,
+    and every loss, metric and visualizer on float16 batches of the model's outputs."""
+    result = {"is_valid": False, "general_error": None, "failing": [], "warnings": [], "payloads": 0,
+              "engine_calls": 0, "errors": []}
+    leaked = sorted(k for k in os.environ if k.startswith("IMDB_"))
+    if os.environ.get("IS_TENSORLEAP_PLATFORM") != "true" or "code_loader" in sys.modules or leaked:
+        result["general_error"] = f"not a platform-like process (IMDB_* set: {leaked})"
         return result
+    sys.path[:] = [str(bundle)] + [p for p in sys.path[1:] if Path(p or ".").resolve() != REPO_ROOT]
+    os.chdir(bundle)
+    import numpy as np
+    import onnxruntime as ort
     from code_loader import LeapLoader
+    from code_loader.contract.enums import DataStateEnum
     from code_loader.contract.mapping import NodeMappingType
 
-    parsed = LeapLoader(str(REPO_ROOT), ENTRY_FILE).check_dataset()
+    loader = LeapLoader(str(bundle), ENTRY_FILE)
+    parsed = loader.check_dataset()
     result.update(is_valid=bool(parsed.is_valid), general_error=parsed.general_error, payloads=len(parsed.payloads))
     for payload in parsed.payloads:
         entry = {"name": payload.name, "display": {k: str(v)[:600] for k, v in payload.display.items()}}
@@ -225,27 +299,94 @@ def run_check_dataset() -> dict:
         elif payload.display:  # passed, with something to say
             result["warnings"].append(entry)
     connections = (parsed.engine_file_contract.node_connections or []) if parsed.engine_file_contract else []
-    wired = {c.node.name: sorted(str(i.type.value) for i in (c.node_inputs or {}).values()) for c in connections}
-    if wired.get("cross_entropy") != sorted([NodeMappingType.GroundTruth.value, NodeMappingType.Prediction0.value]):
+    wiring = {c.node.name: dict(c.node_inputs or {}) for c in connections}
+    wired = sorted(str(m.type.value) for m in wiring.get("cross_entropy", {}).values())
+    if wired != sorted([NodeMappingType.GroundTruth.value, NodeMappingType.Prediction0.value]):
         result["failing"].append({"name": "mapping", "display": {
-            "Errors": f"the loss is not wired to the ground truth and the prediction: {wired.get('cross_entropy')}"}})
+            "Errors": f"the loss is not wired to the ground truth and the prediction: {wired}"}})
     if parsed.setup is not None:
         p = parsed.setup.preprocess
         result["lengths"] = {"training": p.training_length, "validation": p.validation_length,
                              "test": p.test_length, "unlabeled": p.unlabeled_length}
         result["metadata_fields"] = len(parsed.setup.metadata)
     result["connections"] = len(connections)
+    if not parsed.is_valid:
+        return result
+    import IMDb
+
+    if not Path(IMDb.__file__).resolve().is_relative_to(bundle.resolve()):
+        result["errors"].append(f"the package was imported from {IMDb.__file__}, not from the bundle")
+
+    from code_loader.default_losses import loss_name_to_function
+    from code_loader.default_metrics import metrics_names_to_functions_and_direction
+    from code_loader.visualizers.default_visualizers import DefaultVisualizer
+
+    defaults = {*loss_name_to_function, *metrics_names_to_functions_and_direction, *(v.value for v in DefaultVisualizer)}
+    losses = {k: v for k, v in loader.custom_loss_by_name().items() if k not in defaults}
+    metrics = {k: v for k, v in loader.metric_by_name().items() if k not in defaults}
+    visualizers = {k: v for k, v in loader.visualizer_by_name().items() if k not in defaults}
+    session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    ids_by_state = loader.get_preprocess_sample_ids(update_unlabeled_preprocess=True)
+    for state in (DataStateEnum.training, DataStateEnum.validation, DataStateEnum.test, DataStateEnum.unlabeled):
+        ids = list(ids_by_state[state])[:per_state]
+        try:
+            samples = [loader.get_sample(state, sid) for sid in ids]
+            inputs = {name: np.stack([s.inputs[name] for s in samples]).astype(np.float32)
+                      for name in samples[0].inputs}
+            labeled = state != DataStateEnum.unlabeled
+            gt = (np.stack([s.gt["sentiment"] for s in samples]) if labeled
+                  else np.zeros((len(ids), 0))).astype(np.float16)
+            logits = session.run(None, inputs)[0].astype(np.float16)  # the platform stores float16
+            sample_ids = np.array(ids)
+
+            def feed(node: str, args: list[str], rows=slice(None)) -> dict:
+                """Each argument as the platform wires it (the integration test's mapping)."""
+                fed = {}
+                for arg in args:
+                    source = wiring[node][arg]
+                    kind = source.type.value
+                    if kind.startswith("Input") and source.name in inputs:
+                        fed[arg] = inputs[source.name][rows]
+                    elif kind == NodeMappingType.GroundTruth.value:
+                        fed[arg] = gt[rows]
+                    elif kind.startswith("Prediction"):
+                        fed[arg] = logits[rows]
+                    else:
+                        raise ValueError(f"{node}.{arg} is wired to {kind} {source.name!r}")
+                return fed
+
+            for name, handler in losses.items():
+                loss = np.asarray(loader.run_custom_loss(name, sample_ids, state, feed(name, handler.arg_names)))
+                result["engine_calls"] += 1
+                if loss.shape != (len(ids),) or (labeled and not np.all(np.isfinite(loss))) \
+                        or (not labeled and not np.all(np.isnan(loss))):
+                    result["errors"].append(f"{state.name}: loss {name} gave {loss.tolist()}")
+            for name, handler in metrics.items():
+                value = loader.run_metric(name, sample_ids, state, feed(name, handler.arg_names))
+                result["engine_calls"] += 1
+                if len(value) != len(ids) and not isinstance(value, dict):
+                    result["errors"].append(f"{state.name}: metric {name} gave {len(value)} values for {len(ids)}")
+            for name, handler in visualizers.items():
+                for i, sid in enumerate(ids):
+                    shown = loader.run_visualizer(name, np.array([sid]), state,
+                                                  feed(name, handler.arg_names, slice(i, i + 1)))
+                    result["engine_calls"] += 1
+                    if shown.type != handler.type:
+                        result["errors"].append(f"{state.name} {sid}: visualizer {name} drew {shown.type}")
+        except Exception as e:  # report, do not crash: the parent prints it
+            result["errors"].append(f"{state.name}: {type(e).__name__}: {e}")
     return result
 
 
 # ----------------------------------------------------------------------------------- (c) driver and summary
 
 
-def _subprocess(args: list[str], env: dict, timeout: int = 900) -> tuple[dict | None, str]:
+def _subprocess(args: list[str], env: dict, timeout: int = 900, python: str | Path = sys.executable
+                ) -> tuple[dict | None, str]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
         try:
-            proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args, "--out", str(out)],
+            proc = subprocess.run([str(python), str(Path(__file__).resolve()), *args, "--out", str(out)],
                                   env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             return None, f"no result within {timeout} s"
@@ -264,23 +405,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", help="comma-separated models (default: every model the integration serves)")
     parser.add_argument("--samples", type=int, default=20, help="samples per state (default 20)")
     parser.add_argument("--worker", metavar="MODEL", help=argparse.SUPPRESS)
-    parser.add_argument("--check-dataset", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--emulate", metavar="BUNDLE", help=argparse.SUPPRESS)
+    parser.add_argument("--onnx", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    if args.worker or args.check_dataset:  # a child process: write the JSON result
+    if args.worker or args.emulate:  # a child process: write the JSON result
         try:
-            result = run_check_dataset() if args.check_dataset else run_worker(args.worker, args.samples)
+            result = run_emulation(Path(args.emulate), args.onnx) if args.emulate \
+                else run_worker(args.worker, args.samples)
         except Exception as e:
             result = {"errors": [f"{type(e).__name__}: {e}"], "general_error": f"{type(e).__name__}: {e}"}
         Path(args.out).write_text(json.dumps(result, default=str))
         return 0
 
     from IMDb import integration
+    from IMDb.errors import IMDbError
+    from IMDb.predict import shipped_models
 
     models = args.models.split(",") if args.models else list(integration.SUPPORTED_MODELS)
     start = time.perf_counter()
     tests, checks, failures, registered = [], [], [], None
+    try:
+        data_path, python = str(Path(integration.data_source()).resolve()), platform_python()
+    except (IMDbError, subprocess.CalledProcessError) as e:
+        print(f"leap_test: {e}", file=sys.stderr)
+        return 1
+    lean_env = {k: v for k, v in os.environ.items() if not k.startswith("IMDB_")} | {"IS_TENSORLEAP_PLATFORM": "true"}
     for model in models:
         env = {**os.environ, integration.MODEL_ENV: model}
         print(f"leap_test: {model}: integration test over {args.samples} samples per state ...", flush=True)
@@ -297,29 +448,42 @@ def main(argv: list[str] | None = None) -> int:
             tests.append([model, state, f"{s['samples']} of {s['size']}", labels, _fmt(s["accuracy"], ".2f"),
                           _fmt(s["mean_loss"]), f"{s['ms_per_sample']:.0f}"])
 
-        print(f"leap_test: {model}: check_dataset() with IS_TENSORLEAP_PLATFORM=true ...", flush=True)
-        checked, crash = _subprocess(["--check-dataset"], {**env, "IS_TENSORLEAP_PLATFORM": "true"})
+        if model not in shipped_models():
+            checks.append([model, "skipped: not in the repository's models/", "-", "-", "-", "-", "-", "-", "-"])
+            continue
+        print(f"leap_test: {model}: the bundle alone, lean environment, IS_TENSORLEAP_PLATFORM=true ...", flush=True)
+        emulated = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            bundle = make_bundle(Path(tmp) / "bundle", data_path, model)
+            checked, crash = _subprocess(["--emulate", str(bundle), "--onnx",
+                                          str(REPO_ROOT / "models" / model / "model.onnx")],
+                                         lean_env, python=python)
         if checked is None:
-            failures.append(f"{model}: the check_dataset process failed: {crash}")
+            failures.append(f"{model}: the platform-emulation process failed: {crash}")
             checked = {"is_valid": False, "failing": [], "payloads": 0}
         general = _short(checked.get("general_error"))
-        ok = checked.get("is_valid") and not checked.get("failing") and not general
+        ok = checked.get("is_valid") and not checked.get("failing") and not general and not checked.get("errors")
         if general:
             failures.append(f"{model}: check_dataset: {general}")
-        elif not ok:
+        elif not checked.get("is_valid") or checked.get("failing"):
             failures.append(f"{model}: check_dataset: is_valid={checked.get('is_valid')}, "
                             f"failing payloads: {checked.get('failing')}")
+        failures += [f"{model}: engine: {e}" for e in checked.get("errors", [])[:MAX_ERRORS]]
         for warning in checked.get("warnings", []):
             print(f"leap_test: {model}: check_dataset note: {warning}")
         lengths = checked.get("lengths") or {}
         checks.append([model, "valid" if ok else "INVALID", str(checked.get("payloads", 0)),
                        str(len(checked.get("failing", []))), str(checked.get("metadata_fields", "-")),
-                       str(checked.get("connections", "-")), ", ".join(f"{k} {v}" for k, v in lengths.items())])
+                       str(checked.get("connections", "-")), str(checked.get("engine_calls", 0)),
+                       f"{time.perf_counter() - emulated:.0f}",
+                       ", ".join(f"{k} {v}" for k, v in lengths.items())])
 
     print_table(["model", "state", "samples", "labels", "accuracy", "mean loss", "ms/sample"], tests,
                 "(a) integration test")
-    print_table(["model", "check_dataset", "payloads", "failing", "metadata fields", "mapping links", "states"],
-                checks, "(b) LeapLoader.check_dataset() as on the platform")
+    print_table(["model", "check_dataset", "payloads", "failing", "metadata fields", "mapping links",
+                 "engine calls", "seconds", "states"], checks,
+                f"(b) platform emulation: the bundle alone, requirements.txt only ({python.parent.parent.name}), "
+                "no IMDB_* variable")
     if registered:
         print("\nregistered by leap_binder.py:")
         for kind, names in registered.items():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from IMDb.config import PER_MODEL, Config
@@ -10,9 +11,13 @@ from IMDb.errors import IMDbError
 
 
 def _train(args: argparse.Namespace) -> int:
+    from IMDb.export import BUNDLE_MARKER
+    from IMDb.io import check_out_dir
+
     overrides = {k: v for k, v in vars(args).items()
                  if k in Config.__dataclass_fields__ and k != "model" and v is not None}
     cfg = Config.for_model(args.model, **overrides)
+    check_out_dir(cfg.model_dir, BUNDLE_MARKER)  # refused before hours of training, not after
     if args.model == "bert":
         from IMDb.train_bert import train
 
@@ -26,16 +31,20 @@ def _train(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from IMDb.predict import Predictor, shipped_models
+    from IMDb.text import has_words
 
     names = shipped_models() if args.model == "all" else [args.model]
     if not names:
         raise IMDbError("no shipped models found in models/: train one with `imdb-leap train dense`")
-    texts = args.text or [sys.stdin.read()]
+    # undecodable bytes (stdin, or argv through surrogateescape) become U+FFFD, as a tokenizer needs
+    texts = [t.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+             for t in args.text] or [sys.stdin.buffer.read().decode("utf-8", "replace")]
     for name in names:
         predictor = Predictor.load(name)
         for text, probs in zip(texts, predictor.predict(texts)):
             snippet = text if len(text) <= 60 else text[:57] + "..."
-            print(f"{name:>6}: {Predictor.label(probs):<8} p(positive)={probs[1]:.3f}  {snippet!r}")
+            flag = "" if has_words(text) else "  (no words: the label means nothing)"
+            print(f"{name:>6}: {Predictor.label(probs):<8} p(positive)={probs[1]:.3f}  {snippet!r}{flag}")
     return 0
 
 
@@ -45,7 +54,7 @@ def _analyze(args: argparse.Namespace) -> int:
     out = run_analysis(args.model, args.state, args.out or default_out_dir(args.model, args.state),
                        projection=args.projection, clusters=args.clusters, k=args.k, limit=args.limit,
                        n_samples=args.samples, data=args.data, models_dir=args.models_dir,
-                       progress=not args.quiet)
+                       progress=not args.quiet, overwrite=args.overwrite)
     print(out / "dashboard.html")
     return 0
 
@@ -54,7 +63,7 @@ def _compare(args: argparse.Namespace) -> int:
     from IMDb.analysis.run import run_compare
 
     out = run_compare(args.a, args.b, args.state, args.out, limit=args.limit, data=args.data,
-                      models_dir=args.models_dir, progress=not args.quiet)
+                      models_dir=args.models_dir, progress=not args.quiet, overwrite=args.overwrite)
     print(out / "dashboard.html")
     return 0
 
@@ -70,6 +79,9 @@ def _analysis_options(p: argparse.ArgumentParser, default_state: str) -> None:
     p.add_argument("--models-dir", dest="models_dir", default=str(MODELS_DIR),
                    help="folder of the model bundles (default: models/)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or stage lines")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier report in the output folder (a folder holding anything "
+                        "else is never replaced)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -112,7 +124,8 @@ def parser() -> argparse.ArgumentParser:
                                        "summary, Embedding Projector export")
     a.add_argument("--model", required=True, help="a shipped model: dense, cnn or bert")
     _analysis_options(a, "training")
-    a.add_argument("--out", help="output folder (default: reports/<model>-<state>)")
+    a.add_argument("--out", help="output folder, new or empty, or an earlier report with --overwrite "
+                                 "(default: reports/<model>-<state>)")
     a.add_argument("--projection", choices=("umap", "pca", "tsne"), default="umap",
                    help="2-D map of the latent space (default: umap)")
     a.add_argument("--clusters", choices=("kmeans", "hdbscan"), default="kmeans",
@@ -126,14 +139,22 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("a", help="first model, e.g. dense")
     c.add_argument("b", help="second model, e.g. cnn")
     _analysis_options(c, "test")
-    c.add_argument("--out", help="output folder (default: reports/compare-<a>-<b>-<state>)")
+    c.add_argument("--out", help="output folder, new or empty, or an earlier report with --overwrite "
+                                 "(default: reports/compare-<a>-<b>-<state>)")
     c.set_defaults(func=_compare)
     return p
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (kill, a CI timeout) unwinds like Ctrl-C, so every `finally` removes its temp
+    files and folders instead of leaving half-written ones behind."""
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         return args.func(args)
     except IMDbError as e:
@@ -142,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("imdb-leap: interrupted", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from IMDb import sources
 from IMDb.config import Config
+from IMDb.errors import DataError
 
 STATES = ("training", "validation", "test", "unlabeled")
 LABELED_STATES = STATES[:3]
@@ -34,11 +36,18 @@ def sample_ids(frame: pd.DataFrame) -> pd.Series:
     return frame["split"] + np.where(frame["label"] == 1, "/pos/", "/neg/") + frame["id"].astype(str)
 
 
-def split_train_validation(train: pd.DataFrame, val_fraction: float, seed: int
-                           ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stratified by label, grouped by movie (an unknown movie is its own group), seeded."""
+def split_train_validation(train: pd.DataFrame, val_fraction: float, seed: int,
+                           source: str = "the data source") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stratified by label, grouped by movie (an unknown movie is its own group), seeded. A train
+    split too small to divide is refused here, naming `source`, rather than deep in scikit-learn."""
     n_splits = max(2, round(1 / val_fraction))
     groups = train["movie"].where(train["movie"].astype(bool), "id:" + train["id"].astype(str))
+    counts = train["label"].value_counts()
+    negative, positive, films = int(counts.get(0, 0)), int(counts.get(1, 0)), groups.nunique()
+    if min(negative, positive, films) < n_splits:
+        raise DataError(f"{source}: the train split holds {negative} negative and {positive} positive reviews "
+                        f"of {films} films (texts also in the test split left out); a validation fraction of "
+                        f"{val_fraction} needs at least {n_splits} of each. Use a larger dataset.")
     folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     train_idx, val_idx = next(folds.split(train, train["label"], groups))
     return train.iloc[train_idx], train.iloc[val_idx]
@@ -49,7 +58,8 @@ def make_states(labeled: pd.DataFrame, cfg: Config) -> dict[str, pd.DataFrame]:
     labeled = labeled.assign(sample_id=sample_ids(labeled))
     test = labeled[labeled["split"] == "test"]
     train = labeled[(labeled["split"] == "train") & ~labeled["text"].isin(set(test["text"]))]
-    training, validation = split_train_validation(train, cfg.val_fraction, cfg.seed)
+    source = cfg.data or os.environ.get("IMDB_DATA") or "the data source"
+    training, validation = split_train_validation(train, cfg.val_fraction, cfg.seed, source)
     if cfg.train_limit:
         training = training.sample(n=min(cfg.train_limit, len(training)), random_state=cfg.seed)
     return {name: frame.reset_index(drop=True)

@@ -15,3 +15,11 @@ class ModelError(IMDbError):
 
 class AnalysisError(IMDbError):
     """A local analysis was asked for something it cannot do (unknown state, projection, k...)."""
+
+
+class OutputError(IMDbError):
+    """An output folder cannot be written, or is one imdb-leap must not replace (a user's files)."""
+
+
+class ConfigError(IMDbError):
+    """``project_config.yaml`` is missing, unreadable, or has a missing or invalid key."""

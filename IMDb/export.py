@@ -1,6 +1,7 @@
 """Writing a trained model in the formats the Tensorleap platform imports, and checking them.
 
-- ONNX (tf2onnx, opset 17): float32 input ``tokens`` with a dynamic batch, output ``probabilities``.
+- ONNX (tf2onnx, opset 17 for the word models, 13 for BERT): float32 inputs with a dynamic batch,
+  output ``logits``.
 - ``.h5`` readable by TensorFlow 2.12 / Keras 2 (the platform's importer pins them). Keras 3 writes
   an HDF5 config TF 2.12 cannot read, so the same architecture is rebuilt with `tf_keras`, the weights
   are copied over, and the one key TF 2.12's InputLayer rejects (``optional``) is dropped.
@@ -18,6 +19,8 @@ import numpy as np
 from IMDb.config import Config
 from IMDb.io import atomic_dir, atomic_path
 
+BUNDLE_MARKER = "card.json"  # every bundle has one; only such a folder is replaced
+
 ONNX_OPSET = 17
 ONNX_OPSET_BERT = 13  # the opset at which leap-model-parser was seen to import the BERT graph
 # keys that tf_keras 2.21 writes but Keras 2.12's layers reject, by layer class
@@ -32,7 +35,7 @@ def export_onnx(model, path: str | Path, opset: int = ONNX_OPSET) -> Path:
 
 def export_onnx_inputs(model, path: str | Path, lengths: dict[str, int], opset: int) -> Path:
     """ONNX of a Keras model with float32 inputs ``name: [batch, length]`` (dynamic batch), in the
-    model's input order, and one output ``probabilities``."""
+    model's input order, and one output ``logits``."""
     import tensorflow as tf
     import tf2onnx
 
@@ -88,9 +91,9 @@ def write_bundle(out_dir: str | Path, writers: dict[str, object]) -> Path:
     """Create `out_dir` with one file per entry: name -> callable(path) or JSON-able object.
 
     Everything is written to a temp folder first; the old folder is replaced only when all files
-    are written.
+    are written, and only if it is a bundle (it holds card.json): a user's folder is never deleted.
     """
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, BUNDLE_MARKER) as tmp:
         for name, writer in writers.items():
             if callable(writer):
                 writer(tmp / name)

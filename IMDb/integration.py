@@ -3,17 +3,18 @@
 The binder only registers functions with code-loader; the settings, the chosen model's input side
 (tokenizer, card), the data states and the per-sample lookups live here.
 
-Settings are environment variables. None is set on the Tensorleap platform, so there the defaults
-below apply: edit ``DEFAULT_MODEL`` / ``DEFAULT_DATA`` before ``leap push`` to change them.
+Settings come from ``project_config.yaml`` (`IMDb.project_config`: ``data_path``, ``model``,
+``sample_limit_per_split``), bundled with the code, since the platform sets no ``IMDB_*`` variable.
+For local runs these environment variables override it:
 
-- ``IMDB_MODEL``: which model the integration serves: one of ``SUPPORTED_MODELS`` (default
-  ``DEFAULT_MODEL``). Dense and CNN share everything but their bundle (`WordModel`); BERT
-  (`BertModel`) has three inputs, ``input_ids``, ``attention_mask`` and ``token_type_ids``, and
-  the binder registers one input encoder per ``input_names``.
+- ``IMDB_MODEL``: the model the integration serves, one of ``SUPPORTED_MODELS``. Dense and CNN
+  share everything but their bundle (`WordModel`); BERT (`BertModel`) has three inputs,
+  ``input_ids``, ``attention_mask`` and ``token_type_ids``, and the binder registers one input
+  encoder per ``input_names``.
+- ``IMDB_DATA``: the dataset (a parquet file with ``imdb_unsup.parquet`` beside it, an ``aclImdb``
+  folder or the archive; see `IMDb.sources`).
 - ``IMDB_MODELS_DIR``: the folder holding the ``<model>/`` bundles (default: the repository's
   ``models/``).
-- ``IMDB_DATA``: the dataset (a parquet file with ``imdb_unsup.parquet`` beside it, an ``aclImdb``
-  folder or the archive; see `IMDb.sources`). Default ``DEFAULT_DATA``.
 """
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from IMDb import data
+from IMDb import data, project_config
 from IMDb.config import LABELS, MODELS_DIR, WORD_MODELS, Config
-from IMDb.errors import ModelError
+from IMDb.errors import ConfigError, ModelError
 from IMDb.models import INPUT_NAME, OUTPUT_NAME
 from IMDb.predict import load_card, load_tokenizer, shipped_models
 from IMDb.text import OOV_ID
@@ -35,8 +36,6 @@ from IMDb.wordpiece import INPUT_NAMES
 MODEL_ENV = "IMDB_MODEL"
 MODELS_DIR_ENV = "IMDB_MODELS_DIR"
 DATA_ENV = "IMDB_DATA"
-DEFAULT_MODEL = "dense"
-DEFAULT_DATA: str | None = None  # e.g. the parquet's path on your Tensorleap data volume
 STATES = data.STATES  # training, validation, test, unlabeled
 LABELED_STATES = data.LABELED_STATES
 
@@ -48,16 +47,26 @@ def models_dir() -> Path:
     return Path(os.environ.get(MODELS_DIR_ENV) or MODELS_DIR).expanduser()
 
 
-def data_source() -> str | None:
-    return os.environ.get(DATA_ENV) or DEFAULT_DATA
+def data_source() -> str:
+    """IMDB_DATA if set, else ``data_path`` of project_config.yaml, which must exist."""
+    if os.environ.get(DATA_ENV):
+        return os.environ[DATA_ENV]
+    path = project_config.load().data_path
+    if not path.exists():
+        raise ConfigError(f"{project_config.PATH}: data_path {str(path)!r} does not exist: set it to the "
+                          f"IMDb parquet file, aclImdb folder or archive (on the platform: its path on "
+                          f"the Tensorleap data volume), or set {DATA_ENV} for a local run")
+    return str(path)
 
 
 def model_name() -> str:
-    """The model chosen by IMDB_MODEL (default DEFAULT_MODEL); a ModelError lists the valid ones."""
-    name = (os.environ.get(MODEL_ENV) or DEFAULT_MODEL).strip()
+    """IMDB_MODEL if set, else ``model`` of project_config.yaml; a ModelError lists the valid ones."""
+    from_env = bool(os.environ.get(MODEL_ENV, "").strip())
+    name = os.environ[MODEL_ENV].strip() if from_env else project_config.load().model
     if name not in _BACKENDS:
+        origin = f"{MODEL_ENV}={name!r}" if from_env else f"{project_config.PATH}: model {name!r}"
         present = ", ".join(shipped_models(models_dir())) or "none"
-        raise ModelError(f"{MODEL_ENV}={name!r} is not a model this integration serves; valid choices: "
+        raise ModelError(f"{origin} is not a model this integration serves; valid choices: "
                          f"{', '.join(_BACKENDS)} (bundles present in {models_dir()}: {present})")
     return name
 
@@ -234,11 +243,27 @@ def state_config(model: WordModel) -> Config:
     return Config(data=data_source(), **kept)
 
 
+def capped(frame, limit: int | None, seed: int):
+    """At most `limit` rows of a state, drawn with `seed` and in proportion to the labels (the
+    unlabeled state: a plain seeded draw); the rows keep the state's order."""
+    if limit is None or len(frame) <= limit:
+        return frame
+    if "label" not in frame:
+        return frame.sample(n=limit, random_state=seed).sort_index()
+    from sklearn.model_selection import train_test_split
+
+    kept, _ = train_test_split(frame, train_size=limit, stratify=frame["label"], random_state=seed)
+    return kept.sort_index()
+
+
 @functools.lru_cache(maxsize=1)
 def states() -> dict[str, StateData]:
-    """training, validation, test and unlabeled, read from the source once per process."""
-    frames = data.load_states(state_config(selected_model()), include_unlabeled=True)
-    return {name: StateData(name, frames[name]) for name in STATES}
+    """training, validation, test and unlabeled, read from the source once per process, each capped
+    at ``sample_limit_per_split`` of project_config.yaml."""
+    cfg = state_config(selected_model())
+    frames = data.load_states(cfg, include_unlabeled=True)
+    limit = project_config.load().sample_limit_per_split
+    return {name: StateData(name, capped(frames[name], limit, cfg.seed)) for name in STATES}
 
 
 def preprocess_response(state: str):

@@ -1,8 +1,9 @@
 """Loss and metrics of the Tensorleap integration, as plain numpy functions of a batch.
 
 Arguments are ``ground_truth`` [batch, 2] one-hot in the order of LABELS and ``prediction``
-[batch, 2] probabilities. The platform hands them over as float16 (its storage precision), so
-everything is computed in float64 and returned as float32, one value per sample. A sample without a
+[batch, 2] logits (the models' raw output; probabilities are their softmax, `IMDb.scores`). The
+platform hands them over as float16 (its storage precision), so everything is computed in float64
+and returned as float32, one value per sample. A sample without a
 label (ground truth of width 0: the unlabeled state) gets NaN, "undefined", never a made-up 0 or 1.
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from IMDb.config import LABELS
+from IMDb.scores import softmax
 
 EPSILON = 1e-7
 POSITIVE = LABELS.index("positive")
@@ -29,17 +31,27 @@ def _batch(ground_truth, prediction) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def categorical_crossentropy(ground_truth, prediction) -> np.ndarray:
-    """-sum(gt * log p) per sample, p renormalised and clipped to [1e-7, 1 - 1e-7]."""
+    """-sum(gt * log softmax(logits)) per sample, with the log-softmax computed stably (no clipping,
+    so a confidently wrong review gets its true, large loss)."""
     gt, pred, labeled = _batch(ground_truth, prediction)
     out = np.full(len(pred), np.nan)
     if labeled.any():
-        p = pred / np.clip(pred.sum(axis=1, keepdims=True), EPSILON, None)
-        out = -(gt * np.log(np.clip(p, EPSILON, 1 - EPSILON))).sum(axis=1)
+        z = pred - pred.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        out = -(gt * log_p).sum(axis=1)
     return out.astype(np.float32)
 
 
+def crossentropy_of_probabilities(ground_truth, probabilities) -> np.ndarray:
+    """`categorical_crossentropy` for callers that hold probabilities (the analysis, the baselines):
+    their logs are logits whose softmax gives them back. A probability is clipped at 1e-7 first, so
+    a review scored 0 for its true class gets a large but finite loss (16.1)."""
+    p = np.clip(np.asarray(probabilities, dtype=np.float64), EPSILON, 1.0)
+    return categorical_crossentropy(ground_truth, np.log(p))
+
+
 def accuracy(ground_truth, prediction) -> np.ndarray:
-    """1.0 where the most probable class is the true one, else 0.0."""
+    """1.0 where the highest-scoring class is the true one, else 0.0."""
     gt, pred, labeled = _batch(ground_truth, prediction)
     if not labeled.any():
         return np.full(len(pred), np.nan, dtype=np.float32)
@@ -64,7 +76,8 @@ def confusion_outcomes(ground_truth, prediction) -> list[list[tuple[str, bool, f
     gt, pred, labeled = _batch(ground_truth, prediction)
     if not labeled.any():
         return [[] for _ in range(len(pred))]
-    return [[(LABELS[c], bool(gt[i, c] == 1), float(pred[i, c])) for c in range(pred.shape[1])]
+    probs = softmax(pred)
+    return [[(LABELS[c], bool(gt[i, c] == 1), float(probs[i, c])) for c in range(pred.shape[1])]
             for i in range(len(pred))]
 
 

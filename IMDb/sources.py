@@ -64,7 +64,8 @@ def resolve_source(source: str | os.PathLike | None = None, *, cache_dir=None, p
     ``"download"`` fetches the official archive into the cache. With nothing given, an archive already
     downloaded into the cache is used; otherwise one DataError lists every way to provide the data.
     """
-    origin = "the source argument"
+    # Config.data defaults to IMDB_DATA, so a source equal to it came from the environment
+    origin = "IMDB_DATA" if source and str(source) == os.environ.get("IMDB_DATA") else "--data"
     if source is None or str(source) == "":
         source, origin = os.environ.get("IMDB_DATA") or None, "IMDB_DATA"
     if source is None:
@@ -200,8 +201,12 @@ def extract_archive(archive: Path, dest: Path, *, progress: bool = True) -> Path
         return final
     if not archive.is_file():
         raise DataError(f"{archive} does not exist or is not a file. Point IMDB_DATA at {ARCHIVE_NAME}.")
-    dest.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=dest, prefix=".extract-"))
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=dest, prefix=".extract-"))
+    except OSError as e:
+        raise DataError(f"cannot extract {archive} into {dest}: {e.strerror}. Set IMDB_CACHE to a writable "
+                        f"folder, or point IMDB_DATA at an extracted aclImdb folder or the parquet file.") from e
     try:
         with tarfile.open(archive, "r|*") as tar:
             for member in tqdm(tar, desc=f"Extracting {archive.name}", unit=" files", disable=not progress):
@@ -293,9 +298,51 @@ def _read_parquet(path: Path, columns: dict[str, str]) -> pd.DataFrame:
     except (pa.ArrowException, OSError) as e:
         raise DataError(f"{path}: cannot read parquet ({e}). The file is truncated or corrupt: re-create it "
                         "or download it again.") from e
+    _check_strings(table, path)
     df = table.to_pandas()
     _validate(df, path, labeled="label" in columns)
+    _check_unique(df, path)
     return _finalize(df, columns)
+
+
+def _check_strings(table: pa.Table, path: Path) -> None:
+    """movie and text must be string columns of valid UTF-8: a column of numbers would be read as
+    their digits, and bad bytes would fail later, far from the file, without a row."""
+    for name in ("movie", "text"):
+        column = table.column(name)
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)):
+            raise DataError(f"{path}: column {name} holds {kind}, expected strings. Re-create the file with "
+                            f"{name} as a string column.")
+        try:
+            column.validate(full=True)
+        except pa.ArrowInvalid as e:
+            raise DataError(f"{path}: {_bad_utf8(column.cast(kind).cast(pa.binary()), table, name) or e}. "
+                            "Re-save the text as UTF-8 or drop the row.") from e
+
+
+def _bad_utf8(values: pa.ChunkedArray, table: pa.Table, name: str) -> str | None:
+    """"row 3 (id=12): text is not valid UTF-8 at byte 4 (b'\\xff')" for the first bad value, if any."""
+    for i, value in enumerate(values.to_pylist()):
+        try:
+            (value or b"").decode("utf-8")
+        except UnicodeDecodeError as e:
+            return (f"row {i} (id={table.column('id')[i].as_py()!r}): {name} is not valid UTF-8 at byte "
+                    f"{e.start} ({value[e.start:e.start + 4]!r})")
+    return None
+
+
+def _check_unique(df: pd.DataFrame, source: Path) -> None:
+    """Each review once per split and label: sample ids (``train/pos/12``) are built from them, and a
+    repeated one would mix two reviews in every table and in the platform's sample list."""
+    keys = [c for c in ("split", "label", "id") if c in df]
+    repeated = df[df.duplicated(keys, keep=False)].drop_duplicates(keys)
+    if len(repeated):
+        ids = ["/".join([row.split, *([_LABEL_DIRS[int(row.label)][0]] if "label" in keys else []), str(row.id)])
+               for row in repeated.head(5).itertuples()]
+        raise DataError(f"{source}: review ids repeated within a split and label: {', '.join(ids)}"
+                        f"{', ...' if len(repeated) > 5 else ''}. Keep one review per id (in a folder, files "
+                        f"<id>_<rating>.txt must not share an id) and drop the others.")
 
 
 def _validate(df: pd.DataFrame, path: Path, labeled: bool) -> None:
@@ -341,12 +388,8 @@ def _load_folder(root: Path, unlabeled: bool, cache_dir, progress: bool) -> pd.D
     if missing:
         raise DataError(f"{root}: not a complete aclImdb folder, missing {', '.join(missing)}. Re-extract "
                         f"{ARCHIVE_NAME}, or point IMDB_DATA at the parquet file instead.")
-    # Adding, removing or renaming review files changes these mtimes and so invalidates the cache.
-    watched = [root, *dict.fromkeys(root / s for s, _, _ in groups), *(root / s / d for s, d, _ in groups),
-               *(root / s / f"urls_{d}.txt" for s, d, _ in groups)]
-    stamp = [p.stat().st_mtime_ns if p.exists() else 0 for p in watched]
     kind = "unsup" if unlabeled else "labeled"
-    key = hashlib.sha1(f"{_CACHE_VERSION}|{kind}|{root}|{stamp}".encode()).hexdigest()[:16]
+    key = _folder_key(root, groups, f"{_CACHE_VERSION}|{kind}|{root}")
     cached = _cache(cache_dir) / "parsed" / f"aclImdb-{kind}-{key}.parquet"
     if cached.is_file():
         try:
@@ -362,14 +405,31 @@ def _load_folder(root: Path, unlabeled: bool, cache_dir, progress: bool) -> pd.D
     return df
 
 
+def _folder_key(root: Path, groups: list[tuple[str, str, int]], prefix: str) -> str:
+    """Cache key of a folder's content: every review file's and urls file's name, size, mtime and
+    ctime. Editing a review in place changes its size or times (a folder's mtime would not change),
+    and ctime cannot be set back by hand, so an edited folder is always parsed again."""
+    digest = hashlib.sha1(prefix.encode())
+    for split, sub, _ in groups:
+        urls = root / split / f"urls_{sub}.txt"
+        with os.scandir(root / split / sub) as entries:
+            found = sorted(((entry.name, entry.stat()) for entry in entries), key=lambda e: e[0])
+        for name, st in [*found, *([(urls.name, urls.stat())] if urls.exists() else [])]:
+            digest.update(f"{split}/{sub}/{name}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
 def _parse_folder(root: Path, groups: list[tuple[str, str, int]], progress: bool) -> pd.DataFrame:
     files = []  # (split, label, rating, id, movie, path)
     for split, sub, label in groups:
         movies = _read_urls(root / split / f"urls_{sub}.txt")
         with os.scandir(root / split / sub) as entries:
-            names = sorted(entry.name for entry in entries if not entry.name.startswith("."))
-        for name in names:
+            found = sorted((entry.name, entry.is_file()) for entry in entries if not entry.name.startswith("."))
+        for name, is_file in found:
             entry_path = root / split / sub / name
+            if not is_file:
+                raise DataError(f"{entry_path}: a folder (or other non-file) among the review files; expected only "
+                                "<id>_<rating>.txt files. Move it out or re-extract the archive.")
             match = _FILE_RE.fullmatch(name)
             if not match:
                 raise DataError(f"{entry_path}: unexpected file name; expected <id>_<rating>.txt like 123_8.txt. "
@@ -388,6 +448,7 @@ def _parse_folder(root: Path, groups: list[tuple[str, str, int]], progress: bool
         rows.append((split, label, rating, review_id, movie, text))
     df = pd.DataFrame(rows, columns=["split", "label", "rating", "id", "movie", "text"])
     columns = UNLABELED_COLUMNS if groups[0][2] < 0 else LABELED_COLUMNS
+    _check_unique(df if "label" in columns else df.drop(columns="label"), root)
     return _finalize(df, columns)
 
 

@@ -58,6 +58,13 @@ def split_words(text: str) -> list[str]:
     return _clean_bytes(text).decode("ascii").split()
 
 
+def has_words(text: str) -> bool:
+    """Whether `text` holds a letter or digit outside HTML residue. A review without one (``""``,
+    ``"!!!"``, ``"<br />"``) gives a model nothing to read, yet it still outputs a confident-looking
+    probability: callers flag such reviews instead of trusting it."""
+    return any(c.isalnum() for c in HTML_RESIDUE.sub(" ", text))
+
+
 def clean(text: str) -> str:
     """The review as the models read it: lowercase words separated by single spaces."""
     return " ".join(split_words(text))

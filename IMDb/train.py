@@ -119,14 +119,14 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
 
     t1 = time.perf_counter()
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     val_losses = model.fit(epochs=cfg.epochs, callbacks=callbacks(), **fit).history["val_loss"]
     if cfg.fine_tune_epochs and not cfg.train_embeddings:
         # Stage 2: let the fixed word vectors move too, slowly; keep it only if validation improves.
         stage1_weights, stage1_best = model.get_weights(), min(val_losses)
         model.get_layer("embedding").trainable = True
         model.compile(optimizer=keras.optimizers.Adam(cfg.fine_tune_learning_rate),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
         stage2 = model.fit(epochs=len(val_losses) + cfg.fine_tune_epochs,
                            initial_epoch=len(val_losses), callbacks=callbacks(stage1_best), **fit)
         val_losses += stage2.history["val_loss"]

@@ -90,23 +90,23 @@ class Trainer:
                                                 weight_decay=cfg.weight_decay, global_clipnorm=1.0)
         self.optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY))
         self.optimizer.build(self.model.trainable_variables)
-        loss_fn = keras.losses.SparseCategoricalCrossentropy()
+        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         spec = [tf.TensorSpec([None, None], tf.float32, name=n) for n in INPUT_NAMES]
         model, optimizer = self.model, self.optimizer
 
         @tf.function(input_signature=[*spec, tf.TensorSpec([None], tf.int32)])
         def train_step(ids, mask, types, y):
             with tf.GradientTape() as tape:
-                probs = model([ids, mask, types], training=True)
-                loss = loss_fn(y, probs)
+                logits = model([ids, mask, types], training=True)
+                loss = loss_fn(y, logits)
             grads = tape.gradient(loss, model.trainable_variables)
             optimizer.apply(grads, model.trainable_variables)
-            hits = tf.cast(tf.equal(tf.argmax(probs, -1, output_type=tf.int32), y), tf.float32)
+            hits = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y), tf.float32)
             return loss, tf.reduce_mean(hits)
 
         @tf.function(input_signature=spec)
         def predict_step(ids, mask, types):
-            return model([ids, mask, types], training=False)
+            return tf.nn.softmax(model([ids, mask, types], training=False))
 
         self.train_step, self.predict_step = train_step, predict_step
 
@@ -130,7 +130,7 @@ class Trainer:
     # ------------------------------------------------------------------ checkpoints
 
     def save(self, folder: Path, state: dict) -> None:
-        with atomic_dir(folder) as tmp:
+        with atomic_dir(folder, "state.json") as tmp:  # only a checkpoint (state.json) is replaced
             self.model.save_weights(tmp / "model.weights.h5")
             np.savez(tmp / "optimizer.npz", *[v.numpy() for v in self.optimizer.variables])
             (tmp / "state.json").write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")

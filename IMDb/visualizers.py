@@ -1,12 +1,14 @@
 """What the Tensorleap visualizers draw, as plain functions returning code-loader's Leap* objects.
 
-The heat map of the ``review`` visualizer: a LeapText holds one entry per model input position, so
-the attribution heat map the platform computes from the model for the ``tokens`` input lines up with
-the words. The heat map the visualizer itself attaches is model-independent, computed from the text
-alone (a visualizer cannot run the model: on the platform the model file is not in the code bundle):
-each word's strength of sentiment in TextBlob's lexicon, |polarity| in [0, 1], halved right after a
+``review`` shows one entry per model input position and carries no heat map of its own: it is wired
+to the model input, and that view is where the platform draws its own attribution heat map of the
+model, which must not be mixed with another meaning.
+
+``lexicon`` is a separate, model-independent view computed from the text alone (a visualizer cannot
+run the model: on the platform the model file is not in the code bundle): the same positions, each
+word's strength of sentiment in TextBlob's lexicon, |polarity| in [0, 1], halved right after a
 negation (as TextBlob does), 0 for neutral, unknown and padding positions. It shows where a lexicon
-sees sentiment, to read against the model's own heat map and the ``textblob_polarity`` metadata.
+sees sentiment, to read against the model's heat map and the ``textblob_polarity`` metadata.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from code_loader.contract.visualizer_classes import LeapHorizontalBar, LeapText,
 
 from IMDb.config import LABELS
 from IMDb.metadata import NEGATIONS
+from IMDb.scores import softmax
 from IMDb.text import split_words
 
 OOV_LABEL = "out-of-vocabulary"
@@ -65,15 +68,24 @@ def _check_width(words: list[str], tokens) -> None:
 def review(words: list[str], tokens) -> LeapText:
     """The review as the model reads it, one word per input position of `tokens` ("" for padding)."""
     _check_width(words, tokens)
+    return LeapText(data=list(words))
+
+
+def lexicon(words: list[str]) -> LeapText:
+    """The model's input positions with the lexicon heat map (see the module docstring)."""
     return LeapText(data=list(words), heatmap=lexicon_heat(words))
 
 
-def prediction(probabilities) -> LeapHorizontalBar:
-    """The model's probability of each class, labelled in the order of LABELS."""
-    body = strip_batch(probabilities).astype(np.float32)
+def prediction(logits, ground_truth=None) -> LeapHorizontalBar:
+    """The model's probability of each class (softmax of its logits), labelled in the order of
+    LABELS, with the one-hot ground truth beside it where the review has a label."""
+    body = softmax(strip_batch(logits)).astype(np.float32)
     if body.shape != (len(LABELS),):
-        raise ValueError(f"expected {len(LABELS)} probabilities {list(LABELS)}, got shape {body.shape}")
-    return LeapHorizontalBar(body=body, labels=list(LABELS))
+        raise ValueError(f"expected {len(LABELS)} logits {list(LABELS)}, got shape {body.shape}")
+    gt = None if ground_truth is None else strip_batch(ground_truth).astype(np.float32)
+    if gt is not None and gt.shape != body.shape:
+        gt = None  # the unlabeled state: ground truth of width 0
+    return LeapHorizontalBar(body=body, labels=list(LABELS), gt=gt)
 
 
 def cleaned_text(text: str) -> LeapText:

@@ -103,8 +103,9 @@ class WordPieceTokenizer:
 
     @staticmethod
     def prepare(text: str) -> str:
-        """The review as BERT reads it: HTML residue (``<br />``, ``&amp;``) replaced by spaces."""
-        return HTML_RESIDUE.sub(" ", text)
+        """The review as BERT reads it: HTML residue (``<br />``, ``&amp;``) replaced by spaces, and
+        lone surrogates (undecodable input bytes) by ``?``: `tokenizers` rejects them with a TypeError."""
+        return HTML_RESIDUE.sub(" ", text).encode("utf-8", "replace").decode("utf-8")
 
     def encodings(self, texts: list[str]) -> list:
         """`tokenizers` Encodings (pieces, offsets, word ids) of whole reviews, no specials."""

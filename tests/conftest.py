@@ -65,8 +65,8 @@ def synthetic_unlabeled(n: int = 40, seed: int = 7) -> pd.DataFrame:
 
 def make_word_bundle(models_dir: Path, name: str, texts, seq_len: int = 30, vocab_size: int = 60) -> Path:
     """models_dir/name/{tokenizer.json, card.json, model.onnx}: a word tokenizer fitted on `texts` and
-    an ONNX model (float32 `tokens` [batch, seq_len] -> `probabilities` [batch, 2]) that sums a fixed
-    per-word score (POSITIVE words +1 toward positive, NEGATIVE words toward negative) and softmaxes."""
+    an ONNX model (float32 `tokens` [batch, seq_len] -> `logits` [batch, 2]) that sums a fixed
+    per-word score (POSITIVE words +1.5 toward positive, NEGATIVE words toward negative)."""
     import json
 
     import onnx
@@ -84,10 +84,9 @@ def make_word_bundle(models_dir: Path, name: str, texts, seq_len: int = 30, voca
     graph = helper.make_graph(
         [helper.make_node("Cast", ["tokens"], ["ids"], to=TensorProto.INT64),
          helper.make_node("Gather", ["scores", "ids"], ["per_word"]),
-         helper.make_node("ReduceSum", ["per_word", "axis"], ["logits"], keepdims=0),
-         helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1)],
+         helper.make_node("ReduceSum", ["per_word", "axis"], ["logits"], keepdims=0)],
         name, [helper.make_tensor_value_info("tokens", TensorProto.FLOAT, ["batch", seq_len])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 2])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 2])],
         [numpy_helper.from_array(scores, "scores"), numpy_helper.from_array(np.array([1], np.int64), "axis")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8

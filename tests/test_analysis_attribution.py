@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from IMDb.analysis import attribution as A
+from IMDb.analysis.table import with_probabilities
 from IMDb.config import Config
 from IMDb.models import build
 from IMDb.text import PAD_ID, WordTokenizer
@@ -23,7 +24,8 @@ SCALES = {"dense": 2.0, "cnn": 1.3}  # the output moves with the words but is no
 
 def _tiny(name: str, keras_module, seed: int = 0):
     """A tiny model of the shipped architecture with seeded random weights, scaled up so that its
-    output moves with the words (a fresh initialisation predicts ~0.5 everywhere)."""
+    output moves with the words (a fresh initialisation predicts ~0.5 everywhere), with the softmax
+    the analysis puts on the shipped models' logits."""
     scale = SCALES[name]
     cfg = Config.for_model(name, vocab_size=VOCAB, seq_len=SEQ_LEN, embed_dim=8, filters=8, hidden=8,
                            kernel_size=3)
@@ -31,7 +33,7 @@ def _tiny(name: str, keras_module, seed: int = 0):
     rng = np.random.default_rng(seed)
     model.set_weights([rng.normal(0, scale / np.sqrt(w.shape[0]) if w.ndim > 1 else 0.1, w.shape)
                        .astype("float32") for w in model.get_weights()])
-    return model
+    return with_probabilities(model)  # as the analysis loads the shipped models
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import pytest
 from IMDb.analysis.escape import esc, script_json
 from IMDb.analysis.report import ReportInputs, write_report
 from IMDb.analysis.table import METADATA_COLUMNS, AnalysisTable
+from IMDb.errors import OutputError
 
 PAYLOAD = "<script>alert(1)</script>"
 HOSTILE = (f"Terrible {PAYLOAD} acting </script><img src=x onerror=\"window.__pwned=1\"> "
@@ -162,9 +163,22 @@ def test_rewriting_replaces_the_folder_atomically(tmp_path):
     out = tmp_path / "r"
     write_report(out, make_inputs(n=30))
     (out / "stale.txt").write_text("old")
-    write_report(out, make_inputs(n=30, seed=1))
-    assert not (out / "stale.txt").exists()
+    with pytest.raises(OutputError, match="--overwrite"):
+        write_report(out, make_inputs(n=30, seed=1))
+    assert (out / "stale.txt").exists()
+    write_report(out, make_inputs(n=30, seed=1), overwrite=True)
+    assert not (out / "stale.txt").exists() and (out / ".imdb-leap-report").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["r"]
+
+
+def test_a_folder_the_tool_did_not_write_is_never_replaced(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("years of work")
+    with pytest.raises(OutputError, match="did not write"):
+        write_report(out, make_inputs(n=30), overwrite=True)
+    assert [p.name for p in out.iterdir()] == ["thesis.tex"]
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]
 
 
 def test_summary_has_stage_timings_and_verdicts(report):

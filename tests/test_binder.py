@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from IMDb import data, integration, losses, visualizers
+from IMDb import data, integration, losses, project_config, visualizers
 from IMDb.config import LABELS, MODELS_DIR
 from IMDb.errors import ModelError
 
@@ -49,7 +49,7 @@ def own_bundles(settings, word_bundles, tmp_path):
 
 def test_default_model_is_dense(settings):
     model = integration.selected_model()
-    assert model.name == "dense" == integration.DEFAULT_MODEL and model.seq_len == 30
+    assert model.name == "dense" == project_config.load().model and model.seq_len == 30
 
 
 def test_the_model_is_one_setting(settings):
@@ -118,7 +118,7 @@ def test_a_card_of_another_model_is_refused(own_bundles):
 
 def test_the_session_matches_the_declared_prediction(settings):
     session = integration.selected_model().load_session()
-    assert [o.name for o in session.get_outputs()] == ["probabilities"]
+    assert [o.name for o in session.get_outputs()] == ["logits"]
     assert [i.name for i in session.get_inputs()] == list(integration.selected_model().input_names)
 
 
@@ -179,20 +179,23 @@ def test_label_order_is_negative_then_positive():
 # --------------------------------------------------------------------------- loss and metrics
 
 
-def test_cross_entropy_per_sample():
-    gt = np.array([[1, 0], [0, 1], [0, 1]], np.float32)
-    pred = np.array([[0.9, 0.1], [0.3, 0.7], [1.0, 0.0]], np.float32)
-    loss = losses.categorical_crossentropy(gt, pred)
-    assert loss.dtype == np.float32 and loss.shape == (3,)
+def test_cross_entropy_per_sample_from_logits():
+    gt = np.array([[1, 0], [0, 1], [0, 1], [1, 0]], np.float32)
+    probs = np.array([[0.9, 0.1], [0.3, 0.7]])
+    logits = np.vstack([np.log(probs) + [[2.0], [-3.0]], [[30.0, -30.0], [400.0, -400.0]]])  # any offset
+    loss = losses.categorical_crossentropy(gt, logits)
+    assert loss.dtype == np.float32 and loss.shape == (4,)
     assert np.allclose(loss[:2], [-np.log(0.9), -np.log(0.7)], atol=1e-6)
-    assert np.isfinite(loss[2]) and loss[2] == pytest.approx(-np.log(1e-7), rel=1e-3)  # clipped, not inf
-    half = losses.categorical_crossentropy(gt.astype(np.float16), pred.astype(np.float16))  # platform precision
-    assert np.allclose(half, loss, atol=1e-3)
+    assert loss[2] == pytest.approx(60.0, rel=1e-6)  # confidently wrong: the true loss, not a clipped one
+    assert loss[3] == pytest.approx(0.0, abs=1e-6)  # huge logits overflow nothing
+    half = losses.categorical_crossentropy(gt.astype(np.float16), logits.astype(np.float16))  # platform precision
+    assert np.allclose(half[:2], loss[:2], atol=1e-2) and np.isfinite(half).all()
+    assert np.allclose(losses.crossentropy_of_probabilities(gt[:2], probs), loss[:2], atol=1e-6)
 
 
 def test_metrics_and_errors():
     gt = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], np.float16)
-    pred = np.array([[0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.9, 0.1]], np.float16)
+    pred = np.log(np.array([[0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.9, 0.1]])).astype(np.float16)  # logits
     assert losses.accuracy(gt, pred).tolist() == [1, 0, 1, 0]
     errors = losses.errors(gt, pred)
     assert errors["false_positive"].tolist() == [0, 1, 0, 0] and errors["false_negative"].tolist() == [0, 0, 0, 1]
@@ -211,12 +214,14 @@ def test_without_a_label_everything_is_undefined():
 # --------------------------------------------------------------------------- visualizers
 
 
-def test_review_text_and_its_lexicon_heat_map():
+def test_review_text_has_no_heat_map_and_the_lexicon_has_its_own():
     words = ["a", "brilliant", "film", "not", "brilliant", "", ""]
     shown = visualizers.review(words, np.zeros((1, 7), np.float32))
-    assert shown.data == words and len(shown.heatmap) == 7 and all(type(v) is float for v in shown.heatmap)
-    assert 0 < shown.heatmap[1] <= 1 and shown.heatmap[4] == pytest.approx(shown.heatmap[1] / 2)
-    assert shown.heatmap[0] == shown.heatmap[2] == shown.heatmap[5] == 0.0
+    assert shown.data == words and shown.heatmap is None  # the platform's attribution map goes here
+    heat = visualizers.lexicon(words)
+    assert heat.data == words and len(heat.heatmap) == 7 and all(type(v) is float for v in heat.heatmap)
+    assert 0 < heat.heatmap[1] <= 1 and heat.heatmap[4] == pytest.approx(heat.heatmap[1] / 2)
+    assert heat.heatmap[0] == heat.heatmap[2] == heat.heatmap[5] == 0.0
     with pytest.raises(ValueError, match="disagree on the tokenizer"):
         visualizers.review(words, np.zeros(8, np.float32))
 
@@ -224,8 +229,11 @@ def test_review_text_and_its_lexicon_heat_map():
 def test_oov_mask_prediction_and_cleaned_text():
     mask = visualizers.oov_tokens(["a", "zyzzyva", ""], np.array([0, 1, 0]), np.zeros(3, np.float32))
     assert mask.mask.dtype == np.uint8 and mask.mask.tolist() == [0, 1, 0] and mask.labels == ["out-of-vocabulary"]
-    bar = visualizers.prediction(np.array([[0.25, 0.75]], np.float16))
-    assert bar.body.dtype == np.float32 and bar.body.tolist() == [0.25, 0.75]
+    logits = np.log(np.array([[0.25, 0.75]])).astype(np.float16)
+    bar = visualizers.prediction(logits, np.array([[0, 1]], np.float16))
+    assert bar.body.dtype == np.float32 and np.allclose(bar.body, [0.25, 0.75], atol=1e-3)
+    assert bar.gt.tolist() == [0, 1] and bar.labels == ["negative", "positive"]
+    assert visualizers.prediction(logits, np.zeros((1, 0), np.float16)).gt is None  # unlabeled: no truth shown
     with pytest.raises(ValueError):
         visualizers.prediction(np.array([0.1, 0.2, 0.7], np.float32))
     assert visualizers.cleaned_text("Great<br />film, isn't it?").data == ["great", "film", "isnt", "it"]
@@ -260,8 +268,8 @@ def test_leap_test_passes_on_synthetic_data(all_bundles, synthetic_dataset):
         for state in ("training", "validation", "test", "unlabeled"):
             assert re.search(rf"{model}\s+\| {state}\s+\| 4 of \d+", proc.stdout), (model, state)
         assert re.search(rf"{model}\s+\| valid\s+\| 19\s+\| 0\s+\| 15", proc.stdout), model
-    assert "prediction_types: ['probabilities', ['negative', 'positive']]" in proc.stdout
-    assert "visualizers: review, oov_tokens, cleaned_text, prediction" in proc.stdout
+    assert "prediction_types: ['logits', ['negative', 'positive']]" in proc.stdout
+    assert "visualizers: review, lexicon, oov_tokens, cleaned_text, prediction" in proc.stdout
     assert "leap_test: passed" in proc.stdout
 
 
@@ -318,7 +326,7 @@ def test_real_states(imdb_data, monkeypatch):
     monkeypatch.setenv(integration.DATA_ENV, str(imdb_data))
     monkeypatch.delenv(integration.MODELS_DIR_ENV, raising=False)
     monkeypatch.delenv(integration.MODEL_ENV, raising=False)
-    shipped(integration.DEFAULT_MODEL)
+    shipped(project_config.load().model)
     _clear_caches()
     try:
         states = integration.states()

@@ -54,3 +54,14 @@ def test_real_states(imdb_data):
     assert sizes["training"] + sizes["validation"] == 25_000 - 123 - 0  # cross-split duplicates dropped
     assert not set(states["training"]["movie"]) & set(states["validation"]["movie"])
     assert abs(states["validation"]["label"].mean() - 0.5) < 0.02
+
+
+def test_a_train_split_too_small_to_divide_is_one_error(synthetic_labeled):
+    import pytest
+
+    from IMDb.errors import DataError
+
+    tiny = synthetic_labeled.groupby(["split", "label"]).head(2)  # 2 reviews per label and split
+    with pytest.raises(DataError, match=r"tiny\.parquet: the train split holds 2 negative and 2 positive .* "
+                                        r"needs at least 5 of each"):
+        data.make_states(tiny, Config(data="tiny.parquet"))

@@ -149,6 +149,7 @@ TRACE = textwrap.dedent("""
                 function(sample_id, response)
             sample = SamplePreprocessResponse(np.array([sample_id]), response)
             lb.review_visualizer(tokens, sample)
+            lb.lexicon_visualizer(sample)
             lb.oov_visualizer(tokens, sample)
             lb.cleaned_text_visualizer(sample)
     modules = {m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)}

@@ -45,8 +45,23 @@ def test_h5_and_onnx_agree_on_1000_test_reviews(name, test_split):
     tokens = predictor.tokenizer.encode(test_split["text"].iloc[::25].tolist()).astype(np.float32)
     assert len(tokens) == 1000
     keras_model = tf_keras.models.load_model(MODELS_DIR / name / "model.h5", compile=False)
-    diff = np.abs(keras_model.predict(tokens, batch_size=250, verbose=0) - predictor.predict_tokens(tokens))
+    logits = predictor.predict_logits({predictor.input_names[0]: tokens})
+    diff = np.abs(keras_model.predict(tokens, batch_size=250, verbose=0) - logits)
     assert diff.max() < 1e-5
+
+
+@pytest.mark.parametrize("name", ["dense", "cnn", "bert"])
+def test_every_shipped_model_ends_in_logits_not_a_softmax(name):
+    """Tensorleap's rule: the model returns raw predictions; softmax belongs to the loss, metrics and
+    visualizers. The card records that the re-export changed no prediction."""
+    import onnx
+
+    graph = onnx.load(str(MODELS_DIR / name / "model.onnx"), load_external_data=False).graph
+    assert [o.name for o in graph.output] == ["logits"]
+    producer = next(node for node in graph.node if "logits" in node.output)
+    assert producer.op_type != "Softmax" and "Softmax" not in {node.op_type for node in graph.node[-3:]}
+    card = load_card(name)
+    assert card["output"] == "logits" and card["logits_reexport"]["same_prediction"] == 1.0
 
 
 # --------------------------------------------------------------------------- BERT

@@ -322,6 +322,65 @@ def test_unexpected_file_name(acl):
         load_labeled(acl, progress=False)
 
 
+def test_folder_named_like_a_review(acl):
+    (acl / "train" / "pos" / "12_8.txt").mkdir()
+    with pytest.raises(DataError, match=r"12_8\.txt: a folder .* expected only <id>_<rating>\.txt files"):
+        load_labeled(acl, progress=False)
+
+
+def test_repeated_ids_are_refused(tmp_path, acl):
+    df = expected_labeled()
+    path = write_parquet(tmp_path / "twice.parquet", pd.concat([df, df.iloc[[4]]]))
+    with pytest.raises(DataError, match=r"twice\.parquet: review ids repeated .*: train/pos/2\."):
+        load_labeled(path)
+    (acl / "test" / "neg" / "2_1.txt").write_text("Same id, another rating.")  # 2_3.txt exists
+    with pytest.raises(DataError, match=r"aclImdb: review ids repeated .*: test/neg/2\."):
+        load_labeled(acl, progress=False)
+
+
+def test_text_must_be_strings(tmp_path):
+    path = write_parquet(tmp_path / "numbers.parquet", expected_labeled().assign(text=range(12)))
+    with pytest.raises(DataError, match=r"numbers\.parquet: column text holds int64, expected strings"):
+        load_labeled(path)
+
+
+def test_invalid_utf8_in_parquet_names_the_row(tmp_path):
+    table = pa.Table.from_pandas(expected_labeled(), schema=LABELED_SCHEMA, preserve_index=False)
+    texts = [t.encode() for t in table.column("text").to_pylist()]
+    texts[5] = b"Great fun \xff\xfe all the way"
+    table = table.set_column(5, "text", pa.array(texts, pa.binary()).view(pa.string()))
+    pq.write_table(table, tmp_path / "bytes.parquet")
+    with pytest.raises(DataError, match=r"bytes\.parquet: row 5 \(id=10\): text is not valid UTF-8 at byte 10"):
+        load_labeled(tmp_path / "bytes.parquet")
+
+
+def test_an_edited_review_is_read_again(acl):
+    first = load_labeled(acl, progress=False)
+    review = next((acl / "train" / "pos").glob("0_*.txt"))
+    folder_times = (acl / "train" / "pos").stat()
+    review.write_text("Edited in place: a different review.")
+    os.utime(acl / "train" / "pos", ns=(folder_times.st_atime_ns, folder_times.st_mtime_ns))
+    again = load_labeled(acl, progress=False)
+    assert "Edited in place: a different review." in set(again.text) - set(first.text)
+
+
+def test_unwritable_cache_with_an_archive(archive, monkeypatch, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("IMDB_CACHE", str(tmp_path / "a-file"))
+    with pytest.raises(DataError, match=r"cannot extract .*aclImdb_v1\.tar\.gz into .*Set IMDB_CACHE"):
+        load_labeled(archive, progress=False)
+
+
+def test_missing_imdb_data_names_the_variable(tmp_path, monkeypatch):
+    from IMDb.config import Config
+
+    monkeypatch.setenv("IMDB_DATA", str(tmp_path / "gone.parquet"))
+    with pytest.raises(DataError, match=r"gone\.parquet \(from IMDB_DATA\) does not exist"):
+        load_labeled(Config().data)
+    with pytest.raises(DataError, match=r"other\.parquet \(from --data\) does not exist"):
+        load_labeled(tmp_path / "other.parquet")
+
+
 def test_unknown_file_kind(tmp_path):
     (tmp_path / "reviews.csv").write_text("split,label\n")
     with pytest.raises(DataError, match=r"reviews\.csv: not a parquet file"):

@@ -55,7 +55,7 @@ def test_onnx_inputs_are_float32_with_a_dynamic_batch(bert_bundle):
     assert list(inputs) == list(INPUT_NAMES)
     for i in inputs.values():
         assert i.type == "tensor(float)" and i.shape[1] == 32 and not isinstance(i.shape[0], int)
-    assert [o.name for o in session.get_outputs()] == ["probabilities"]
+    assert [o.name for o in session.get_outputs()] == ["logits"]
 
 
 def test_keras_file_reloads_to_the_same_predictions(bert_bundle):

@@ -45,7 +45,8 @@ class BertSplit:
                              f"expected 1")
         self.backbone = found[0]
         self.pool = self.model.get_layer("latent")
-        self.head = self.model.get_layer("probabilities")
+        self.logits = self.model.get_layer("logits")
+        self.softmax = self.model.get_layer("probabilities")  # added by `table.with_probabilities`
 
     @property
     def matrix(self) -> np.ndarray:
@@ -59,7 +60,7 @@ class BertSplit:
         x = bb.embeddings_layer_norm(x)
         for layer in bb.transformer_layers:
             x = layer(x, padding_mask=mask)
-        return self.head(self.pool(x, mask=tf.cast(mask, tf.bool)))
+        return self.softmax(self.logits(self.pool(x, mask=tf.cast(mask, tf.bool))))
 
 
 def integrated_gradients(split: BertSplit, ids: np.ndarray, pad_id: int, steps: int = 50,

@@ -8,7 +8,7 @@
 - TF-IDF of cleaned word 1-2-grams and a logistic regression (scikit-learn), fitted on the training
   state only (never on the state it is scored on, unless that is the training state itself).
 
-Losses are `IMDb.losses.categorical_crossentropy`, the same function the models are scored with.
+Losses are `IMDb.losses.crossentropy_of_probabilities`, the loss the models are scored with.
 """
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def binary_loss(labels, p_positive) -> np.ndarray:
     known = ~np.isnan(labels)
     if known.any():
         one_hot = np.eye(2)[labels[known].astype(int)]
-        out[known] = losses.categorical_crossentropy(one_hot, np.stack([1 - p[known], p[known]], axis=1))
+        out[known] = losses.crossentropy_of_probabilities(one_hot, np.stack([1 - p[known], p[known]], axis=1))
     return out
 
 

@@ -1,8 +1,10 @@
 """The analysis output folder: one self-contained dashboard, a PNG per plot, the data and a summary.
 
 Layout of the folder `write_report` makes (written into a temp folder beside it, then renamed, so a
-reader never sees half a report)::
+reader never sees half a report; an existing folder is replaced only if it holds the marker file,
+i.e. imdb-leap wrote it, and only when asked to overwrite)::
 
+    .imdb-leap-report    marker: this folder is an imdb-leap report and may be replaced
     dashboard.html       every section below, plotly.js inlined once: opens offline, no CDN or fonts
     plots/<key>.png      one PNG per dashboard plot, drawn by matplotlib (no browser needed)
     table.parquet        the per-sample table (`AnalysisTable.save`; comparison: one per model and
@@ -43,7 +45,7 @@ from IMDb.analysis.plots import (Plot, accuracy_plot, agreement_plot, cluster_pl
                                  population_plot, training_plot, worst_failures_plot, write_png)
 from IMDb.analysis.projector import write_projector
 from IMDb.config import LABELS
-from IMDb.io import atomic_dir
+from IMDb.io import REPORT_MARKER, atomic_dir
 
 MAX_INSIGHTS = 30  # shown in the page; summary.json holds them all
 POSITIVE_RGB, NEGATIVE_RGB = (26, 150, 65), (215, 48, 39)
@@ -518,8 +520,10 @@ def build_summary(inputs: ReportInputs, rows: list[dict], plots: list[Plot], fil
     return out
 
 
-def write_report(out_dir: str | Path, inputs: ReportInputs, *, plotly_js: str | None = None) -> Path:
-    """Write the output folder (see the module docstring) atomically; returns its path.
+def write_report(out_dir: str | Path, inputs: ReportInputs, *, plotly_js: str | None = None,
+                 overwrite: bool = False) -> Path:
+    """Write the output folder (see the module docstring) atomically; returns its path. An
+    existing report there is replaced only with `overwrite`; any other non-empty folder never.
 
     A stage timing named "report" is added to `inputs.timings` and, when `inputs.started` is set,
     the run's total wall time to the summary.
@@ -528,7 +532,7 @@ def write_report(out_dir: str | Path, inputs: ReportInputs, *, plotly_js: str | 
 
     t0 = time.perf_counter()
     out = Path(out_dir).resolve()
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, REPORT_MARKER, replace=overwrite, flag="--overwrite") as tmp:
         files: list[str] = []
         page, plots = render_html(inputs, plotly_js)
         (tmp / "dashboard.html").write_text(page, encoding="utf-8")

@@ -24,12 +24,16 @@ import pandas as pd
 from IMDb.config import MODELS_DIR, Config
 from IMDb.data import STATES
 from IMDb.errors import AnalysisError
+from IMDb.io import REPORT_MARKER, check_out_dir
 
 PROJECTIONS = ("umap", "pca", "tsne")
 CLUSTERINGS = ("kmeans", "hdbscan")
 ANALYZE_STAGES = ("table", "projection", "clusters", "insights", "exploration", "attribution",
                   "label errors", "training curves", "report")
 COMPARE_STAGES = ("table a", "table b", "comparison", "label errors", "training curves", "report")
+# fewest reviews an analysis runs on: k-means tries k = 3..12 and needs more points than clusters,
+# HDBSCAN's smallest cluster is 5 reviews; checked up front (--limit) and on the state read
+MIN_REVIEWS = 10
 
 
 @dataclass
@@ -89,8 +93,11 @@ def _check(state: str, projection: str = "umap", clusters: str = "kmeans", k: in
         raise AnalysisError(f"unknown clustering {clusters!r}; choose one of {', '.join(CLUSTERINGS)}")
     if k is not None and k < 2:
         raise AnalysisError(f"--k must be at least 2, got {k}")
-    if limit is not None and limit < 2:
-        raise AnalysisError(f"--limit must be at least 2, got {limit}")
+    if limit is not None and limit < MIN_REVIEWS:
+        raise AnalysisError(f"--limit must be at least {MIN_REVIEWS} (the clustering stage needs that many "
+                            f"reviews), got {limit}")
+    if k is not None and limit is not None and k > limit:
+        raise AnalysisError(f"--k {k} asks for more clusters than the {limit} reviews of --limit")
     if n_samples < 0:
         raise AnalysisError(f"--samples must be 0 or more, got {n_samples}")
 
@@ -124,8 +131,9 @@ def _table(name: str, state: str, limit: int | None, models_dir: Path, cfg: Conf
         timings["peak_rss_mib"] = peak_rss_mib()
         table = AnalysisTable(pd.concat([t.frame for t in tables], ignore_index=True),
                               np.concatenate([t.latent for t in tables]), name, timings)
-    if len(table) < 2:
-        raise AnalysisError(f"the {state} state holds {len(table)} review(s): nothing to analyse")
+    if len(table) < MIN_REVIEWS:
+        raise AnalysisError(f"the {state} state holds {len(table)} review(s); an analysis needs at least "
+                            f"{MIN_REVIEWS}: use a larger dataset (--data) or another --state")
     return table
 
 
@@ -174,10 +182,12 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
                  projection: str = "umap", clusters: str = "kmeans", k: int | None = None,
                  limit: int | None = None, n_samples: int = 6, progress: bool = True,
                  models_dir: str | Path = MODELS_DIR, cfg: Config | None = None, data: str | None = None,
-                 baselines: bool = True, seed: int = 0) -> Path:
+                 baselines: bool = True, seed: int = 0, overwrite: bool = False) -> Path:
     """The full analysis of model `name` on one state, written to `out_dir` (default
     reports/<model>-<state>); returns the folder. `data` (or a whole `cfg`) names another dataset;
-    `limit` analyses a seeded, label-stratified sample; `n_samples` reviews are explained."""
+    `limit` analyses a seeded, label-stratified sample; `n_samples` reviews are explained.
+    `overwrite` replaces an earlier report in `out_dir`; a folder holding anything else is refused
+    before any work starts."""
     from IMDb.analysis import clusters as clustering
     from IMDb.analysis import exploration, label_errors, projection as projecting
     from IMDb.analysis.report import ReportInputs, write_report
@@ -185,6 +195,8 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
     _check(state, projection, clusters, k, limit, n_samples)
     models_dir = Path(models_dir)
     out = Path(out_dir) if out_dir is not None else default_out_dir(name, state)
+    check_out_dir(out, REPORT_MARKER, replace=overwrite, flag="--overwrite")
+    cards = _cards([name], models_dir)  # a missing model or a broken card fails before any work
     cfg = cfg or state_cfg(name, models_dir, data)
     log = StageLog(f"analyze {name}/{state}", ANALYZE_STAGES, progress)
     settings: dict[str, Any] = {"model": name, "state": state, "projection": projection, "clusters": clusters,
@@ -247,11 +259,12 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
         notes.append("The unlabeled state has no ground truth: its reviews have no loss and take no part "
                      "in the insights, claims or label errors.")
     inputs = ReportInputs(
-        model=name, state=state, tables={name: table}, frame=frame, cards=_cards([name], models_dir),
+        model=name, state=state, tables={name: table}, frame=frame, cards=cards,
         settings=settings, projection=xy, clusters=labels, cluster_summary=summary, insights=found,
         binned=binned, correlations=corr, claims=claims, explanations=explanations, faithfulness=faith,
         curves=curves, label_errors=found_errors, timings=log.timings, started=log.started, notes=notes)
-    path = log.run("report", lambda: write_report(out, inputs), lambda p: str(p / "dashboard.html"))
+    path = log.run("report", lambda: write_report(out, inputs, overwrite=overwrite),
+                   lambda p: str(p / "dashboard.html"))
     log.timings.pop()  # write_report recorded its own "report" timing inside the summary
     if progress:
         print(f"analyze: done in {time.perf_counter() - log.started:.1f} s: {path / 'dashboard.html'}",
@@ -262,9 +275,10 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
 def run_compare(a: str, b: str, state: str = "test", out_dir: str | Path | None = None, *,
                 limit: int | None = None, progress: bool = True, models_dir: str | Path = MODELS_DIR,
                 cfg: Config | None = None, data: str | None = None, baselines: bool = True,
-                seed: int = 0, worst: int = 20) -> Path:
+                seed: int = 0, worst: int = 20, overwrite: bool = False) -> Path:
     """Model `a` against model `b` on the same reviews of one state (default: test), written to
-    `out_dir` (default reports/compare-<a>-<b>-<state>); returns the folder."""
+    `out_dir` (default reports/compare-<a>-<b>-<state>); returns the folder. `overwrite` as in
+    `run_analysis`."""
     from IMDb.analysis import exploration, label_errors
     from IMDb.analysis.compare import compare
     from IMDb.analysis.report import ReportInputs, write_report
@@ -274,6 +288,8 @@ def run_compare(a: str, b: str, state: str = "test", out_dir: str | Path | None 
         raise AnalysisError(f"compare needs two different models, got {a!r} twice")
     models_dir = Path(models_dir)
     out = Path(out_dir) if out_dir is not None else Path("reports") / f"compare-{a}-{b}-{state}"
+    check_out_dir(out, REPORT_MARKER, replace=overwrite, flag="--overwrite")
+    cards = _cards([a, b], models_dir)  # both models checked before the first table is built
     log = StageLog(f"compare {a} {b}/{state}", COMPARE_STAGES, progress)
     table_a = log.run("table a", lambda: _table(a, state, limit, models_dir, cfg or state_cfg(a, models_dir, data),
                                                 baselines, progress, seed), lambda t: f"{a}: {len(t):,} reviews")
@@ -294,12 +310,13 @@ def run_compare(a: str, b: str, state: str = "test", out_dir: str | Path | None 
     if "training" in split_states(state):
         notes.append("The training state is in-sample for both models and for the TF-IDF baseline.")
     inputs = ReportInputs(
-        model=f"{a} vs {b}", state=state, tables={a: table_a, b: table_b}, cards=_cards([a, b], models_dir),
+        model=f"{a} vs {b}", state=state, tables={a: table_a, b: table_b}, cards=cards,
         settings={"models": [a, b], "state": state, "limit": limit, "seed": seed, "worst": worst,
                   "models_dir": str(models_dir)},
         curves=curves, label_errors=found_errors, comparison=result, timings=log.timings,
         started=log.started, notes=notes)
-    path = log.run("report", lambda: write_report(out, inputs), lambda p: str(p / "dashboard.html"))
+    path = log.run("report", lambda: write_report(out, inputs, overwrite=overwrite),
+                   lambda p: str(p / "dashboard.html"))
     log.timings.pop()
     if progress:
         print(f"compare: done in {time.perf_counter() - log.started:.1f} s: {path / 'dashboard.html'}",

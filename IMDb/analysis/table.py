@@ -1,7 +1,8 @@
 """The per-sample table every analysis stage reads: one row per review of a state.
 
 Columns: sample_id, state, text, label (float, NaN without a label), prediction, p_negative,
-p_positive, loss (NaN without a label), correct, then every metadata field of the Tensorleap binder
+p_positive, loss (NaN without a label), correct, no_words (True for a review without a letter or
+digit: its prediction means nothing, see `IMDb.text.has_words`), then every metadata field of the Tensorleap binder
 (`IMDb.metadata.all_fields`, the same numbers the platform shows) flattened as ``<function>_<key>``,
 or the function's name for a single value (the binder's ``label`` field is ``label_name``, as
 ``label`` is the numeric ground truth), and, when asked, the baselines' ``baseline_<name>_p_positive``
@@ -27,10 +28,11 @@ from IMDb.config import MODELS_DIR, Config
 from IMDb.errors import ModelError
 from IMDb.io import atomic_path
 from IMDb.models import LATENT_LAYER
+from IMDb.text import has_words
 
 FORMAT = "imdb-leap/analysis-table/1"
 BASE_COLUMNS = ("sample_id", "state", "text", "label", "prediction", "p_negative", "p_positive",
-                "loss", "correct")
+                "loss", "correct", "no_words")
 RENAMED = {"label": "label_name"}  # metadata function -> column, where its name is taken
 
 
@@ -150,13 +152,27 @@ def load_keras(name: str, models_dir: str | Path = MODELS_DIR, word_model=None):
     path = Path(models_dir) / name / ("model.keras" if bert else "model.h5")
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
-    if bert:
-        return _load_keras3(str(path), path.stat().st_mtime_ns), word_model.tokenizer
-    model = _load_h5(str(path), path.stat().st_mtime_ns)
-    if model.input_shape[-1] != word_model.seq_len:
+    try:
+        model = (_load_keras3 if bert else _load_h5)(str(path), path.stat().st_mtime_ns)
+    except Exception as e:  # h5py and Keras raise untyped errors (OSError, ValueError...) on a bad file
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ModelError(f"{path} could not be loaded ({reason}): the file is corrupt or truncated; "
+                         f"restore the bundle's {path.name} or retrain it with `imdb-leap train {name}`") from e
+    if not bert and model.input_shape[-1] != word_model.seq_len:
         raise ModelError(f"{path} takes {model.input_shape[-1]} tokens but its tokenizer makes "
                          f"{word_model.seq_len}: the files belong to different models")
-    return model, word_model.tokenizer
+    return with_probabilities(model), word_model.tokenizer
+
+
+def with_probabilities(model):
+    """The shipped model (it ends in logits) with a softmax layer ``probabilities`` on top: the
+    analysis reports, attributes and checks faithfulness in probabilities, as the seeds do."""
+    import importlib
+
+    keras = importlib.import_module("tf_keras" if type(model).__module__.startswith("tf_keras")
+                                    else "keras")
+    return keras.Model(model.inputs, keras.layers.Softmax(name="probabilities")(model.output),
+                       name=model.name)
 
 
 def latent_model(model):
@@ -318,13 +334,13 @@ def table_from_frame(model, word_model, frame: pd.DataFrame, state: str, *, batc
     known = ~np.isnan(label)
     loss = np.full(len(frame), np.nan)
     if known.any():
-        loss[known] = losses.categorical_crossentropy(np.eye(2)[label[known].astype(int)], probs[known])
+        loss[known] = losses.crossentropy_of_probabilities(np.eye(2)[label[known].astype(int)], probs[known])
     prediction = probs.argmax(axis=1).astype(np.int64)
     correct = (prediction == label) if known.all() else np.where(known, prediction == label, np.nan)
     out = pd.DataFrame({
         "sample_id": frame["sample_id"].astype(str), "state": state, "text": frame["text"].astype(str),
         "label": label, "prediction": prediction, "p_negative": probs[:, 0], "p_positive": probs[:, 1],
-        "loss": loss, "correct": correct})
+        "loss": loss, "correct": correct, "no_words": ~frame["text"].map(has_words).to_numpy(dtype=bool)})
 
     t = time.perf_counter()
     out = pd.concat([out, metadata_frame(frame, word_model, progress=progress)], axis=1)

@@ -6,7 +6,8 @@ Conventions the rest of the package relies on:
   cast to int32 inside the model: ``tokens`` [seq_len] for the word models, ``input_ids``,
   ``attention_mask``, ``token_type_ids`` for BERT (`IMDb.models.bert`);
 - the layer named ``latent`` is the representation before the classifier head (the analysis reads it);
-- the output ``probabilities``: softmax over [negative, positive].
+- the output ``logits``: one raw score per class [negative, positive], no softmax (Tensorleap's
+  rule: postprocessing belongs in the loss, metrics and visualizers; see `IMDb.scores`).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from IMDb.models import bert, cnn, dense
 
 INPUT_NAME = "tokens"
 LATENT_LAYER = "latent"
-OUTPUT_NAME = "probabilities"
+OUTPUT_NAME = "logits"
 BUILDERS = {"dense": dense.build, "cnn": cnn.build, "bert": bert.build}
 
 

@@ -3,7 +3,7 @@
 keras_hub's `BertBackbone` reads a Hugging Face BERT folder (``config.json``, ``model.safetensors``,
 ``vocab.txt``) offline, or a hub id (``hf://owner/name``) when there is a network. The head is the
 masked mean of the last layer's token vectors (``latent``: the pooling all-MiniLM-L6-v2 was trained
-with; its [CLS] pooler was never trained) -> dropout -> softmax over [negative, positive].
+with; its [CLS] pooler was never trained) -> dropout -> logits over [negative, positive].
 
 Inputs follow the platform's rules: float32 ``input_ids``, ``attention_mask`` and ``token_type_ids``
 (any length up to the checkpoint's 512 positions), cast to int32 inside the model.
@@ -66,5 +66,5 @@ def build(cfg: Config, keras: ModuleType):
     latent = layers.GlobalAveragePooling1D(name="latent")(encoded["sequence_output"],
                                                           mask=ops.cast(mask, "bool"))
     x = layers.Dropout(cfg.dropout, name="dropout")(latent)
-    out = layers.Dense(2, activation="softmax", name="probabilities")(x)
+    out = layers.Dense(2, name="logits")(x)
     return keras.Model(inputs, out, name="bert")

@@ -30,5 +30,5 @@ def build(cfg: Config, keras: ModuleType):
                                                 layers.GlobalAveragePooling1D(name="average_pool")(x)])
     x = layers.Dropout(cfg.dropout, name="dropout")(x)
     x = layers.Dense(cfg.hidden, activation="relu", name="latent")(x)
-    out = layers.Dense(2, activation="softmax", name="probabilities")(x)
+    out = layers.Dense(2, name="logits")(x)
     return keras.Model(tokens, out, name="cnn")

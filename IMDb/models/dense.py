@@ -1,4 +1,4 @@
-"""The seeds' densely connected model: Embedding -> Dense -> GlobalAveragePooling1D -> softmax.
+"""The seeds' densely connected model: Embedding -> Dense -> GlobalAveragePooling1D -> logits.
 
 Every word is scored on its own (a single-word context), which is what the seeds' heat maps show.
 """
@@ -15,5 +15,5 @@ def build(cfg: Config, keras: ModuleType):
     x = layers.Embedding(cfg.vocab_size, cfg.embed_dim, name="embedding")(tokens)
     x = layers.Dense(cfg.hidden, activation="relu", name="dense")(x)
     x = layers.GlobalAveragePooling1D(name="latent")(x)
-    out = layers.Dense(2, activation="softmax", name="probabilities")(x)
+    out = layers.Dense(2, name="logits")(x)
     return keras.Model(tokens, out, name="dense")

@@ -1,0 +1,75 @@
+"""``project_config.yaml``: the settings the Tensorleap integration reads, bundled with the code.
+
+The platform sets no ``IMDB_*`` environment variables, so what a push needs is in this one file,
+listed in ``leap.yaml``'s ``include`` and edited before ``leap push`` (nothing in Python is):
+
+- ``data_path``: the dataset: a parquet file with ``imdb_unsup.parquet`` beside it, an ``aclImdb``
+  folder or the archive (`IMDb.sources`). A relative path is relative to this file's folder. On the
+  platform: the dataset's path on the Tensorleap data volume.
+- ``model``: the model the integration serves: ``dense``, ``cnn`` or ``bert``. It decides the input
+  encoders, so it must name the model file uploaded with ``leap push -m``.
+- ``sample_limit_per_split``: ``null`` for the full states, or N for a seeded, label-stratified
+  sample of at most N reviews in each state (a quick first evaluation).
+
+For local runs ``IMDB_DATA`` and ``IMDB_MODEL`` override ``data_path`` and ``model``. A missing key,
+a wrong type or an unreadable file stops with one line that names the file and the key.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from IMDb.config import REPO_ROOT
+from IMDb.errors import ConfigError
+
+PATH = REPO_ROOT / "project_config.yaml"
+KEYS = ("data_path", "model", "sample_limit_per_split")
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    data_path: Path
+    model: str
+    sample_limit_per_split: int | None
+
+
+def parse(raw: object, path: Path) -> ProjectConfig:
+    """Check the keys and types of a loaded YAML document; `path` is named in every error."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of {', '.join(KEYS)}, found {type(raw).__name__}")
+    missing = [k for k in KEYS if k not in raw]
+    if missing:
+        raise ConfigError(f"{path}: missing key {missing[0]!r} (the file needs {', '.join(KEYS)})")
+    unknown = sorted(set(raw) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r} (known keys: {', '.join(KEYS)})")
+    data_path, model, limit = (raw[k] for k in KEYS)
+    if not isinstance(data_path, str) or not data_path.strip():
+        raise ConfigError(f"{path}: data_path must be the dataset's path as a string, got {data_path!r}")
+    if not isinstance(model, str) or not model.strip():
+        raise ConfigError(f"{path}: model must be a model name such as dense, cnn or bert, got {model!r}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigError(f"{path}: sample_limit_per_split must be null or a positive whole number, "
+                          f"got {limit!r}")
+    resolved = Path(data_path.strip()).expanduser()
+    return ProjectConfig(resolved if resolved.is_absolute() else path.parent / resolved, model.strip(), limit)
+
+
+def load(path: Path | None = None) -> ProjectConfig:
+    """The settings in `path` (default: `PATH`, the repository's ``project_config.yaml``). Read on
+    each call: the file is a few lines, and the integration asks twice per process."""
+    import yaml
+
+    path = Path(path or PATH)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{path} cannot be read ({e.strerror}): it holds data_path, model and "
+                          f"sample_limit_per_split; restore it from the repository") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path} is not valid YAML{where}: {getattr(e, 'problem', e)}") from None
+    return parse(raw, path)

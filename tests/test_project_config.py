@@ -1,0 +1,88 @@
+"""project_config.yaml: the integration's bundled settings, and every way it can be wrong."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from IMDb import integration, project_config
+from IMDb.errors import ConfigError, ModelError
+
+GOOD = "data_path: data/imdb.parquet\nmodel: cnn\nsample_limit_per_split: null\n"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "project_config.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_the_committed_file_is_valid():
+    cfg = project_config.load()
+    assert cfg.model in integration.SUPPORTED_MODELS and cfg.sample_limit_per_split is None
+    assert cfg.data_path.is_absolute()
+
+
+def test_a_relative_data_path_is_relative_to_the_file(tmp_path):
+    cfg = project_config.load(write(tmp_path, GOOD))
+    assert cfg == project_config.ProjectConfig(tmp_path / "data/imdb.parquet", "cnn", None)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("model: cnn\nsample_limit_per_split: null\n", "missing key 'data_path'"),
+    (GOOD + "extra: 1\n", "unknown key 'extra'"),
+    (GOOD.replace("cnn", "7"), "model must be a model name"),
+    (GOOD.replace("null", "0"), "sample_limit_per_split must be null or a positive whole number"),
+    (GOOD.replace("null", "true"), "sample_limit_per_split must be null or a positive whole number"),
+    (GOOD.replace("data/imdb.parquet", "[a, b]"), "data_path must be the dataset's path"),
+    ("- a list\n", "expected a mapping"),
+    ("data_path: [unclosed\n", "is not valid YAML at line"),
+])
+def test_bad_files_stop_with_one_line_naming_the_file_and_key(tmp_path, text, words):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        project_config.load(path)
+    message = str(error.value)
+    assert str(path) in message and words in message and "\n" not in message
+
+
+def test_an_unreadable_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="cannot be read"):
+        project_config.load(tmp_path / "absent.yaml")
+
+
+@pytest.fixture
+def config_file(tmp_path, monkeypatch):
+    """Point the integration at a config file of the test's own, with no IMDB_* override."""
+    def use(text: str) -> Path:
+        path = write(tmp_path, text)
+        monkeypatch.setattr(project_config, "PATH", path)
+        return path
+    for name in ("IMDB_DATA", "IMDB_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    return use
+
+
+def test_the_config_is_used_when_no_variable_overrides_it(config_file, synthetic_dataset, monkeypatch):
+    config_file(f"data_path: {synthetic_dataset}\nmodel: cnn\nsample_limit_per_split: null\n")
+    assert integration.model_name() == "cnn" and integration.data_source() == str(synthetic_dataset)
+    monkeypatch.setenv("IMDB_MODEL", "bert")
+    monkeypatch.setenv("IMDB_DATA", "/elsewhere.parquet")
+    assert integration.model_name() == "bert" and integration.data_source() == "/elsewhere.parquet"
+
+
+def test_an_unknown_model_or_a_missing_dataset_names_the_file_and_key(config_file, tmp_path):
+    path = config_file(f"data_path: {tmp_path / 'nothing.parquet'}\nmodel: gpt\nsample_limit_per_split: 5\n")
+    with pytest.raises(ModelError, match=rf"{path}: model 'gpt' is not a model this integration serves"):
+        integration.model_name()
+    with pytest.raises(ConfigError, match=rf"{path}: data_path .*nothing.parquet' does not exist"):
+        integration.data_source()
+
+
+def test_the_sample_limit_is_seeded_and_keeps_the_label_balance():
+    frame = pd.DataFrame({"label": [0] * 300 + [1] * 100, "text": [f"r{i}" for i in range(400)]})
+    kept = integration.capped(frame, 40, seed=42)
+    assert len(kept) == 40 and kept["label"].sum() == 10 and kept.index.is_monotonic_increasing
+    assert kept.equals(integration.capped(frame, 40, seed=42))
+    assert integration.capped(frame, None, seed=42) is frame and integration.capped(frame, 999, 42) is frame
+    unlabeled = frame.drop(columns="label")
+    assert len(integration.capped(unlabeled, 7, seed=1)) == 7
