@@ -113,6 +113,7 @@ METADATA = {
     "html_residue": _metadata("html_residue", lambda r: metadata.html_residue(r.text)),
     "punctuation": _metadata("punctuation", lambda r: metadata.punctuation(r.text)),
     "negations": _metadata("negations", lambda r: metadata.negations(r.text)),
+    "phenomena": _metadata("phenomena", lambda r: metadata.phenomena(r.text)),
 }
 
 
@@ -142,7 +143,7 @@ def cleaned_text_visualizer(sample: SamplePreprocessResponse) -> LeapText:
 
 @tensorleap_custom_visualizer("prediction", LeapDataType.HorizontalBar)
 def prediction_visualizer(prediction: np.ndarray, ground_truth: np.ndarray) -> LeapHorizontalBar:
-    return visualizers.prediction(prediction, ground_truth)
+    return visualizers.prediction(prediction, ground_truth, MODEL.temperature)
 
 
 # ----------------------------------------------------------------------------------- integration test

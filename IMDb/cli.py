@@ -1,24 +1,38 @@
-"""`imdb-leap`: train the models, predict with the shipped ones, analyse and compare them."""
+"""`imdb-leap`: train the models, predict with the shipped ones, analyse and compare them, test their
+behaviour and calibrate them."""
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 
+from IMDb import console
 from IMDb.config import PER_MODEL, Config
-from IMDb.errors import IMDbError
+from IMDb.errors import IMDbError, UsageError
+
+MODEL_NAMES = tuple(PER_MODEL)
+
+
+# Train options that set a `Config` field of the same name (tests check they all exist): the others
+# (--model, --models-dir as Config.out_dir, --restart, --quiet, --verbose) are read by `_train` itself, so none is dropped unread.
+CONFIG_OPTIONS = ("data", "epochs", "seq_len", "vocab_size", "batch_size", "seed", "train_limit", "counterfactual", "augment", "bert_checkpoint", "truncation", "learning_rate", "max_steps",
+                  "checkpoint_every")
 
 
 def _train(args: argparse.Namespace) -> int:
     from IMDb.export import BUNDLE_MARKER
     from IMDb.io import check_out_dir
 
-    overrides = {k: v for k, v in vars(args).items()
-                 if k in Config.__dataclass_fields__ and k != "model" and v is not None}
-    cfg = Config.for_model(args.model, **overrides)
+    if args.model and args.legacy_model and args.model != args.legacy_model:
+        raise IMDbError(f"two models named: --model {args.model[0]} and {args.legacy_model[0]}")
+    args.model = args.model or args.legacy_model
+    if not args.model:
+        raise IMDbError(f"name the model to train: --model {'|'.join(MODEL_NAMES)}")
+    name = _one_model(args)
+    overrides = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None}
+    cfg = Config.for_model(name, out_dir=args.models_dir, **overrides)
     check_out_dir(cfg.model_dir, BUNDLE_MARKER)  # refused before hours of training, not after
-    if args.model == "bert":
+    if name == "bert":
         from IMDb.train_bert import train
 
         train(cfg, restart=args.restart)
@@ -30,31 +44,57 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    import time
+
+    from IMDb import reviews_io
     from IMDb.predict import Predictor, shipped_models
     from IMDb.text import has_words
 
-    names = shipped_models() if args.model == "all" else [args.model]
+    if args.input is not None and args.text:
+        raise IMDbError("give reviews as arguments or with --input, not both")
+    if args.text_column is not None and (args.input is None or reviews_io.input_format(args.input) == "lines"):
+        raise IMDbError("--text-column names the review column of a --input .csv or .jsonl file")
+    out = reviews_io.check_output(args.out, args.overwrite) if args.out else None
+    names = args.model or shipped_models(args.models_dir)
     if not names:
-        raise IMDbError("no shipped models found in models/: train one with `imdb-leap train dense`")
-    # undecodable bytes (stdin, or argv through surrogateescape) become U+FFFD, as a tokenizer needs
-    texts = [t.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-             for t in args.text] or [sys.stdin.buffer.read().decode("utf-8", "replace")]
+        raise IMDbError(f"no shipped models found in {args.models_dir}: train one with "
+                        f"`imdb-leap train --model dense`")
+    if args.input is not None:
+        texts = reviews_io.read_reviews(args.input, args.text_column or "text")
+    else:  # undecodable bytes (stdin, or argv through surrogateescape) become U+FFFD
+        texts = [t.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                 for t in args.text] or [sys.stdin.buffer.read().decode("utf-8", "replace")]
+    progress = not args.quiet and len(texts) > 256
+    probabilities = {}
     for name in names:
-        predictor = Predictor.load(name)
-        for text, probs in zip(texts, predictor.predict(texts)):
+        predictor = Predictor.load(name, args.models_dir)
+        started = time.perf_counter()
+        probabilities[name] = reviews_io.score(texts, predictor.predict, desc=name, progress=progress)
+        seconds = time.perf_counter() - started
+        if progress:
+            print(f"predict: {name}: {len(texts):,} reviews in {seconds:.1f} s "
+                  f"({len(texts) / seconds:,.0f} reviews/s)", file=sys.stderr, flush=True)
+    if out is not None:
+        reviews_io.write_predictions(reviews_io.predictions_frame(texts, probabilities), out)
+        print(out)
+        return 0
+    for name, probs in probabilities.items():
+        for text, p in zip(texts, probs):
             snippet = text if len(text) <= 60 else text[:57] + "..."
             flag = "" if has_words(text) else "  (no words: the label means nothing)"
-            print(f"{name:>6}: {Predictor.label(probs):<8} p(positive)={probs[1]:.3f}  {snippet!r}{flag}")
+            print(f"{name:>6}: {Predictor.label(p):<8} p(positive)={p[1]:.3f}  {snippet!r}{flag}")
     return 0
 
 
 def _analyze(args: argparse.Namespace) -> int:
     from IMDb.analysis.run import default_out_dir, run_analysis
 
-    out = run_analysis(args.model, args.state, args.out or default_out_dir(args.model, args.state),
+    name = _one_model(args)
+    out = run_analysis(name, args.state, args.out or default_out_dir(name, args.state),
                        projection=args.projection, clusters=args.clusters, k=args.k, limit=args.limit,
                        n_samples=args.samples, data=args.data, models_dir=args.models_dir,
-                       progress=not args.quiet, overwrite=args.overwrite)
+                       progress=not args.quiet, overwrite=args.overwrite,
+                       label_error_models=args.label_error_models)
     print(out / "dashboard.html")
     return 0
 
@@ -62,36 +102,120 @@ def _analyze(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from IMDb.analysis.run import run_compare
 
-    out = run_compare(args.a, args.b, args.state, args.out, limit=args.limit, data=args.data,
-                      models_dir=args.models_dir, progress=not args.quiet, overwrite=args.overwrite)
+    if len(args.model) != 2:
+        raise IMDbError(f"compare takes two models, as --model dense,cnn; got {','.join(args.model)}")
+    out = run_compare(*args.model, args.state, args.out, limit=args.limit, data=args.data,
+                      models_dir=args.models_dir, progress=not args.quiet, overwrite=args.overwrite,
+                      robustness=args.robustness, cad=args.cad)
     print(out / "dashboard.html")
     return 0
 
 
-def _analysis_options(p: argparse.ArgumentParser, default_state: str) -> None:
+def _robustness(args: argparse.Namespace) -> int:
+    from IMDb.robustness import run_robustness
+
+    out = run_robustness(args.model, args.out, cad=args.cad, models_dir=args.models_dir,
+                         seed=args.seed, overwrite=args.overwrite, progress=not args.quiet)
+    print(out / "dashboard.html")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from IMDb.robustness import calibrate
+
+    for name in args.model:
+        c = calibrate(name, models_dir=args.models_dir, data=args.data, progress=not args.quiet)
+        print(f"{name}: temperature {c['temperature']}; ECE on the test split {c['ece_before']} -> "
+              f"{c['ece_after']} (written to its card.json)")
+    return 0
+
+
+# --------------------------------------------------------------------------- the grammar
+# Every command names models with --model (one, or several joined by commas), writes to --out (alias
+# --output), replaces an earlier output only with --overwrite, reads bundles from --models-dir and
+# data from --data, and takes --quiet and --verbose. Choices come from the modules that own them.
+
+
+def model_list(value: str) -> list[str]:
+    """argparse type of --model: 'dense' or 'dense,cnn' -> names, each one of `MODEL_NAMES`."""
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MODEL_NAMES]
+    if not names or unknown or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"{value!r}: name models from {', '.join(MODEL_NAMES)}, "
+                                         f"one or several joined by commas, each once")
+    return names
+
+
+def _one_model(args: argparse.Namespace) -> str:
+    if len(args.model) != 1:
+        raise IMDbError(f"{args.command} takes one model, got {','.join(args.model)}")
+    return args.model[0]
+
+
+def _command(sub, name: str, help_: str, func, *, examples: str, tensorflow: bool = False
+             ) -> argparse.ArgumentParser:
+    """A subcommand with its --help examples and the options every command shares."""
+    p = sub.add_parser(name, help=help_, description=help_, epilog="examples:\n" + examples,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(func=func, tensorflow=tensorflow)
+    p.add_argument("--quiet", action="store_true", help="no progress bars or stage lines")
+    p.add_argument("--verbose", action="store_true",
+                   help="show TensorFlow's, absl's and Keras's own log lines and warnings")
+    return p
+
+
+def _models_option(p: argparse.ArgumentParser, what: str, *, required: bool = True) -> None:
     from IMDb.config import MODELS_DIR
 
-    p.add_argument("--state", default=default_state,
-                   help=f"training, validation, test or unlabeled, or several joined by '+' such as "
-                        f"training+test (default: {default_state})")
-    p.add_argument("--limit", type=int, help="analyse a seeded, label-stratified sample of N reviews")
-    p.add_argument("--data", help="dataset source (default: $IMDB_DATA), split as in the model's card")
+    p.add_argument("--model", type=model_list, required=required, metavar="MODEL[,MODEL]",
+                   help=f"{what} ({', '.join(MODEL_NAMES)})")
     p.add_argument("--models-dir", dest="models_dir", default=str(MODELS_DIR),
                    help="folder of the model bundles (default: models/)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars or stage lines")
+
+
+def _output_options(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument("--out", "--output", dest="out", metavar="PATH", help=f"where to write (default: {default})")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace an earlier report in the output folder (a folder holding anything "
-                        "else is never replaced)")
+                   help="replace an earlier imdb-leap output there (a user's files are never replaced)")
+
+
+def _data_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", help="parquet file, aclImdb folder, aclImdb_v1.tar.gz or 'download' "
+                                  "(default: $IMDB_DATA)")
+
+
+def _state_options(p: argparse.ArgumentParser, default_state: str) -> None:
+    from IMDb.data import STATES
+
+    p.add_argument("--state", default=default_state,
+                   help=f"{', '.join(STATES)}, or several joined by '+' such as training+test "
+                        f"(default: {default_state})")
+    p.add_argument("--limit", type=int, help="analyse a seeded, label-stratified sample of N reviews")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a wrong command line as one line (a UsageError for `main`), like every
+    other bad input, instead of the usage block and an exit from inside the parser."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="imdb-leap", description=__doc__)
+    from IMDb.analysis.run import CLUSTERINGS, PROJECTIONS
+
+    p = _Parser(prog="imdb-leap", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train a model on IMDb and export it to models/<model>/")
-    t.add_argument("model", choices=sorted(PER_MODEL))
-    t.add_argument("--data", help="parquet file, aclImdb folder, aclImdb_v1.tar.gz or 'download' "
-                                  "(default: $IMDB_DATA)")
+    t = _command(sub, "train", "train a model on IMDb and export it to models/<model>/", _train,
+                 examples="  imdb-leap train --model dense\n"
+                          "  imdb-leap train --model cnn --epochs 3 --train-limit 2000 --models-dir /tmp/m\n"
+                          "  IMDB_BERT=../shared/models/all-MiniLM-L6-v2 imdb-leap train --model bert",
+                 tensorflow=True)
+    _models_option(t, "the model to train; the bundle goes to <models-dir>/<model>/", required=False)
+    # the older `imdb-leap train dense`, still accepted (messages elsewhere quote it)
+    t.add_argument("legacy_model", nargs="?", type=model_list, help=argparse.SUPPRESS)
+    _data_option(t)
     t.add_argument("--epochs", type=int)
     t.add_argument("--seq-len", dest="seq_len", type=int)
     t.add_argument("--vocab-size", dest="vocab_size", type=int)
@@ -99,7 +223,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--train-limit", dest="train_limit", type=int,
                    help="train on a random subset of this many reviews (quick runs)")
-    t.add_argument("--out-dir", dest="out_dir", help="where the bundle goes (default: models/)")
+    t.add_argument("--counterfactual", action="store_true", default=None,
+                   help="add the CAD training pairs ($IMDB_CAD/train_paired.tsv) to the training state")
+    t.add_argument("--augment", type=int, help="add N template sentences (negation, contrast, faint praise)")
     b = t.add_argument_group("BERT")
     b.add_argument("--bert", dest="bert_checkpoint",
                    help="a Hugging Face BERT folder or hub id (default: $IMDB_BERT, else "
@@ -113,35 +239,66 @@ def parser() -> argparse.ArgumentParser:
                    help="steps between resumable checkpoints (default: 50)")
     b.add_argument("--restart", action="store_true",
                    help="discard runs/bert/checkpoint instead of resuming from it")
-    t.set_defaults(func=_train)
 
-    r = sub.add_parser("predict", help="classify reviews with the shipped models (offline)")
-    r.add_argument("text", nargs="*", help="review text(s); read from stdin when none is given")
-    r.add_argument("--model", default="all", help="dense, cnn, bert or all (default)")
-    r.set_defaults(func=_predict)
+    r = _command(sub, "predict", "classify reviews with the shipped models (offline, no TensorFlow)", _predict,
+                 examples='  imdb-leap predict "Mildly entertaining, not brilliant."\n'
+                          "  imdb-leap predict --model cnn --input reviews.csv --text-column text --output preds.csv\n"
+                          "  cut -f2 reviews.tsv | imdb-leap predict --input - --output preds.jsonl")
+    r.add_argument("text", nargs="*", help="review text(s); without them and --input, stdin is one review")
+    _models_option(r, "the models to use (default: every shipped one)", required=False)
+    r.add_argument("--input", metavar="FILE",
+                   help="reviews to score: .csv, .jsonl, or a text file with one review per line ('-': stdin)")
+    r.add_argument("--text-column", dest="text_column",
+                   help="the review column of a .csv or .jsonl --input (default: text)")
+    _output_options(r, "lines on stdout; a .csv or .jsonl file: one row per review")
 
-    a = sub.add_parser("analyze", help="analyse a model on one state: dashboard.html, PNGs, parquet, JSON "
-                                       "summary, Embedding Projector export")
-    a.add_argument("--model", required=True, help="a shipped model: dense, cnn or bert")
-    _analysis_options(a, "training")
-    a.add_argument("--out", help="output folder, new or empty, or an earlier report with --overwrite "
-                                 "(default: reports/<model>-<state>)")
-    a.add_argument("--projection", choices=("umap", "pca", "tsne"), default="umap",
-                   help="2-D map of the latent space (default: umap)")
-    a.add_argument("--clusters", choices=("kmeans", "hdbscan"), default="kmeans",
-                   help="clustering of the latent space (default: kmeans)")
+    a = _command(sub, "analyze", "analyse a model on one state: dashboard.html, PNGs, parquet, JSON summary, "
+                                 "label_errors.csv, Embedding Projector export", _analyze,
+                 examples="  imdb-leap analyze --model cnn\n"
+                          "  imdb-leap analyze --model cnn --state test --label-error-models cnn,bert\n"
+                          "  imdb-leap analyze --model bert --state test --limit 2000 --out /tmp/bert --overwrite",
+                 tensorflow=True)
+    _models_option(a, "a shipped model")
+    _state_options(a, "training")
+    _data_option(a)
+    _output_options(a, "reports/<model>-<state>")
+    a.add_argument("--projection", choices=PROJECTIONS, default=PROJECTIONS[0],
+                   help=f"2-D map of the latent space (default: {PROJECTIONS[0]})")
+    a.add_argument("--clusters", choices=CLUSTERINGS, default=CLUSTERINGS[0],
+                   help=f"clustering of the latent space (default: {CLUSTERINGS[0]})")
     a.add_argument("--k", type=int, help="k-means clusters (default: chosen by silhouette)")
     a.add_argument("--samples", type=int, default=6,
                    help="reviews to explain: the highest-loss false positives and negatives (default: 6)")
-    a.set_defaults(func=_analyze)
+    a.add_argument("--label-error-models", dest="label_error_models", type=model_list, metavar="MODEL[,MODEL]",
+                   help="find likely label errors with these models' probabilities averaged "
+                        "(default: --model alone)")
 
-    c = sub.add_parser("compare", help="compare two models on the same reviews of one state")
-    c.add_argument("a", help="first model, e.g. dense")
-    c.add_argument("b", help="second model, e.g. cnn")
-    _analysis_options(c, "test")
-    c.add_argument("--out", help="output folder, new or empty, or an earlier report with --overwrite "
-                                 "(default: reports/compare-<a>-<b>-<state>)")
-    c.set_defaults(func=_compare)
+    c = _command(sub, "compare", "compare two models on the same reviews of one state", _compare,
+                 examples="  imdb-leap compare --model dense,cnn\n"
+                          "  imdb-leap compare --model dense,bert --limit 2000 --robustness",
+                 tensorflow=True)
+    _models_option(c, "the two models, first,second")
+    _state_options(c, "test")
+    _data_option(c)
+    _output_options(c, "reports/compare-<a>-<b>-<state>")
+    c.add_argument("--robustness", action="store_true",
+                   help="add both models' behavioural failure rates, CAD pairs and calibration side by side")
+    c.add_argument("--cad", help="folder of the CAD pairs' dev_paired.tsv (default: $IMDB_CAD)")
+
+    b = _command(sub, "robustness", "behavioural tests, counterfactual pairs and calibration of shipped "
+                                    "models: robustness.json and dashboard.html", _robustness,
+                 examples="  imdb-leap robustness --model dense,cnn\n"
+                          "  imdb-leap robustness --model bert --out /tmp/rb --overwrite")
+    _models_option(b, "shipped models")
+    _output_options(b, "reports/robustness-<models>")
+    b.add_argument("--cad", help="folder of the CAD pairs' dev_paired.tsv (default: $IMDB_CAD)")
+    b.add_argument("--seed", type=int, default=0, help="the suite's generation seed (default: 0)")
+
+    k = _command(sub, "calibrate", "fit a temperature on the validation state, measure ECE on the test "
+                                   "split, record both in the model's card.json", _calibrate,
+                 examples="  imdb-leap calibrate --model dense,cnn")
+    _models_option(k, "shipped models")
+    _data_option(k)
     return p
 
 
@@ -152,11 +309,14 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    args = parser().parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
-        return args.func(args)
+        args = parser().parse_args(argv)
+        console.quiet(args.verbose)  # before anything imports TensorFlow
+        with console.line_progress():
+            if args.tensorflow:
+                console.import_tensorflow(args.verbose)
+            return args.func(args)
     except IMDbError as e:
         print(f"imdb-leap: error: {e}", file=sys.stderr)
         return 2

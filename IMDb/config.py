@@ -52,6 +52,8 @@ class Config:
     seed: int = 42
     val_fraction: float = 0.2
     train_limit: int | None = None  # subsample the training state (tests, quick runs)
+    counterfactual: bool = False  # add the CAD training pairs ($IMDB_CAD/train_paired.tsv) to training
+    augment: int = 0  # add this many template sentences (`IMDb.behaviour.augment`) to training
     # paths
     data: str | None = field(default_factory=lambda: os.environ.get("IMDB_DATA"))
     out_dir: str = str(MODELS_DIR)

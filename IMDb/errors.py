@@ -23,3 +23,7 @@ class OutputError(IMDbError):
 
 class ConfigError(IMDbError):
     """``project_config.yaml`` is missing, unreadable, or has a missing or invalid key."""
+
+
+class UsageError(IMDbError):
+    """The command line itself is wrong: an unknown option or model, a missing or malformed value."""

@@ -29,7 +29,7 @@ from IMDb import data, project_config
 from IMDb.config import LABELS, MODELS_DIR, WORD_MODELS, Config
 from IMDb.errors import ConfigError, ModelError
 from IMDb.models import INPUT_NAME, OUTPUT_NAME
-from IMDb.predict import load_card, load_tokenizer, shipped_models
+from IMDb.predict import card_temperature, load_card, load_tokenizer, shipped_models
 from IMDb.text import OOV_ID
 from IMDb.wordpiece import INPUT_NAMES
 
@@ -97,6 +97,11 @@ class WordModel:
     @property
     def seq_len(self) -> int:
         return self.tokenizer.seq_len
+
+    @property
+    def temperature(self) -> float | None:
+        """The card's calibration temperature: the prediction visualizer shows softmax(logits / T)."""
+        return card_temperature(self.card)
 
     @property
     def max_tokens(self) -> int:

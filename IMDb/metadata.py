@@ -9,6 +9,7 @@ are scored once per process however many passes the platform makes.
 from __future__ import annotations
 
 import functools
+import re
 
 from code_loader.contract.enums import DatasetMetadataType as T
 
@@ -23,6 +24,16 @@ NEGATIONS = frozenset("""
     shouldnt mustnt neednt aint
 """.split())
 
+# Cues of the linguistic phenomena the behavioural suite tests (`IMDb.behaviour`), as cleaned words.
+CONTRAST_MARKERS = frozenset("but however although though yet whereas nevertheless nonetheless despite".split())
+INTENSIFIERS = frozenset("very really extremely incredibly truly absolutely totally utterly highly remarkably "
+                         "so too".split())
+REDUCERS = frozenset("somewhat slightly fairly rather mildly barely hardly quite".split())
+REDUCER_PHRASES = (("a", "bit"), ("kind", "of"), ("sort", "of"), ("a", "little"))
+NEGATION_SCOPE = 3  # a sentiment word up to this many words after a negator, in the same clause, is negated
+SENTIMENT_STRENGTH = 0.3  # |polarity| in TextBlob's lexicon from which a word counts as a sentiment word
+_CLAUSE = re.compile(r"[.,;:!?()]+")
+
 TYPES: dict[str, T | dict[str, T]] = {
     "label": T.string,
     "rating": {"stars": T.int, "score_confidence": T.float},
@@ -33,6 +44,7 @@ TYPES: dict[str, T | dict[str, T]] = {
     "html_residue": T.int,
     "punctuation": {"exclamation_marks": T.int, "question_marks": T.int},
     "negations": T.int,
+    "phenomena": {"negated_sentiment": T.int, "contrast_markers": T.int, "intensifiers": T.int, "reducers": T.int},
 }
 LABEL_DEPENDENT = {"label": None, "rating": ("stars", "score_confidence")}  # None in the unlabeled state
 
@@ -101,13 +113,51 @@ def negations(text: str) -> int:
     return sum(word in NEGATIONS for word in split_words(text))
 
 
+@functools.lru_cache(maxsize=1)
+def sentiment_strength() -> dict[str, float]:
+    """Each word's strength of sentiment in TextBlob's lexicon (pattern's en-sentiment.xml),
+    |polarity| in [0, 1], by lowercase word."""
+    from textblob.en import sentiment as lexicon
+
+    strength = {}
+    for word, senses in lexicon.items():
+        averaged = senses.get(None) if isinstance(senses, dict) else None
+        if averaged:
+            strength[word.lower()] = min(abs(float(averaged[0])), 1.0)
+    return strength
+
+
+def phenomena(text: str) -> dict:
+    """Counts a platform user can slice by for the suite's capabilities: sentiment words within
+    `NEGATION_SCOPE` words after a negator in the same clause ("not very good", "didn't enjoy"),
+    contrast markers (but, although, ...), intensifiers (very, extremely, ...) and reducers
+    (somewhat, a bit, ...)."""
+    strength = sentiment_strength()
+    negated = contrast = intensifiers = reducers = 0
+    for clause in _CLAUSE.split(HTML_RESIDUE.sub(" ", text)):
+        words = split_words(clause)
+        last_negator = None
+        for i, word in enumerate(words):
+            if word in NEGATIONS:
+                last_negator = i
+            elif last_negator is not None and i - last_negator <= NEGATION_SCOPE \
+                    and strength.get(word, 0.0) >= SENTIMENT_STRENGTH:
+                negated += 1
+                last_negator = None  # one negator negates one sentiment word
+            contrast += word in CONTRAST_MARKERS
+            intensifiers += word in INTENSIFIERS
+            reducers += word in REDUCERS or tuple(words[i:i + 2]) in REDUCER_PHRASES
+    return {"negated_sentiment": negated, "contrast_markers": contrast, "intensifiers": intensifiers,
+            "reducers": reducers}
+
+
 def all_fields(review, model) -> dict[str, object]:
     """Every metadata function's value for one review, by function name (for tests and reports)."""
     text = review.text
     return {"label": label(review.label), "rating": rating(review.rating), "length": length(text),
             "tokens": tokens(text, model), "oov": oov(text, model), "textblob": textblob(text),
             "html_residue": html_residue(text), "punctuation": punctuation(text),
-            "negations": negations(text)}
+            "negations": negations(text), "phenomena": phenomena(text)}
 
 
 _PYTHON_TYPES = {T.string: (str,), T.int: (int,), T.float: (float,), T.boolean: (bool,)}

@@ -15,7 +15,7 @@ import numpy as np
 
 from IMDb.config import LABELS, MODELS_DIR, Config
 from IMDb.errors import ModelError
-from IMDb.scores import softmax
+from IMDb.scores import probabilities
 from IMDb.text import WordTokenizer
 from IMDb.wordpiece import WordPieceTokenizer
 
@@ -83,6 +83,12 @@ def check_card(card: object, path: Path) -> None:
         raise bad("input_names", "a list of strings", card["input_names"])
 
 
+def card_temperature(card: dict) -> float | None:
+    """The calibration temperature `imdb-leap calibrate` recorded in a card, or None: whatever
+    shows a probability divides the logits by it."""
+    return (card.get("calibration") or {}).get("temperature")
+
+
 def load_tokenizer(name: str, folder: Path, card: dict) -> WordTokenizer | WordPieceTokenizer:
     """The bundle's tokenizer (WordPiece for BERT, words otherwise), refused unless it is the one
     the card says `name` was trained with."""
@@ -134,10 +140,20 @@ class Predictor:
     def input_names(self) -> list[str]:
         return [i.name for i in self.session.get_inputs()]
 
+    @property
+    def temperature(self) -> float | None:
+        return card_temperature(self.card)
+
+    def encode(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The model's float32 inputs by name for review texts."""
+        inputs = self.tokenizer.encode(texts)
+        return inputs if isinstance(inputs, dict) else {self.input_names[0]: inputs}
+
     def predict_inputs(self, inputs: dict[str, np.ndarray], batch_size: int | None = None
                        ) -> np.ndarray:
-        """Probabilities [n, 2] (float64) for float32 input arrays by name."""
-        return softmax(self.predict_logits(inputs, batch_size))
+        """Probabilities [n, 2] (float64) for float32 input arrays by name: softmax(logits / T)
+        with the card's calibration temperature T, the plain softmax without one."""
+        return probabilities(self.predict_logits(inputs, batch_size), self.temperature)
 
     def predict_logits(self, inputs: dict[str, np.ndarray], batch_size: int | None = None
                        ) -> np.ndarray:
@@ -155,9 +171,7 @@ class Predictor:
         return self.predict_inputs({self.input_names[0]: tokens}, batch_size)
 
     def predict(self, texts: list[str]) -> np.ndarray:
-        inputs = self.tokenizer.encode(texts)
-        return self.predict_inputs(inputs if isinstance(inputs, dict)
-                                   else {self.input_names[0]: inputs})
+        return self.predict_inputs(self.encode(texts))
 
     @staticmethod
     def label(probabilities: np.ndarray) -> str:

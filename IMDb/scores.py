@@ -3,7 +3,8 @@
 The shipped models end in logits, as Tensorleap's authoring guide asks (the platform's gradient
 heat maps fade on a saturated softmax). Whatever shows or scores a probability (the loss and
 metrics, the ``prediction`` visualizer, ``imdb-leap predict``, the analysis) turns logits into
-probabilities here, in float64 so that float16 batches from the platform lose nothing more.
+probabilities here, in float64 so that float16 batches from the platform lose nothing more. A
+model whose card holds a calibration temperature T (``imdb-leap calibrate``) shows softmax(logits / T).
 """
 from __future__ import annotations
 
@@ -16,3 +17,9 @@ def softmax(logits) -> np.ndarray:
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def probabilities(logits, temperature: float | None = None) -> np.ndarray:
+    """softmax(logits / T), or the plain softmax without a temperature."""
+    z = np.asarray(logits, dtype=np.float64)
+    return softmax(z if temperature is None else z / temperature)

@@ -59,6 +59,29 @@ def encode_states(tokenizer: WordTokenizer, states: dict) -> dict[str, tuple[np.
                    frame["label"].to_numpy(np.int64)) for name, frame in states.items()}
 
 
+def extra_training(cfg: Config, states: dict) -> "pd.DataFrame":
+    """The training state with the CAD training pairs (`cfg.counterfactual`) and `cfg.augment`
+    template sentences added; nothing of the validation or test reviews gets in."""
+    import pandas as pd
+
+    parts = [states["training"]]
+    if cfg.counterfactual:
+        from IMDb.counterfactual import cad_file, training_rows
+
+        held_out = set(states["validation"]["text"]) | set(states["test"]["text"])
+        rows = training_rows(cad_file("train_paired.tsv"), states["training"], held_out)
+        print(f"data: + {len(rows)} counterfactual reviews from {rows.attrs['pairs']} CAD training pairs "
+              f"({rows.attrs['dropped_pairs']} pairs dropped: a text is a validation or test review)")
+        parts.append(rows)
+    if cfg.augment:
+        from IMDb.behaviour.augment import sentences
+
+        rows = sentences(cfg.augment, cfg.seed)
+        print(f"data: + {len(rows)} template sentences (IMDb/behaviour/augment.py)")
+        parts.append(rows)
+    return pd.concat(parts, ignore_index=True)
+
+
 def card_fields(cfg: Config, tokenizer, model, figures: dict, train_seconds: float) -> dict:
     """What every model card holds: the settings (no local paths), the data and tokenizer it was
     trained with, its figures, and where and how long it trained."""
@@ -89,6 +112,8 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
     t0 = time.perf_counter()
     states = data.load_states(cfg, include_unlabeled=cfg.pretrained_embeddings)
     unlabeled = states.pop("unlabeled", None)
+    if cfg.counterfactual or cfg.augment:
+        states["training"] = extra_training(cfg, states)
     tokenizer = WordTokenizer(cfg.vocab_size, cfg.seq_len).fit(states["training"]["text"])
     arrays = encode_states(tokenizer, states)
     if cfg.pretrained_embeddings:

@@ -12,14 +12,12 @@ sees sentiment, to read against the model's heat map and the ``textblob_polarity
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from code_loader.contract.visualizer_classes import LeapHorizontalBar, LeapText, LeapTextMask
 
 from IMDb.config import LABELS
-from IMDb.metadata import NEGATIONS
-from IMDb.scores import softmax
+from IMDb.metadata import NEGATIONS, sentiment_strength
+from IMDb.scores import probabilities
 from IMDb.text import split_words
 
 OOV_LABEL = "out-of-vocabulary"
@@ -33,21 +31,9 @@ def strip_batch(array) -> np.ndarray:
     return array
 
 
-@functools.lru_cache(maxsize=1)
-def _lexicon_strength() -> dict[str, float]:
-    from textblob.en import sentiment as lexicon  # pattern's en-sentiment.xml, shipped with TextBlob
-
-    strength = {}
-    for word, senses in lexicon.items():
-        averaged = senses.get(None) if isinstance(senses, dict) else None
-        if averaged:
-            strength[word.lower()] = min(abs(float(averaged[0])), 1.0)
-    return strength
-
-
 def lexicon_heat(words: list[str]) -> list[float]:
     """One plain float in [0, 1] per word (see the module docstring)."""
-    strength = _lexicon_strength()
+    strength = sentiment_strength()
     heat, previous = [], ""
     for word in words:
         value = strength.get(word, 0.0) if word else 0.0
@@ -76,10 +62,11 @@ def lexicon(words: list[str]) -> LeapText:
     return LeapText(data=list(words), heatmap=lexicon_heat(words))
 
 
-def prediction(logits, ground_truth=None) -> LeapHorizontalBar:
-    """The model's probability of each class (softmax of its logits), labelled in the order of
-    LABELS, with the one-hot ground truth beside it where the review has a label."""
-    body = softmax(strip_batch(logits)).astype(np.float32)
+def prediction(logits, ground_truth=None, temperature: float | None = None) -> LeapHorizontalBar:
+    """The model's probability of each class (softmax of its logits, divided by the calibration
+    temperature when the card has one), labelled in the order of LABELS, with the one-hot ground
+    truth beside it where the review has a label."""
+    body = probabilities(strip_batch(logits), temperature).astype(np.float32)
     if body.shape != (len(LABELS),):
         raise ValueError(f"expected {len(LABELS)} logits {list(LABELS)}, got shape {body.shape}")
     gt = None if ground_truth is None else strip_batch(ground_truth).astype(np.float32)

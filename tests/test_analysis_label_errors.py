@@ -79,3 +79,24 @@ def test_from_tables_joins_on_sample_id():
     assert set(errors["sample_id"].head(4)) == {ids[i] for i in flipped}
     assert (errors["snippet"] == errors["sample_id"]).all()
     assert len(from_tables(a)) == len(errors)
+
+
+def test_cleanlab_flags_exactly_the_binary_confident_learning_rule():
+    """The rule the module's docstring states (p(other) >= the other class's mean self-confidence),
+    written out here as the oracle, on noisy random probabilities."""
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 2, 3000)
+    p = np.clip(np.where(labels == 1, 0.75, 0.25) + rng.normal(0, 0.25, 3000), 0, 1)
+    probs = np.stack([1 - p, p], axis=1)
+    t = thresholds(labels, probs)
+    expected = {i for i in range(3000) if probs[i, 1 - labels[i]] >= t[1 - labels[i]]}
+    errors = likely_label_errors(labels, p)
+    assert len(expected) > 50
+    assert set(errors["position"]) == expected
+    assert errors["margin"].is_monotonic_decreasing
+    assert len(likely_label_errors(labels, p, filter_by="prune_by_noise_rate")) != len(errors)
+
+
+def test_one_labelled_class_flags_nothing():
+    assert likely_label_errors(np.zeros(50), np.linspace(0, 1, 50)).empty
+    assert likely_label_errors(np.full(5, np.nan), np.full(5, 0.5)).attrs["n_labeled"] == 0

@@ -107,14 +107,28 @@ def test_report_folder_is_complete(report):
     assert vectors.shape == (80, AnalysisTable.load(report / "table.parquet").latent.shape[1])
 
 
+def test_every_label_error_is_in_a_linked_csv_and_insights_lead_with_a_sentence(report):
+    summary = json.loads((report / "summary.json").read_text())
+    errors = pd.read_csv(report / "label_errors.csv")
+    assert "label_errors.csv" in summary["files"] and len(errors) == summary["label_errors"]["count"]
+    assert list(errors.columns[:7]) == ["rank", "sample_id", "label", "suggested_label", "p_given_label",
+                                        "p_suggested", "margin"] and errors.columns[-1] == "text"
+    table = AnalysisTable.load(report / "table.parquet").frame.set_index("sample_id")
+    assert (errors["text"] == table.loc[errors["sample_id"], "text"].to_numpy()).all()  # whole texts
+    assert '<a href="label_errors.csv">' in (report / "dashboard.html").read_text(encoding="utf-8")
+    assert all(c["description"] for c in summary["clusters"])
+    assert all(i["headline"].split(":")[1].startswith(" loss ") for i in summary["insights"])
+
+
 def test_compare_and_the_cli(models, tmp_path, capsys):
     root, data = models
     out = tmp_path / "compare"
-    code = main(["compare", "dense", "cnn", "--state", "test", "--models-dir", str(root / "models"),
+    code = main(["compare", "--model", "dense,cnn", "--state", "test", "--models-dir", str(root / "models"),
                  "--data", str(data), "--out", str(out), "--quiet"])
     assert code == 0 and capsys.readouterr().out.strip() == str(out.resolve() / "dashboard.html")
     summary = json.loads((out / "summary.json").read_text())
-    assert [s["stage"] for s in summary["timings"]["stages"]] == list(COMPARE_STAGES)
+    # the robustness stage runs only with --robustness
+    assert [s["stage"] for s in summary["timings"]["stages"]] == [s for s in COMPARE_STAGES if s != "robustness"]
     comp = summary["comparison"]
     assert comp["summary"]["names"] == ["dense", "cnn"] and comp["summary"]["n"] == 80
     agreement = comp["agreement"]  # rows: dense right/wrong; columns: cnn right/wrong
@@ -128,11 +142,13 @@ def test_cli_analyze_with_options(models, tmp_path, capsys):
     out = tmp_path / "a"
     code = main(["analyze", "--model", "dense", "--state", "validation+test", "--models-dir", str(root / "models"),
                  "--data", str(data), "--projection", "pca", "--clusters", "hdbscan", "--limit", "30",
-                 "--samples", "0", "--out", str(out), "--quiet"])
+                 "--samples", "0", "--label-error-models", "dense,cnn", "--out", str(out), "--quiet"])
     assert code == 0, capsys.readouterr().err
     summary = json.loads((out / "summary.json").read_text())
     assert summary["settings"]["clusters"] == "hdbscan" and summary["attribution"]["samples"] == []
     assert next(r for r in summary["models_and_baselines"] if r["name"] == "dense")["n"] == 60  # 30 per state
+    assert summary["label_errors"]["per_model"].keys() == {"dense", "cnn"}  # --label-error-models
+    assert {"p_positive_dense", "p_positive_cnn"} <= set(pd.read_csv(out / "label_errors.csv").columns)
     frame = AnalysisTable.load(out / "table.parquet").frame
     assert frame["state"].value_counts().to_dict() == {"validation": 30, "test": 30}
     assert frame["sample_id"].is_unique
@@ -141,7 +157,7 @@ def test_cli_analyze_with_options(models, tmp_path, capsys):
 @pytest.mark.parametrize("argv, words", [
     (["analyze", "--model", "nope"], "nope"),
     (["analyze", "--model", "cnn", "--k", "1"], "--k"),
-    (["compare", "cnn", "cnn"], "two different models"),
+    (["compare", "--model", "cnn,cnn"], "each once"),
 ])
 def test_cli_errors_are_one_line(models, argv, words, tmp_path, capsys):
     root, data = models
@@ -159,6 +175,7 @@ def test_the_unlabeled_state_runs_without_ground_truth(models, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert [s["stage"] for s in summary["timings"]["stages"]] == list(ANALYZE_STAGES)
     assert summary["label_errors"] is None and summary["insights"] == []
+    assert not (out / "label_errors.csv").exists()
     assert {c["verdict"] for c in summary["seed_claims"]} == {"no evidence"}
     assert len(summary["attribution"]["samples"]) == 2  # the least confident reviews
     assert all(s["kind"] == "least confident" for s in summary["attribution"]["samples"])

@@ -267,7 +267,7 @@ def test_leap_test_passes_on_synthetic_data(all_bundles, synthetic_dataset):
     for model in ("dense", "cnn"):
         for state in ("training", "validation", "test", "unlabeled"):
             assert re.search(rf"{model}\s+\| {state}\s+\| 4 of \d+", proc.stdout), (model, state)
-        assert re.search(rf"{model}\s+\| valid\s+\| 19\s+\| 0\s+\| 15", proc.stdout), model
+        assert re.search(rf"{model}\s+\| valid\s+\| 23\s+\| 0\s+\| 19\s+\| \d+\s+\| 96", proc.stdout), model
     assert "prediction_types: ['logits', ['negative', 'positive']]" in proc.stdout
     assert "visualizers: review, lexicon, oov_tokens, cleaned_text, prediction" in proc.stdout
     assert "leap_test: passed" in proc.stdout

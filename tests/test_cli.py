@@ -6,7 +6,7 @@ from IMDb.config import REPO_ROOT
 
 
 def test_train_with_missing_data_is_one_clear_line(tmp_path, capsys):
-    code = main(["train", "dense", "--data", str(tmp_path / "nowhere.parquet"), "--out-dir", str(tmp_path)])
+    code = main(["train", "--model", "dense", "--data", str(tmp_path / "nowhere.parquet"), "--models-dir", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("imdb-leap: error:") and "nowhere.parquet" in err
@@ -14,8 +14,8 @@ def test_train_with_missing_data_is_one_clear_line(tmp_path, capsys):
 
 
 def test_train_overrides_reach_the_config():
-    args = parser().parse_args(["train", "cnn", "--epochs", "3", "--seq-len", "100"])
-    assert (args.model, args.epochs, args.seq_len) == ("cnn", 3, 100)
+    args = parser().parse_args(["train", "--model", "cnn", "--epochs", "3", "--seq-len", "100"])
+    assert (args.model, args.epochs, args.seq_len) == (["cnn"], 3, 100)
 
 
 def test_help_runs_as_a_module():
@@ -25,7 +25,7 @@ def test_help_runs_as_a_module():
 
 
 def test_train_bert_without_a_checkpoint_is_one_clear_line(tmp_path, capsys):
-    code = main(["train", "bert", "--bert", str(tmp_path / "no-bert"), "--out-dir", str(tmp_path)])
+    code = main(["train", "--model", "bert", "--bert", str(tmp_path / "no-bert"), "--models-dir", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("imdb-leap: error: no vocab.txt in BERT checkpoint folder") and "IMDB_BERT" in err
@@ -33,7 +33,58 @@ def test_train_bert_without_a_checkpoint_is_one_clear_line(tmp_path, capsys):
 
 
 def test_bert_options_reach_the_config():
-    args = parser().parse_args(["train", "bert", "--truncation", "head", "--max-steps", "10",
+    args = parser().parse_args(["train", "--model", "bert", "--truncation", "head", "--max-steps", "10",
                                 "--checkpoint-every", "5", "--restart", "--bert", "hf://x/y"])
     assert (args.truncation, args.max_steps, args.checkpoint_every, args.restart,
             args.bert_checkpoint) == ("head", 10, 5, True, "hf://x/y")
+
+
+# --------------------------------------------------------------------------- one grammar
+
+
+import argparse  # noqa: E402
+
+import pytest  # noqa: E402
+
+from IMDb.cli import CONFIG_OPTIONS, MODEL_NAMES  # noqa: E402
+from IMDb.config import Config  # noqa: E402
+
+
+def test_every_train_option_that_is_passed_on_is_a_config_field():
+    assert set(CONFIG_OPTIONS) <= set(Config.__dataclass_fields__)
+    train = parser()._subparsers._group_actions[0].choices["train"]
+    dests = {a.dest for a in train._actions} - {"help", "model", "legacy_model", "models_dir", "restart", "quiet",
+                                                "verbose"}
+    assert dests == set(CONFIG_OPTIONS)  # nothing parsed is silently dropped
+
+
+@pytest.mark.parametrize("command", ["train", "predict", "analyze", "compare", "robustness", "calibrate"])
+def test_every_command_shares_the_grammar(command):
+    sub = parser()._subparsers._group_actions[0].choices[command]
+    flags = {s for a in sub._actions for s in a.option_strings}
+    assert {"--model", "--models-dir", "--quiet", "--verbose"} <= flags
+    if command in ("predict", "analyze", "compare", "robustness"):
+        assert {"--out", "--output", "--overwrite"} <= flags
+    assert "examples:" in sub.epilog and f"imdb-leap {command}" in sub.epilog
+    model = next(a for a in sub._actions if "--model" in a.option_strings)
+    assert model.type(",".join(MODEL_NAMES[:2])) == list(MODEL_NAMES[:2])
+
+
+def test_unknown_options_and_models_are_one_line_errors(capsys):
+    assert main(["analyze", "--model", "cnn", "--bogus"]) == 2
+    assert main(["predict", "--model", "rnn", "x"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["imdb-leap: error: unrecognized arguments: --bogus (see `imdb-leap --help`)",
+                     "imdb-leap: error: argument --model: 'rnn': name models from dense, cnn, bert, one or several "
+                     "joined by commas, each once (see `imdb-leap predict --help`)"]
+    with pytest.raises(argparse.ArgumentTypeError):
+        parser()._subparsers._group_actions[0].choices["predict"]._option_string_actions["--model"].type("cnn,cnn")
+
+
+def test_the_older_train_form_still_parses_and_one_model_is_enforced(tmp_path, capsys):
+    assert parser().parse_args(["train", "dense"]).legacy_model == ["dense"]
+    assert main(["train", "--model", "dense,cnn", "--models-dir", str(tmp_path)]) == 2
+    assert main(["compare", "--model", "dense", "--out", str(tmp_path / "r")]) == 2
+    assert main(["train"]) == 2
+    err = capsys.readouterr().err
+    assert "train takes one model" in err and "compare takes two models" in err and "--model dense|cnn|bert" in err

@@ -83,8 +83,8 @@ def test_predict_flags_reviews_without_words_and_reads_any_bytes(monkeypatch, ca
     from IMDb import predict
 
     fake = _Constant()
-    monkeypatch.setattr(predict, "shipped_models", lambda: ["fake"])
-    monkeypatch.setattr(predict.Predictor, "load", classmethod(lambda cls, name: fake))
+    monkeypatch.setattr(predict, "shipped_models", lambda *models_dir: ["fake"])
+    monkeypatch.setattr(predict.Predictor, "load", classmethod(lambda cls, name, *models_dir: fake))
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"great \xff")))
     assert main(["predict"]) == 0
     assert fake.seen == ["great \ufffd"]
@@ -113,6 +113,6 @@ def test_limit_below_what_clustering_needs_is_refused_up_front(tmp_path, capsys)
 
 def test_read_only_out_is_refused_before_the_analysis(tmp_path, capsys):
     (tmp_path / "file").write_text("")
-    code = main(["compare", "dense", "cnn", "--out", str(tmp_path / "file" / "r"), "--quiet"])
+    code = main(["compare", "--model", "dense,cnn", "--out", str(tmp_path / "file" / "r"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "cannot write in" in err and err.count("\n") == 1

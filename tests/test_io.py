@@ -106,7 +106,7 @@ def test_cli_refuses_a_user_folder_before_any_work(tmp_path, capsys):
     out = tmp_path / "thesis"
     out.mkdir()
     (out / "chapter1.tex").write_text("do not lose")
-    for argv in (["analyze", "--model", "dense"], ["compare", "dense", "cnn"]):
+    for argv in (["analyze", "--model", "dense"], ["compare", "--model", "dense,cnn"]):
         for extra in ([], ["--overwrite"]):
             code = main([*argv, "--models-dir", str(tmp_path / "no-models"), "--data", str(tmp_path / "no.parquet"),
                          "--out", str(out), "--quiet", *extra])
@@ -129,7 +129,7 @@ def test_cli_refuses_out_dot_in_a_clone(tmp_path, monkeypatch, capsys):
 def test_cli_names_overwrite_for_an_earlier_report(tmp_path, capsys):
     out = tmp_path / "r"
     _report(out, "earlier")
-    code = main(["compare", "dense", "cnn", "--out", str(out), "--quiet"])
+    code = main(["compare", "--model", "dense,cnn", "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "pass --overwrite to replace it" in err and err.count("\n") == 1
     assert (out / "dashboard.html").read_text() == "earlier"

@@ -119,3 +119,14 @@ def test_every_field_declares_a_type_for_missing_values():
     for name, declared in metadata.TYPES.items():
         kinds = declared.values() if isinstance(declared, dict) else [declared]
         assert all(isinstance(kind, DatasetMetadataType) for kind in kinds), name
+
+
+def test_phenomena_count_the_suites_cues():
+    assert metadata.phenomena("This film is not good at all.") == {
+        "negated_sentiment": 1, "contrast_markers": 0, "intensifiers": 0, "reducers": 0}
+    cues = metadata.phenomena("I didn't enjoy it. Great cast, but a bit slow and kind of dull; very long.")
+    assert cues == {"negated_sentiment": 1, "contrast_markers": 1, "intensifiers": 1, "reducers": 2}
+    # the scope ends at the clause: "not" here negates nothing that follows the comma
+    assert metadata.phenomena("Not once, great film.")["negated_sentiment"] == 0
+    assert metadata.phenomena("not a film that anyone would call great")["negated_sentiment"] == 0  # too far
+    assert metadata.type_problems("phenomena", metadata.phenomena("")) == []

@@ -151,7 +151,8 @@ def test_cli_reports_errors_in_one_line():
     result = subprocess.run([sys.executable, "-m", "IMDb.cli", "predict", "x", "--model", "lstm"],
                             capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
     assert result.returncode == 2
-    assert result.stderr.startswith("imdb-leap: error: no model 'lstm'") and "Traceback" not in result.stderr
+    assert result.stderr.startswith("imdb-leap: error: argument --model: 'lstm'") and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_loading_and_tokenizing_50k_reviews_stays_under_2_gb(imdb_data):

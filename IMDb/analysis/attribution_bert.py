@@ -45,8 +45,10 @@ class BertSplit:
                              f"expected 1")
         self.backbone = found[0]
         self.pool = self.model.get_layer("latent")
-        self.logits = self.model.get_layer("logits")
-        self.softmax = self.model.get_layer("probabilities")  # added by `table.with_probabilities`
+        # the head after pooling: logits, then (added by `table.with_probabilities`) the calibration
+        # temperature if the card has one, and the softmax
+        names = {layer.name for layer in self.model.layers}
+        self.head = [self.model.get_layer(n) for n in ("logits", "temperature", "probabilities") if n in names]
 
     @property
     def matrix(self) -> np.ndarray:
@@ -60,7 +62,10 @@ class BertSplit:
         x = bb.embeddings_layer_norm(x)
         for layer in bb.transformer_layers:
             x = layer(x, padding_mask=mask)
-        return self.softmax(self.logits(self.pool(x, mask=tf.cast(mask, tf.bool))))
+        x = self.pool(x, mask=tf.cast(mask, tf.bool))
+        for layer in self.head:
+            x = layer(x)
+        return x
 
 
 def integrated_gradients(split: BertSplit, ids: np.ndarray, pad_id: int, steps: int = 50,

@@ -10,6 +10,8 @@ i.e. imdb-leap wrote it, and only when asked to overwrite)::
     table.parquet        the per-sample table (`AnalysisTable.save`; comparison: one per model and
                          comparison.parquet)
     summary.json         every figure, verdict, insight and stage timing of the run
+    label_errors.csv     every likely label error (labeled states): rank, sample id, given and
+                         suggested label, probabilities, margin, the whole text
     projector/           TensorBoard Embedding Projector export: vectors.tsv, metadata.tsv (header
                          row), projector_config.pbtxt (`tensorboard --logdir projector`)
 
@@ -48,6 +50,7 @@ from IMDb.config import LABELS
 from IMDb.io import REPORT_MARKER, atomic_dir
 
 MAX_INSIGHTS = 30  # shown in the page; summary.json holds them all
+LABEL_ERRORS_CSV = "label_errors.csv"  # every likely label error of a labeled state, linked from the page
 POSITIVE_RGB, NEGATIVE_RGB = (26, 150, 65), (215, 48, 39)
 
 
@@ -80,6 +83,7 @@ class ReportInputs:
     curves: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
     label_errors: pd.DataFrame | None = None
     comparison: dict | None = None
+    robustness: list[dict] | None = None  # robustness.json documents (`IMDb.robustness.result`)
     timings: list[dict] = field(default_factory=list)
     started: float | None = None
     notes: list[str] = field(default_factory=list)
@@ -228,8 +232,9 @@ def clusters_section(inputs: ReportInputs, plots: list[Plot]) -> str:
                            else f"{esc(ins.get('effect_size_name', 'effect size'))} {fmt(effect)}")
             rest = (f" vs rest {fmt(ins.get('rest_mean_loss'))}" if ins.get("rest_mean_loss") is not None else "")
             adjusted = f", Holm-adjusted p {fmt(ins.get('p_adjusted'))}" if ins.get("p_adjusted") is not None else ""
+            lead = f"<b>{esc(ins['headline'])}</b><br>" if ins.get("headline") else ""
             items.append(
-                f"<li><span class=\"tag\">{esc(ins.get('kind', ''))}</span> <b>{esc(ins.get('description', ''))}</b>"
+                f"<li>{lead}<span class=\"tag\">{esc(ins.get('kind', ''))}</span> {esc(ins.get('description', ''))}"
                 f"<br><span class=\"muted\">n = {fmt(ins.get('n'))}; mean loss {fmt(ins.get('mean_loss'))}{rest} "
                 f"(population {fmt(ins.get('population_mean_loss'))}); {stat_text}; p = {fmt(ins.get('p_value'))}"
                 f"{adjusted}; {effect_text}</span></li>")
@@ -344,8 +349,22 @@ def label_errors_section(inputs: ReportInputs) -> str:
             f"thresholds (mean self-confidence): "
             + ", ".join(f"{esc(k)} {fmt(v, 3)}" for k, v in thresholds.items())
             + ". For scale: about 2.9% of IMDb's test split are confirmed label errors.</p>")
+    per_model = attrs.get("per_model")
+    if per_model:
+        head += (f"<p>The models' probabilities are averaged ({esc(', '.join(per_model))}); alone each would "
+                 f"flag: " + ", ".join(f"{esc(m)} {fmt(n)}" for m, n in per_model.items()) + ".</p>")
+    head += (f"<p>Every flagged review, ranked, with its whole text: <a href=\"{LABEL_ERRORS_CSV}\">"
+             f"{LABEL_ERRORS_CSV}</a> (the table below shows the first 100).</p>")
     return head + html_table(errors, ["rank", "sample_id", "label", "suggested_label", "p_given_label",
                                       "p_suggested", "margin", "snippet"], limit=100)
+
+
+def label_errors_csv(errors: pd.DataFrame, tables: dict) -> pd.DataFrame:
+    """The rows of label_errors.csv: every flagged review, ranked, with its whole text (the report's
+    table keeps a snippet) in place of the snippet and the input position."""
+    texts = pd.concat([t.frame[["sample_id", "text"]] for t in tables.values()]).drop_duplicates("sample_id")
+    out = errors.drop(columns=["snippet", "position"], errors="ignore").merge(texts, on="sample_id", how="left")
+    return out.sort_values("rank", kind="stable")
 
 
 def comparison_section(inputs: ReportInputs, plots: list[Plot]) -> str:
@@ -372,6 +391,12 @@ def comparison_section(inputs: ReportInputs, plots: list[Plot]) -> str:
 
 
 # --------------------------------------------------------------------------- the page
+
+def robustness_section(inputs: ReportInputs) -> str:
+    from IMDb.analysis.robustness_report import section
+
+    return section(inputs.robustness) if inputs.robustness else ""
+
 
 CSS = """
 :root{--fg:#1d232a;--muted:#5b6570;--line:#dde2e7;--bg:#f6f8fa;--accent:#2f6fb0}
@@ -444,6 +469,7 @@ def render_html(inputs: ReportInputs, plotly_js: str | None = None) -> tuple[str
         ("training", "Training curves", training_section(inputs, plots)),
         ("label-errors", "Likely label errors", label_errors_section(inputs)),
         ("comparison", "Model comparison", comparison_section(inputs, plots)),
+        ("robustness", "Behaviour and robustness", robustness_section(inputs)),
     ]
     sections = [s for s in sections if s[2]]
     if plotly_js is None:
@@ -508,11 +534,13 @@ def build_summary(inputs: ReportInputs, rows: list[dict], plots: list[Plot], fil
         "label_errors": None if errors is None else {
             "count": errors.attrs.get("count", len(errors)), "n_labeled": errors.attrs.get("n_labeled"),
             "share": errors.attrs.get("share"), "thresholds": errors.attrs.get("thresholds"),
+            "per_model": errors.attrs.get("per_model"), "file": LABEL_ERRORS_CSV,
             "top": errors.drop(columns=["snippet"], errors="ignore").head(100)},
         "comparison": None if not comp else {
             "summary": comp.get("summary"),
             "agreement": comp["agreement"].to_dict(orient="split") if "agreement" in comp else None,
             "worst_failures": comp.get("worst_failures", pd.DataFrame()).drop(columns=["snippet"], errors="ignore")},
+        "robustness": inputs.robustness,
         "training": {m: {"history": c.get("history")} for m, c in inputs.curves.items()},
         "notes": inputs.notes, "plots": [p.key for p in plots], "files": sorted(files),
         "timings": {"stages": inputs.timings},
@@ -551,6 +579,9 @@ def write_report(out_dir: str | Path, inputs: ReportInputs, *, plotly_js: str | 
         if inputs.comparison and "frame" in inputs.comparison:
             inputs.comparison["frame"].to_parquet(tmp / "comparison.parquet", index=False)
             files.append("comparison.parquet")
+        if inputs.label_errors is not None:
+            label_errors_csv(inputs.label_errors, inputs.tables).to_csv(tmp / LABEL_ERRORS_CSV, index=False)
+            files.append(LABEL_ERRORS_CSV)
         if inputs.tables:
             files += [f"projector/{f}" for f in write_projector(tmp / "projector", inputs.tables, inputs.clusters)]
         rows = model_rows(inputs)

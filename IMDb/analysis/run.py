@@ -30,7 +30,7 @@ PROJECTIONS = ("umap", "pca", "tsne")
 CLUSTERINGS = ("kmeans", "hdbscan")
 ANALYZE_STAGES = ("table", "projection", "clusters", "insights", "exploration", "attribution",
                   "label errors", "training curves", "report")
-COMPARE_STAGES = ("table a", "table b", "comparison", "label errors", "training curves", "report")
+COMPARE_STAGES = ("table a", "table b", "comparison", "label errors", "training curves", "robustness", "report")
 # fewest reviews an analysis runs on: k-means tries k = 3..12 and needs more points than clusters,
 # HDBSCAN's smallest cluster is 5 reviews; checked up front (--limit) and on the state read
 MIN_REVIEWS = 10
@@ -182,26 +182,31 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
                  projection: str = "umap", clusters: str = "kmeans", k: int | None = None,
                  limit: int | None = None, n_samples: int = 6, progress: bool = True,
                  models_dir: str | Path = MODELS_DIR, cfg: Config | None = None, data: str | None = None,
-                 baselines: bool = True, seed: int = 0, overwrite: bool = False) -> Path:
+                 baselines: bool = True, seed: int = 0, overwrite: bool = False,
+                 label_error_models: list[str] | None = None) -> Path:
     """The full analysis of model `name` on one state, written to `out_dir` (default
     reports/<model>-<state>); returns the folder. `data` (or a whole `cfg`) names another dataset;
     `limit` analyses a seeded, label-stratified sample; `n_samples` reviews are explained.
+    `label_error_models` (default: `name` alone) are the models whose probabilities, averaged, find
+    the likely label errors: an ensemble's mistakes agree less often than one model's.
     `overwrite` replaces an earlier report in `out_dir`; a folder holding anything else is refused
     before any work starts."""
     from IMDb.analysis import clusters as clustering
-    from IMDb.analysis import exploration, label_errors, projection as projecting
+    from IMDb.analysis import describe, exploration, label_errors, projection as projecting
     from IMDb.analysis.report import ReportInputs, write_report
 
     _check(state, projection, clusters, k, limit, n_samples)
     models_dir = Path(models_dir)
     out = Path(out_dir) if out_dir is not None else default_out_dir(name, state)
     check_out_dir(out, REPORT_MARKER, replace=overwrite, flag="--overwrite")
-    cards = _cards([name], models_dir)  # a missing model or a broken card fails before any work
+    error_models = list(label_error_models or [name])
+    cards = _cards(dict.fromkeys([name, *error_models]), models_dir)  # a missing model fails before any work
     cfg = cfg or state_cfg(name, models_dir, data)
     log = StageLog(f"analyze {name}/{state}", ANALYZE_STAGES, progress)
     settings: dict[str, Any] = {"model": name, "state": state, "projection": projection, "clusters": clusters,
                                 "k": k, "limit": limit, "samples": n_samples, "seed": seed,
-                                "models_dir": str(models_dir), "data": cfg.data if cfg else None}
+                                "models_dir": str(models_dir), "data": cfg.data if cfg else None,
+                                "label_error_models": error_models}
     notes: list[str] = []
 
     table = log.run("table", lambda: _table(name, state, limit, models_dir, cfg, baselines, progress, seed),
@@ -225,8 +230,15 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
     labels, summary = log.run("clusters", cluster_stage,
                               lambda r: f"{settings['k_chosen']} clusters"
                                         + (" (k by silhouette)" if clusters == "kmeans" and k is None else ""))
-    found = log.run("insights", lambda: clustering.insights(frame, labels, fields),
-                    lambda r: f"{len(r)} significant")
+    def insight_stage():
+        found = clustering.insights(frame, labels, fields)
+        described = describe.describe_clusters(frame, labels, fields)
+        summary.insert(0, "description", [described.get(int(c), "") for c in summary.index])
+        for insight in found:
+            insight["headline"] = describe.headline(insight, described.get(insight.get("cluster")))
+        return found
+
+    found = log.run("insights", insight_stage, lambda r: f"{len(r)} significant")
 
     def explore():
         return (exploration.metadata_vs_loss(frame, fields), exploration.correlations(frame, fields),
@@ -242,10 +254,13 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
     def errors():
         if not frame["label"].notna().any():
             return None
-        return label_errors.from_tables(table)
+        others = {m: _table(m, state, limit, models_dir, cfg or state_cfg(m, models_dir, data), False, progress,
+                            seed) for m in error_models if m != name}
+        return label_errors.from_tables([others.get(m, table) for m in error_models])
 
-    found_errors = log.run("label errors", errors,
-                           lambda r: "no labels" if r is None else f"{r.attrs['count']:,} likely")
+    found_errors = log.run("label errors", errors, lambda r: "no labels" if r is None else (
+        f"{r.attrs['count']:,} likely" + (f" by {'+'.join(r.attrs['per_model'])}; alone: " + ", ".join(
+            f"{m} {n:,}" for m, n in r.attrs["per_model"].items()) if r.attrs.get("per_model") else "")))
     curves = log.run("training curves", lambda: {name: exploration.training_curves(name, models_dir)},
                      lambda r: f"{sum(len(c.get('batches', [])) for c in r.values()):,} batches logged")
 
@@ -275,10 +290,12 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
 def run_compare(a: str, b: str, state: str = "test", out_dir: str | Path | None = None, *,
                 limit: int | None = None, progress: bool = True, models_dir: str | Path = MODELS_DIR,
                 cfg: Config | None = None, data: str | None = None, baselines: bool = True,
-                seed: int = 0, worst: int = 20, overwrite: bool = False) -> Path:
+                seed: int = 0, worst: int = 20, overwrite: bool = False, robustness: bool = False,
+                cad: str | Path | None = None) -> Path:
     """Model `a` against model `b` on the same reviews of one state (default: test), written to
     `out_dir` (default reports/compare-<a>-<b>-<state>); returns the folder. `overwrite` as in
-    `run_analysis`."""
+    `run_analysis`; `robustness` adds both models' behavioural tests, CAD pairs (`cad`, default
+    $IMDB_CAD) and calibration side by side (`IMDb.robustness`)."""
     from IMDb.analysis import exploration, label_errors
     from IMDb.analysis.compare import compare
     from IMDb.analysis.report import ReportInputs, write_report
@@ -290,6 +307,11 @@ def run_compare(a: str, b: str, state: str = "test", out_dir: str | Path | None 
     out = Path(out_dir) if out_dir is not None else Path("reports") / f"compare-{a}-{b}-{state}"
     check_out_dir(out, REPORT_MARKER, replace=overwrite, flag="--overwrite")
     cards = _cards([a, b], models_dir)  # both models checked before the first table is built
+    if robustness:
+        from IMDb import robustness as checks
+        from IMDb.counterfactual import cad_file
+
+        cad_file("dev_paired.tsv", cad)  # a missing CAD file fails before any work too
     log = StageLog(f"compare {a} {b}/{state}", COMPARE_STAGES, progress)
     table_a = log.run("table a", lambda: _table(a, state, limit, models_dir, cfg or state_cfg(a, models_dir, data),
                                                 baselines, progress, seed), lambda t: f"{a}: {len(t):,} reviews")
@@ -306,6 +328,8 @@ def run_compare(a: str, b: str, state: str = "test", out_dir: str | Path | None 
         lambda r: "no labels" if r is None else f"{r.attrs['count']:,} likely")
     curves = log.run("training curves",
                      lambda: {n: exploration.training_curves(n, models_dir) for n in (a, b)})
+    behaviour = log.run("robustness", lambda: [checks.result(n, cad=cad, models_dir=models_dir, progress=progress)
+                                               for n in (a, b)]) if robustness else None
     notes = [f"Loss change = loss({b}) − loss({a}); relative change = loss change / loss({a})."]
     if "training" in split_states(state):
         notes.append("The training state is in-sample for both models and for the TF-IDF baseline.")
@@ -313,8 +337,8 @@ def run_compare(a: str, b: str, state: str = "test", out_dir: str | Path | None 
         model=f"{a} vs {b}", state=state, tables={a: table_a, b: table_b}, cards=cards,
         settings={"models": [a, b], "state": state, "limit": limit, "seed": seed, "worst": worst,
                   "models_dir": str(models_dir)},
-        curves=curves, label_errors=found_errors, comparison=result, timings=log.timings,
-        started=log.started, notes=notes)
+        curves=curves, label_errors=found_errors, comparison=result, robustness=behaviour,
+        timings=log.timings, started=log.started, notes=notes)
     path = log.run("report", lambda: write_report(out, inputs, overwrite=overwrite),
                    lambda p: str(p / "dashboard.html"))
     log.timings.pop()

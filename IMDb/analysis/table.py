@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from IMDb import losses, metadata
+from IMDb.predict import card_temperature
 from IMDb.config import MODELS_DIR, Config
 from IMDb.errors import ModelError
 from IMDb.io import atomic_path
@@ -161,18 +162,20 @@ def load_keras(name: str, models_dir: str | Path = MODELS_DIR, word_model=None):
     if not bert and model.input_shape[-1] != word_model.seq_len:
         raise ModelError(f"{path} takes {model.input_shape[-1]} tokens but its tokenizer makes "
                          f"{word_model.seq_len}: the files belong to different models")
-    return with_probabilities(model), word_model.tokenizer
+    return with_probabilities(model, card_temperature(word_model.card)), word_model.tokenizer
 
 
-def with_probabilities(model):
-    """The shipped model (it ends in logits) with a softmax layer ``probabilities`` on top: the
-    analysis reports, attributes and checks faithfulness in probabilities, as the seeds do."""
+def with_probabilities(model, temperature: float | None = None):
+    """The shipped model (it ends in logits) with a softmax layer ``probabilities`` on top, after
+    dividing by the card's calibration temperature if it has one: the analysis reports, attributes
+    and checks faithfulness in the probabilities `imdb-leap predict` shows."""
     import importlib
 
     keras = importlib.import_module("tf_keras" if type(model).__module__.startswith("tf_keras")
                                     else "keras")
-    return keras.Model(model.inputs, keras.layers.Softmax(name="probabilities")(model.output),
-                       name=model.name)
+    logits = model.output if temperature is None else \
+        keras.layers.Rescaling(1.0 / temperature, name="temperature")(model.output)
+    return keras.Model(model.inputs, keras.layers.Softmax(name="probabilities")(logits), name=model.name)
 
 
 def latent_model(model):

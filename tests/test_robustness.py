@@ -1,0 +1,117 @@
+"""`imdb-leap robustness` and `imdb-leap calibrate` end to end on the tiny bundles, the robustness
+section in the dashboards, and the robustness page in headless Chromium."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from IMDb import cli
+from IMDb.predict import Predictor
+from tests.test_counterfactual import GOOD
+
+
+@pytest.fixture
+def cad(tmp_path):
+    folder = tmp_path / "cad"
+    folder.mkdir()
+    (folder / "dev_paired.tsv").write_text(GOOD)
+    return folder
+
+
+def test_robustness_writes_json_and_page_for_two_models(word_bundles, cad, tmp_path, capsys):
+    out = tmp_path / "robustness"
+    assert cli.main(["robustness", "--model", "dense,cnn", "--models-dir", str(word_bundles), "--cad", str(cad),
+                     "--out", str(out), "--quiet"]) == 0
+    results = json.loads((out / "robustness.json").read_text())
+    assert [r["model"] for r in results] == ["dense", "cnn"]
+    for r in results:
+        assert r["counterfactual"]["pairs"] == 2 and r["calibration"] is None
+        for form in ("short", "carrier"):
+            tests = r["behaviour"][form]["tests"]
+            assert len(tests) >= 15 and all(0 <= t["failure_rate"] <= 1 for t in tests)
+            assert {"name", "capability", "type", "cases", "failure_rate"} <= set(tests[0])
+    page = (out / "dashboard.html").read_text()
+    assert "dense carrier" in page and "cnn short" in page and "<script" not in page
+    assert str(out / "dashboard.html") in capsys.readouterr().out
+
+
+def test_robustness_refuses_before_work_without_pairs(word_bundles, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("IMDB_CAD", raising=False)
+    assert cli.main(["robustness", "--model", "dense", "--models-dir", str(word_bundles),
+                     "--out", str(tmp_path / "r")]) == 2
+    assert "IMDB_CAD" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_calibrate_records_the_temperature_and_predict_applies_it(word_bundles, synthetic_dataset, tmp_path,
+                                                                  monkeypatch, capsys):
+    models = tmp_path / "models"
+    shutil.copytree(word_bundles, models)
+    monkeypatch.setenv("IMDB_DATA", str(synthetic_dataset))
+    before = Predictor.load("dense", models)
+    assert before.temperature is None
+    assert cli.main(["calibrate", "--model", "dense", "--models-dir", str(models), "--quiet"]) == 0
+    card = json.loads((models / "dense" / "card.json").read_text())
+    c = card["calibration"]
+    assert c["temperature"] > 0 and 0 <= c["ece_after"] <= 1 and len(c["reliability_after"]) == 15
+    assert "temperature" in capsys.readouterr().out
+    after = Predictor.load("dense", models)
+    texts = ["a great film", "an awful film"]
+    logits = after.predict_logits(after.encode(texts))
+    z = logits / c["temperature"]
+    expected = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    assert np.allclose(after.predict(texts), expected, atol=1e-9)
+
+
+def test_the_dashboards_carry_the_robustness_section():
+    from IMDb.analysis.report import render_html
+    from tests.test_analysis_report import make_inputs
+    from IMDb.analysis.robustness_report import section
+
+    result = {"model": "m", "behaviour": {"cases": 1, "short": {"tests": [], "by_capability": {}},
+                                          "carrier": {"tests": [], "by_capability": {}}},
+              "counterfactual": {"pairs": 0}, "calibration": None}
+    result["behaviour"]["short"]["by_capability"] = {"negation": 0.5}
+    result["behaviour"]["carrier"]["by_capability"] = {"negation": 0.25}
+    test = {"name": "t<b>", "capability": "negation", "type": "MFT", "description": "d", "cases": 1,
+            "failure_rate": 0.5, "failures": 1, "examples": [{"texts": ["<script>x</script>"], "p_positive": [0.9],
+                                                              "expected": 0}]}
+    result["behaviour"]["short"]["tests"] = [test]
+    result["behaviour"]["carrier"]["tests"] = [test]
+    html = section([result])
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html and "t&lt;b&gt;" in html
+    inputs = make_inputs(with_comparison=True)
+    inputs.robustness = [result]
+    page, _ = render_html(inputs, plotly_js="")
+    assert 'id="robustness"' in page
+
+
+def test_the_robustness_page_renders_in_chromium(tmp_path):
+    from tests.test_analysis_report import PAYLOAD
+    from tests.test_dashboard_browser import _browser, load, problems
+    from IMDb.analysis.robustness_report import render
+
+    _browser()
+    test = {"name": "inv_names", "capability": "invariance", "type": "INV", "description": PAYLOAD, "cases": 2,
+            "failure_rate": 0.5, "failures": 1, "examples": [{"texts": [PAYLOAD, "b"], "p_positive": [0.9, 0.1],
+                                                              "expected": 0}]}
+    bins = [{"low": i / 15, "high": (i + 1) / 15, "count": 3 if i > 7 else 0, "confidence": 0.6 if i > 7 else None,
+             "accuracy": 0.7 if i > 7 else None} for i in range(15)]
+    result = {"model": PAYLOAD[:20], "behaviour": {"cases": 2, "short": {"tests": [test], "by_capability": {
+              "invariance": 0.5}}, "carrier": {"tests": [test], "by_capability": {"invariance": 0.5}}},
+              "counterfactual": {"pairs": 1, "accuracy_original": 1.0, "accuracy_revised": 0.0, "both_right": 0.0,
+                                 "mean_p_change_toward_revision": -0.2},
+              "calibration": {"temperature": 1.2, "ece_before": 0.02, "ece_after": 0.01, "nll_before": 0.3,
+                              "nll_after": 0.29, "measured_on": "test", "reliability_before": bins,
+                              "reliability_after": bins}}
+    path = tmp_path / "robustness.html"
+    path.write_text(render([result]))
+    tools = load(path, tmp_path)
+    try:
+        text = tools.evaluate("document.body.innerText")
+        injected = tools.evaluate("document.querySelectorAll('script, img, iframe').length")
+        bars = tools.evaluate("document.querySelectorAll('svg rect').length")
+        found = problems(tools.events)
+    finally:
+        tools.close()
+    assert PAYLOAD in text and injected == 0 and bars == 2 * 7 and not found
