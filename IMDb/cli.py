@@ -23,9 +23,6 @@ def _train(args: argparse.Namespace) -> int:
     from IMDb.export import BUNDLE_MARKER
     from IMDb.io import check_out_dir
 
-    if args.model and args.legacy_model and args.model != args.legacy_model:
-        raise IMDbError(f"two models named: --model {args.model[0]} and {args.legacy_model[0]}")
-    args.model = args.model or args.legacy_model
     if not args.model:
         raise IMDbError(f"name the model to train: --model {'|'.join(MODEL_NAMES)}")
     name = _one_model(args)
@@ -213,8 +210,6 @@ def parser() -> argparse.ArgumentParser:
                           "  IMDB_BERT=../shared/models/all-MiniLM-L6-v2 imdb-leap train --model bert",
                  tensorflow=True)
     _models_option(t, "the model to train; the bundle goes to <models-dir>/<model>/", required=False)
-    # the older `imdb-leap train dense`, still accepted (messages elsewhere quote it)
-    t.add_argument("legacy_model", nargs="?", type=model_list, help=argparse.SUPPRESS)
     _data_option(t)
     t.add_argument("--epochs", type=int)
     t.add_argument("--seq-len", dest="seq_len", type=int)

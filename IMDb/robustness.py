@@ -18,6 +18,7 @@ from pathlib import Path
 from IMDb.config import MODELS_DIR, REPO_ROOT
 from IMDb.io import REPORT_MARKER, atomic_dir, atomic_write_text, check_out_dir
 
+
 def behaviour(predict, seed: int = 0, progress: bool = False) -> dict:
     """Every behavioural test scored short and in a carrier paragraph, and the failure rate per
     capability for each."""

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from IMDb import data, embeddings, export
 from IMDb.config import Config
@@ -59,11 +60,9 @@ def encode_states(tokenizer: WordTokenizer, states: dict) -> dict[str, tuple[np.
                    frame["label"].to_numpy(np.int64)) for name, frame in states.items()}
 
 
-def extra_training(cfg: Config, states: dict) -> "pd.DataFrame":
+def extra_training(cfg: Config, states: dict) -> pd.DataFrame:
     """The training state with the CAD training pairs (`cfg.counterfactual`) and `cfg.augment`
     template sentences added; nothing of the validation or test reviews gets in."""
-    import pandas as pd
-
     parts = [states["training"]]
     if cfg.counterfactual:
         from IMDb.counterfactual import cad_file, training_rows

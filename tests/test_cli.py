@@ -53,7 +53,7 @@ from IMDb.config import Config  # noqa: E402
 def test_every_train_option_that_is_passed_on_is_a_config_field():
     assert set(CONFIG_OPTIONS) <= set(Config.__dataclass_fields__)
     train = parser()._subparsers._group_actions[0].choices["train"]
-    dests = {a.dest for a in train._actions} - {"help", "model", "legacy_model", "models_dir", "restart", "quiet",
+    dests = {a.dest for a in train._actions} - {"help", "model", "models_dir", "restart", "quiet",
                                                 "verbose"}
     assert dests == set(CONFIG_OPTIONS)  # nothing parsed is silently dropped
 
@@ -81,8 +81,8 @@ def test_unknown_options_and_models_are_one_line_errors(capsys):
         parser()._subparsers._group_actions[0].choices["predict"]._option_string_actions["--model"].type("cnn,cnn")
 
 
-def test_the_older_train_form_still_parses_and_one_model_is_enforced(tmp_path, capsys):
-    assert parser().parse_args(["train", "dense"]).legacy_model == ["dense"]
+def test_one_model_is_enforced_and_a_positional_model_is_refused(tmp_path, capsys):
+    assert main(["train", "dense"]) == 2
     assert main(["train", "--model", "dense,cnn", "--models-dir", str(tmp_path)]) == 2
     assert main(["compare", "--model", "dense", "--out", str(tmp_path / "r")]) == 2
     assert main(["train"]) == 2

@@ -2,7 +2,6 @@
 and SIGTERM removes the temp folder like Ctrl-C."""
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys

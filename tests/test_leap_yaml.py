@@ -169,7 +169,7 @@ def test_what_the_binder_loads_at_run_time_is_bundled(leap_yaml, bundled, synthe
     from IMDb.predict import shipped_models
 
     models = [m for m in ("dense", "cnn") if m in shipped_models(ROOT / "models")]
-    assert models, "no shipped model bundle under models/: train one (imdb-leap train dense)"
+    assert models, "no shipped model bundle under models/: train one (imdb-leap train --model dense)"
     script = tmp_path / "trace.py"
     script.write_text(TRACE)
     for model in models:
@@ -203,7 +203,7 @@ def test_the_bundle_alone_passes_check_dataset(leap_yaml, bundled, synthetic_dat
     from IMDb.predict import shipped_models
 
     models = [m for m in ("dense", "cnn") if m in shipped_models(ROOT / "models")]
-    assert models, "no shipped model bundle under models/: train one (imdb-leap train dense)"
+    assert models, "no shipped model bundle under models/: train one (imdb-leap train --model dense)"
     bundle = tmp_path / "bundle"
     for rel in bundled:
         (bundle / rel).parent.mkdir(parents=True, exist_ok=True)

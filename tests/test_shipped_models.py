@@ -17,7 +17,7 @@ FLOORS = {"dense": 0.885, "cnn": 0.88}  # test-split accuracy the issue requires
 
 
 def test_every_word_model_is_shipped():
-    assert set(WORD_MODELS) <= set(shipped_models()), "train them: imdb-leap train dense|cnn"
+    assert set(WORD_MODELS) <= set(shipped_models()), "train them: imdb-leap train --model dense|cnn"
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ BERT_FLOOR_TEST = 0.92  # the issue's floor on the full 25k test split, measured
 
 def test_bert_is_shipped_within_githubs_file_limit():
     folder = MODELS_DIR / "bert"
-    assert (folder / "card.json").is_file(), "train it: imdb-leap train bert"
+    assert (folder / "card.json").is_file(), "train it: imdb-leap train --model bert"
     for name in ("model.onnx", "model.keras"):
         assert (folder / name).stat().st_size < 100e6, f"{name} is over GitHub's 100 MB limit"
 

@@ -1,4 +1,4 @@
-"""`imdb-leap train bert` on a tiny random BERT: the loop trains, checkpoints, resumes to the same
+"""`imdb-leap train --model bert` on a tiny random BERT: the loop trains, checkpoints, resumes to the same
 weights, refuses a checkpoint of other settings, and exports an ONNX equal to Keras."""
 import json
 

@@ -158,7 +158,7 @@ def load_keras(name: str, models_dir: str | Path = MODELS_DIR, word_model=None):
     except Exception as e:  # h5py and Keras raise untyped errors (OSError, ValueError...) on a bad file
         reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise ModelError(f"{path} could not be loaded ({reason}): the file is corrupt or truncated; "
-                         f"restore the bundle's {path.name} or retrain it with `imdb-leap train {name}`") from e
+                         f"restore the bundle's {path.name} or retrain it with `imdb-leap train --model {name}`") from e
     if not bert and model.input_shape[-1] != word_model.seq_len:
         raise ModelError(f"{path} takes {model.input_shape[-1]} tokens but its tokenizer makes "
                          f"{word_model.seq_len}: the files belong to different models")
