@@ -190,23 +190,29 @@ def run_worker(model_name: str, samples: int) -> dict:
     return result
 
 
-def registered_names() -> dict:
-    """What the binder registered with code-loader (its own handlers, not code-loader's defaults)."""
-    from code_loader import leap_binder
+def code_loader_defaults() -> set[str]:
+    """The names of code-loader's own losses, metrics and visualizers, which it registers beside
+    the binder's: the checks look at the binder's handlers only."""
     from code_loader.default_losses import loss_name_to_function
     from code_loader.default_metrics import metrics_names_to_functions_and_direction
     from code_loader.visualizers.default_visualizers import DefaultVisualizer
 
+    return {*loss_name_to_function, *metrics_names_to_functions_and_direction, *(v.value for v in DefaultVisualizer)}
+
+
+def registered_names() -> dict:
+    """What the binder registered with code-loader (its own handlers, not code-loader's defaults)."""
+    from code_loader import leap_binder
+
     setup = leap_binder.setup_container
-    defaults = {v.value for v in DefaultVisualizer}
+    defaults = code_loader_defaults()
     return {
         "inputs": [h.name for h in setup.inputs],
         "ground_truths": [h.name for h in setup.ground_truths],
         "prediction_types": [(p.name, p.labels) for p in setup.prediction_types],
         "losses": [h.custom_loss_handler_data.name for h in setup.custom_loss_handlers
-                   if h.custom_loss_handler_data.name not in loss_name_to_function],
-        "metrics": [h.metric_handler_data.name for h in setup.metrics
-                    if h.metric_handler_data.name not in metrics_names_to_functions_and_direction],
+                   if h.custom_loss_handler_data.name not in defaults],
+        "metrics": [h.metric_handler_data.name for h in setup.metrics if h.metric_handler_data.name not in defaults],
         "metadata": [h.name for h in setup.metadata],
         "visualizers": [h.visualizer_handler_data.name for h in setup.visualizers
                         if h.visualizer_handler_data.name not in defaults],
@@ -317,11 +323,7 @@ def run_emulation(bundle: Path, onnx_path: str, per_state: int = 4) -> dict:
     if not Path(IMDb.__file__).resolve().is_relative_to(bundle.resolve()):
         result["errors"].append(f"the package was imported from {IMDb.__file__}, not from the bundle")
 
-    from code_loader.default_losses import loss_name_to_function
-    from code_loader.default_metrics import metrics_names_to_functions_and_direction
-    from code_loader.visualizers.default_visualizers import DefaultVisualizer
-
-    defaults = {*loss_name_to_function, *metrics_names_to_functions_and_direction, *(v.value for v in DefaultVisualizer)}
+    defaults = code_loader_defaults()
     losses = {k: v for k, v in loader.custom_loss_by_name().items() if k not in defaults}
     metrics = {k: v for k, v in loader.metric_by_name().items() if k not in defaults}
     visualizers = {k: v for k, v in loader.visualizer_by_name().items() if k not in defaults}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from IMDb.scores import log_softmax
+
 
 BINS = 15
 
@@ -41,10 +43,8 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bi
 
 
 def negative_log_likelihood(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> float:
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return float(-log_p[np.arange(len(z)), np.asarray(labels).astype(int)].mean())
+    log_p = log_softmax(np.asarray(logits, dtype=np.float64) / temperature)
+    return float(-log_p[np.arange(len(log_p)), np.asarray(labels).astype(int)].mean())
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from IMDb.config import LABELS
-from IMDb.scores import softmax
+from IMDb.scores import log_softmax, softmax
 
 EPSILON = 1e-7
 POSITIVE = LABELS.index("positive")
@@ -36,9 +36,7 @@ def categorical_crossentropy(ground_truth, prediction) -> np.ndarray:
     gt, pred, labeled = _batch(ground_truth, prediction)
     out = np.full(len(pred), np.nan)
     if labeled.any():
-        z = pred - pred.max(axis=1, keepdims=True)
-        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        out = -(gt * log_p).sum(axis=1)
+        out = -(gt * log_softmax(pred)).sum(axis=1)
     return out.astype(np.float32)
 
 

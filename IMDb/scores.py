@@ -11,6 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 
+def log_softmax(logits) -> np.ndarray:
+    """Row-wise log of the softmax, as float64, without forming the probabilities (a confidently
+    wrong row keeps its true, large negative log-probability instead of log(0))."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
 def softmax(logits) -> np.ndarray:
     """Row-wise softmax of [..., classes] logits, as float64 (stable for any magnitude)."""
     z = np.asarray(logits, dtype=np.float64)

@@ -2,7 +2,7 @@
 and calibration of one or more models, side by side.
 
 `section` is the HTML of the section (``imdb-leap compare --robustness`` adds it to the comparison
-page); `render` is the whole page ``imdb-leap robustness`` writes. Everything is static HTML and an
+page, importing this module when it renders, so there is no import cycle); `render` is the whole page ``imdb-leap robustness`` writes. Everything is static HTML and an
 inline SVG reliability diagram: no script runs. Every string from a result (test names, generated
 texts, failing examples) goes through `esc` or `html_table`, like the rest of the dashboard.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from IMDb.analysis.escape import esc, fmt
+from IMDb.analysis.report import CSS, html_table
 
 RATE = "{:.1%}".format
 
@@ -21,8 +22,6 @@ def _pct(value) -> str:
 
 def capability_table(results: list[dict]) -> str:
     """Failure rate per capability, short and in a carrier paragraph, one column pair per model."""
-    from IMDb.analysis.report import html_table
-
     capabilities = list(results[0]["behaviour"]["short"]["by_capability"])
     rows = []
     for capability in capabilities:
@@ -36,8 +35,6 @@ def capability_table(results: list[dict]) -> str:
 
 
 def test_table(results: list[dict]) -> str:
-    from IMDb.analysis.report import html_table
-
     rows = []
     for i, test in enumerate(results[0]["behaviour"]["short"]["tests"]):
         row = {"test": test["name"], "type": test["type"], "capability": test["capability"],
@@ -51,8 +48,6 @@ def test_table(results: list[dict]) -> str:
 
 
 def counterfactual_table(results: list[dict]) -> str:
-    from IMDb.analysis.report import html_table
-
     rows = [{"model": r["model"], **{k: v for k, v in r["counterfactual"].items() if k != "file"}}
             for r in results]
     pct = {k: _pct for k in ("accuracy_original", "accuracy_revised", "both_right")}
@@ -85,8 +80,6 @@ def reliability_svg(bins: list[dict], title: str, size: int = 220) -> str:
 
 
 def calibration_part(results: list[dict]) -> str:
-    from IMDb.analysis.report import html_table
-
     rows, figures = [], []
     for r in results:
         c = r.get("calibration")
@@ -130,8 +123,6 @@ def section(results: list[dict]) -> str:
 
 def render(results: list[dict]) -> str:
     """The standalone robustness page (no script, so its policy allows none)."""
-    from IMDb.analysis.report import CSS
-
     title = ", ".join(r["model"] for r in results)
     csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
     return f"""<!DOCTYPE html>
