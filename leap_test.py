@@ -421,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.out).write_text(json.dumps(result, default=str))
         return 0
 
-    from IMDb import integration
+    from IMDb import integration, settings
     from IMDb.errors import IMDbError
     from IMDb.predict import shipped_models
 
@@ -435,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     lean_env = {k: v for k, v in os.environ.items() if not k.startswith("IMDB_")} | {"IS_TENSORLEAP_PLATFORM": "true"}
     for model in models:
-        env = {**os.environ, integration.MODEL_ENV: model}
+        env = {**os.environ, settings.MODEL: model}
         print(f"leap_test: {model}: integration test over {args.samples} samples per state ...", flush=True)
         worker, crash = _subprocess(["--worker", model, "--samples", str(args.samples)], env)
         if worker is None:

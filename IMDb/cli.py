@@ -7,10 +7,8 @@ import signal
 import sys
 
 from IMDb import console
-from IMDb.config import PER_MODEL, Config
+from IMDb.config import DERIVED, MODEL_NAMES, Config
 from IMDb.errors import IMDbError, UsageError
-
-MODEL_NAMES = tuple(PER_MODEL)
 
 
 # Train options that set a `Config` field of the same name (tests check they all exist): the others
@@ -24,8 +22,11 @@ def _train(args: argparse.Namespace) -> int:
     from IMDb.io import check_out_dir
 
     if not args.model:
-        raise IMDbError(f"name the model to train: --model {'|'.join(MODEL_NAMES)}")
+        raise IMDbError(f"name the model to train: --model {'|'.join(n for n in MODEL_NAMES if n not in DERIVED)}")
     name = _one_model(args)
+    if name in DERIVED:
+        raise IMDbError(f"{name} is not trained: it is made from the trained {DERIVED[name]} by "
+                        f"scripts/quantize_bert.py")
     overrides = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None}
     cfg = Config.for_model(name, out_dir=args.models_dir, **overrides)
     check_out_dir(cfg.model_dir, BUNDLE_MARKER)  # refused before hours of training, not after
@@ -75,11 +76,12 @@ def _predict(args: argparse.Namespace) -> int:
         reviews_io.write_predictions(reviews_io.predictions_frame(texts, probabilities), out)
         print(out)
         return 0
+    width = max(map(len, probabilities))
     for name, probs in probabilities.items():
         for text, p in zip(texts, probs):
             snippet = text if len(text) <= 60 else text[:57] + "..."
             flag = "" if has_words(text) else "  (no words: the label means nothing)"
-            print(f"{name:>6}: {Predictor.label(p):<8} p(positive)={p[1]:.3f}  {snippet!r}{flag}")
+            print(f"{name:>{width}}: {Predictor.label(p):<8} p(positive)={p[1]:.3f}  {snippet!r}{flag}")
     return 0
 
 

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from IMDb import settings
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MODELS_DIR = REPO_ROOT / "models"
+MODELS_DIR = settings.REPO_MODELS
 LABELS = ("negative", "positive")  # index = class id; the platform shows them in this order
 WORD_MODELS = ("dense", "cnn")
-BERT_ENV = "IMDB_BERT"  # a Hugging Face BERT folder, or a hub id such as hf://owner/name
-DEFAULT_BERT = "hf://sentence-transformers/all-MiniLM-L6-v2"
 
 
 @dataclass
@@ -36,7 +35,7 @@ class Config:
     fine_tune_epochs: int = 0  # with fixed word vectors: a second stage that trains them too
     fine_tune_learning_rate: float = 1e-4
     # BERT (see IMDb.models.bert and IMDb.wordpiece)
-    bert_checkpoint: str = field(default_factory=lambda: os.environ.get(BERT_ENV) or DEFAULT_BERT)
+    bert_checkpoint: str = field(default_factory=settings.bert_checkpoint)
     bert_tiny: bool = False  # a small random BERT instead of the checkpoint's weights (tests)
     truncation: str = "headtail"  # or "head": which pieces of a long review are kept
     head_tokens: int | None = None  # pieces kept from the start with headtail (default: half)
@@ -55,7 +54,7 @@ class Config:
     counterfactual: bool = False  # add the CAD training pairs ($IMDB_CAD/train_paired.tsv) to training
     augment: int = 0  # add this many template sentences (`IMDb.behaviour.augment`) to training
     # paths
-    data: str | None = field(default_factory=lambda: os.environ.get("IMDB_DATA"))
+    data: str | None = field(default_factory=settings.data)
     out_dir: str = str(MODELS_DIR)
     runs_dir: str = str(REPO_ROOT / "runs")  # checkpoints and TensorBoard events, not shipped
 
@@ -81,3 +80,13 @@ PER_MODEL: dict[str, dict] = {
                 epochs=20, patience=3, batch_size=64),
     "bert": dict(seq_len=256, batch_size=32, epochs=2, learning_rate=5e-5, dropout=0.1),
 }
+
+# models made from a trained one without training, by the script named: name -> the model it comes
+# from. They are predicted with and analysed like their source; `train` refuses them.
+DERIVED: dict[str, str] = {"bert-int8": "bert"}  # scripts/quantize_bert.py: ONNX Runtime int8
+MODEL_NAMES: tuple[str, ...] = (*PER_MODEL, *DERIVED)
+
+
+def source_model(name: str) -> str:
+    """The trained model `name` is made from (itself, unless it is in `DERIVED`)."""
+    return DERIVED.get(name, name)

@@ -9,29 +9,28 @@ the development pairs are for evaluation only.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from IMDb import settings
 from IMDb.errors import DataError
 
-CAD_ENV = "IMDB_CAD"  # the folder of the CAD release's train_paired.tsv and dev_paired.tsv
 LABELS = {"Negative": 0, "Positive": 1}
 COLUMNS = ("Sentiment", "Text", "batch_id")
 
 
 def cad_file(name: str, folder: str | Path | None = None) -> Path:
     """`name` (train_paired.tsv or dev_paired.tsv) in `folder`, else in $IMDB_CAD; one line if not."""
-    folder = folder or os.environ.get(CAD_ENV)
+    folder = folder or settings.cad_dir()
     if not folder:
-        raise DataError(f"no counterfactual pairs given: pass --cad FOLDER or set {CAD_ENV} to the folder "
+        raise DataError(f"no counterfactual pairs given: pass --cad FOLDER or set {settings.CAD} to the folder "
                         f"holding {name} (here: ../shared/data/cad)")
     path = Path(folder).expanduser() / name
     if not path.is_file():
-        raise DataError(f"{path} not found: --cad / {CAD_ENV} must name the CAD folder holding {name}")
+        raise DataError(f"{path} not found: --cad / {settings.CAD} must name the CAD folder holding {name}")
     return path
 
 

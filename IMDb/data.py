@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
-from IMDb import sources
+from IMDb import settings, sources
 from IMDb.config import Config
 from IMDb.errors import DataError
 
@@ -58,7 +57,7 @@ def make_states(labeled: pd.DataFrame, cfg: Config) -> dict[str, pd.DataFrame]:
     labeled = labeled.assign(sample_id=sample_ids(labeled))
     test = labeled[labeled["split"] == "test"]
     train = labeled[(labeled["split"] == "train") & ~labeled["text"].isin(set(test["text"]))]
-    source = cfg.data or os.environ.get("IMDB_DATA") or "the data source"
+    source = cfg.data or settings.data() or "the data source"
     training, validation = split_train_validation(train, cfg.val_fraction, cfg.seed, source)
     if cfg.train_limit:
         training = training.sample(n=min(cfg.train_limit, len(training)), random_state=cfg.seed)

@@ -19,23 +19,19 @@ For local runs these environment variables override it:
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from IMDb import data, project_config
-from IMDb.config import LABELS, MODELS_DIR, WORD_MODELS, Config
+from IMDb import data, project_config, settings
+from IMDb.config import LABELS, WORD_MODELS, Config, source_model
 from IMDb.errors import ConfigError, ModelError
 from IMDb.models import INPUT_NAME, OUTPUT_NAME
 from IMDb.predict import card_temperature, load_card, load_tokenizer, shipped_models
 from IMDb.text import OOV_ID
 from IMDb.wordpiece import INPUT_NAMES
 
-MODEL_ENV = "IMDB_MODEL"
-MODELS_DIR_ENV = "IMDB_MODELS_DIR"
-DATA_ENV = "IMDB_DATA"
 STATES = data.STATES  # training, validation, test, unlabeled
 LABELED_STATES = data.LABELED_STATES
 
@@ -43,31 +39,26 @@ LABELED_STATES = data.LABELED_STATES
 # --------------------------------------------------------------------------- settings
 
 
-def models_dir() -> Path:
-    return Path(os.environ.get(MODELS_DIR_ENV) or MODELS_DIR).expanduser()
-
-
 def data_source() -> str:
     """IMDB_DATA if set, else ``data_path`` of project_config.yaml, which must exist."""
-    if os.environ.get(DATA_ENV):
-        return os.environ[DATA_ENV]
+    if settings.data():
+        return settings.data()
     path = project_config.load().data_path
     if not path.exists():
         raise ConfigError(f"{project_config.PATH}: data_path {str(path)!r} does not exist: set it to the "
                           f"IMDb parquet file, aclImdb folder or archive (on the platform: its path on "
-                          f"the Tensorleap data volume), or set {DATA_ENV} for a local run")
+                          f"the Tensorleap data volume), or set {settings.DATA} for a local run")
     return str(path)
 
 
 def model_name() -> str:
     """IMDB_MODEL if set, else ``model`` of project_config.yaml; a ModelError lists the valid ones."""
-    from_env = bool(os.environ.get(MODEL_ENV, "").strip())
-    name = os.environ[MODEL_ENV].strip() if from_env else project_config.load().model
+    name = settings.model() or project_config.load().model
     if name not in _BACKENDS:
-        origin = f"{MODEL_ENV}={name!r}" if from_env else f"{project_config.PATH}: model {name!r}"
-        present = ", ".join(shipped_models(models_dir())) or "none"
+        origin = f"{settings.MODEL}={name!r}" if settings.model() else f"{project_config.PATH}: model {name!r}"
+        present = ", ".join(shipped_models(settings.models_dir())) or "none"
         raise ModelError(f"{origin} is not a model this integration serves; valid choices: "
-                         f"{', '.join(_BACKENDS)} (bundles present in {models_dir()}: {present})")
+                         f"{', '.join(_BACKENDS)} (bundles present in {settings.models_dir()}: {present})")
     return name
 
 
@@ -188,14 +179,14 @@ SUPPORTED_MODELS: tuple[str, ...] = tuple(_BACKENDS)
 
 def model_side(name: str, folder: Path) -> WordModel | BertModel:
     """The input side of the bundle `name` in `folder` (its tokenizer, checked against its card)."""
-    return _BACKENDS.get(name, WordModel)(name, folder)
+    return _BACKENDS.get(source_model(name), WordModel)(name, folder)
 
 
 @functools.lru_cache(maxsize=1)
 def selected_model() -> WordModel | BertModel:
     """The chosen model's input side, loaded once per process."""
     name = model_name()
-    return model_side(name, models_dir() / name)
+    return model_side(name, settings.models_dir() / name)
 
 
 # --------------------------------------------------------------------------- data

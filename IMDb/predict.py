@@ -93,7 +93,8 @@ def load_tokenizer(name: str, folder: Path, card: dict) -> WordTokenizer | WordP
     """The bundle's tokenizer (WordPiece for BERT, words otherwise), refused unless it is the one
     the card says `name` was trained with."""
     path = Path(folder) / "tokenizer.json"
-    kind = WordPieceTokenizer if card.get("model", name) == "bert" else WordTokenizer
+    family = card.get("family", card.get("model", name))  # a quantized BERT is of the bert family
+    kind = WordPieceTokenizer if family == "bert" else WordTokenizer
     tokenizer = kind.load(path)
     expected = card.get("tokenizer_fingerprint")
     if tokenizer.fingerprint != expected:

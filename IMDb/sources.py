@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from IMDb import settings
 from IMDb.errors import DataError
 from IMDb.io import atomic_path
 
@@ -49,13 +50,8 @@ _TAR_FILTER = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 _CACHE_VERSION = 1  # bump when the parsed-folder cache format changes
 
 
-def default_cache_dir() -> Path:
-    """Where downloads, extracted archives and parsed folders go: env IMDB_CACHE, else ~/.cache/imdb-leap."""
-    return Path(os.environ.get("IMDB_CACHE") or Path.home() / ".cache" / "imdb-leap").expanduser()
-
-
 def _cache(cache_dir: str | os.PathLike | None) -> Path:
-    return Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    return Path(cache_dir).expanduser() if cache_dir is not None else settings.cache_dir()
 
 
 def resolve_source(source: str | os.PathLike | None = None, *, cache_dir=None, progress: bool = True) -> Path:
@@ -65,9 +61,9 @@ def resolve_source(source: str | os.PathLike | None = None, *, cache_dir=None, p
     downloaded into the cache is used; otherwise one DataError lists every way to provide the data.
     """
     # Config.data defaults to IMDB_DATA, so a source equal to it came from the environment
-    origin = "IMDB_DATA" if source and str(source) == os.environ.get("IMDB_DATA") else "--data"
+    origin = "IMDB_DATA" if source and str(source) == settings.data() else "--data"
     if source is None or str(source) == "":
-        source, origin = os.environ.get("IMDB_DATA") or None, "IMDB_DATA"
+        source, origin = settings.data(), settings.DATA
     if source is None:
         cached = _cache(cache_dir) / ARCHIVE_NAME
         if cached.is_file():
@@ -249,9 +245,8 @@ def _kind(path: Path) -> str:
 
 
 def _unsup_parquet(path: Path) -> Path:
-    env = os.environ.get("IMDB_UNSUP_DATA")
-    if env:
-        unsup = Path(env).expanduser()
+    unsup = settings.unsup_data()
+    if unsup:
         if not unsup.is_file():
             raise DataError(f"{unsup} (from IMDB_UNSUP_DATA) does not exist. Fix the path or unset it.")
         return unsup

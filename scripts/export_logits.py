@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from IMDb import data
+from IMDb import data, settings
 from IMDb.config import MODELS_DIR, Config
 from IMDb.io import atomic_write_text
 from IMDb.predict import Predictor, load_tokenizer
@@ -45,7 +45,7 @@ def old_weights(folder: Path, name: str) -> list[np.ndarray]:
 def test_texts(card: dict, n: int) -> list[str]:
     """Every k-th review of the test split (it is ordered by label, so both labels appear)."""
     saved = card["config"]
-    cfg = Config(data=os.environ.get("IMDB_DATA"), val_fraction=saved["val_fraction"], seed=saved["seed"])
+    cfg = Config(val_fraction=saved["val_fraction"], seed=saved["seed"])
     test = data.load_states(cfg)["test"]
     step = max(1, len(test) // n)
     return test["text"].iloc[::step].iloc[:n].tolist()
@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         folder = MODELS_DIR / name
         card = json.loads((folder / "card.json").read_text())
-        cfg = Config(**{**card["config"], "bert_checkpoint": os.environ.get("IMDB_BERT")
-                        or card["config"].get("bert_checkpoint") or Config().bert_checkpoint})
+        cfg = Config(**{**card["config"], "bert_checkpoint": settings.get(settings.BERT)
+                        or card["config"].get("bert_checkpoint") or settings.bert_checkpoint()})
         import onnxruntime as ort
 
         session = ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])

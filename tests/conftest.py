@@ -2,7 +2,10 @@
 real dataset when IMDB_DATA points to it (missing data fails under CI=true instead of skipping)."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,9 @@ import pytest
 
 os.environ.setdefault("TL_DISABLE_ANALYTICS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# the analysis cache (`IMDb.cache`) of this test run, never the user's ~/.cache/imdb-leap
+os.environ["IMDB_CACHE"] = tempfile.mkdtemp(prefix="imdb-leap-test-cache-")
+atexit.register(shutil.rmtree, os.environ["IMDB_CACHE"], ignore_errors=True)
 
 POSITIVE = ["wonderful", "great", "moving", "superb", "delightful", "loved", "brilliant"]
 NEGATIVE = ["awful", "boring", "dull", "terrible", "waste", "hated", "clumsy"]

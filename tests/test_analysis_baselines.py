@@ -4,8 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from IMDb import metadata
 from IMDb.analysis import baselines as bl
 from tests.conftest import synthetic_reviews
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path, monkeypatch):
+    """The TF-IDF scores' cache in a temp folder, never the user's."""
+    monkeypatch.setenv("IMDB_CACHE", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +68,16 @@ def test_add_baselines_adds_both_columns(splits):
     unlabeled = bl.add_baselines(pd.DataFrame({"text": ["A great film."]}), train)
     assert unlabeled[bl.column("tfidf", "loss")].isna().all()
     assert unlabeled[bl.column("tfidf", "p_positive")].notna().all()
+
+
+def test_textblob_reads_the_tables_polarity(splits):
+    train, test = splits
+    frame = test[["text", "label"]].astype({"label": float})
+    polarity = [metadata.textblob(t)["polarity"] for t in frame["text"]]
+    with_polarity = bl.add_baselines(frame.assign(textblob_polarity=polarity), train)
+    column = bl.column("textblob", "p_positive")
+    np.testing.assert_array_equal(with_polarity[column], bl.add_baselines(frame, train)[column])
+    np.testing.assert_array_equal(with_polarity[column], bl.from_polarity(polarity))
 
 
 def test_the_tfidf_fit_is_cached_per_training_state(splits):

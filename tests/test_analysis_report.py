@@ -214,3 +214,71 @@ def test_plotly_is_inlined_once_and_nothing_is_fetched(report):
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=\"?https?:", page)
     head = html.unescape(page[:1000])
     assert "Content-Security-Policy" in head and "connect-src 'none'" in head
+
+
+def test_write_report_leaves_its_inputs_untouched(tmp_path):
+    """The report records its own timing in summary.json, never in the caller's list."""
+    import copy
+
+    inputs = make_inputs(n=30)
+    timings, settings, notes = copy.deepcopy(inputs.timings), copy.deepcopy(inputs.settings), list(inputs.notes)
+    timings_list = inputs.timings
+    out = write_report(tmp_path / "r", inputs)
+    assert inputs.timings is timings_list and inputs.timings == timings
+    assert inputs.settings == settings and inputs.notes == notes
+    stages = json.loads((out / "summary.json").read_text())["timings"]["stages"]
+    assert [s["stage"] for s in stages] == ["table", "projection", "report"]
+
+
+def test_templates_and_assets_are_package_data():
+    """The templates, style sheet and render script load through importlib.resources (so they ship
+    in the wheel), every template compiles, and the CSS and JS cannot end their elements."""
+    from importlib import resources
+
+    from IMDb.analysis.templating import TEMPLATES, asset, environment
+
+    folder = resources.files("IMDb.analysis") / TEMPLATES
+    names = {p.name for p in folder.iterdir()} | {f"sections/{p.name}" for p in (folder / "sections").iterdir()}
+    assert {"base.html.j2", "dashboard.html.j2", "robustness.html.j2", "macros.html.j2", "report.css",
+            "report.js", "sections/summary.html.j2", "sections/robustness.html.j2"} <= names
+    env = environment()
+    for name in sorted(n for n in names if n.endswith(".html.j2")):
+        env.get_template(name)
+    assert "--accent" in asset("report.css") and "Plotly.newPlot" in asset("report.js")
+    assert "</" not in asset("report.css") + asset("report.js")
+
+
+def test_autoescaping_is_on_and_raw_html_is_made_in_one_place():
+    """Every template escapes what it prints; the only Markup in the package is made in the three
+    audited functions of IMDb.analysis.templating, and no template opts out of escaping."""
+    from pathlib import Path
+
+    from markupsafe import Markup
+
+    import IMDb
+    from IMDb.analysis.templating import environment, figure_json, inline_script, render
+
+    env = environment()
+    assert env.autoescape is True
+    assert env.from_string("{{ x }}").render(x=HOSTILE) == esc(HOSTILE).replace("&quot;", "&#34;").replace(
+        "&#x27;", "&#39;")
+    macros = env.get_template("macros.html.j2").module
+    cell = macros.table({"headers": [PAYLOAD], "rows": [[{"text": PAYLOAD, "num": False, "span": PAYLOAD}]]})
+    assert PAYLOAD not in cell and cell.count("&lt;script&gt;") == 3
+    root = Path(IMDb.__file__).parent
+    makers = {p.relative_to(root).as_posix(): p.read_text().count("Markup(") for p in root.rglob("*.py")}
+    assert {k: v for k, v in makers.items() if v} == {"analysis/templating.py": 3}
+    for template in (root / "analysis" / "templates").rglob("*.j2"):
+        source = template.read_text()
+        assert "|safe" not in source.replace(" ", "") and "autoescape" not in source, template
+    with pytest.raises(ValueError, match="</script"):
+        inline_script("x</SCRIPT>")
+    import plotly.graph_objects as go
+
+    data = figure_json(go.Figure(go.Scatter(x=[1], y=[2], text=[HOSTILE])))
+    assert isinstance(data, Markup) and not set("<>&") & set(data) and "\\u003c/script\\u003e" in data
+    page = render("robustness.html.j2", heading=PAYLOAD, csp="x", generated="now",
+                  c={"cases": "1", "tests": 0, "capabilities": {"headers": [], "rows": []},
+                     "every_test": {"headers": [], "rows": []}, "counterfactual": {"headers": [], "rows": []},
+                     "calibration": {"table": {"headers": [], "rows": []}, "figures": []}, "examples": []})
+    assert PAYLOAD not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

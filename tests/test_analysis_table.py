@@ -15,6 +15,15 @@ pytestmark = pytest.mark.slow
 HIDDEN = 8
 
 
+@pytest.fixture(scope="module", autouse=True)
+def cache_dir(tmp_path_factory):
+    """The per-review cache in a temp folder, never the user's."""
+    folder = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IMDB_CACHE", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     """A tiny CNN trained for one epoch on 240 synthetic reviews (seconds), with its data."""
@@ -110,6 +119,17 @@ def test_baseline_columns(test_table, bundle):
     assert tfidf_accuracy > 0.9  # the synthetic sentiment words are easy for a bag of words
     assert set(test_table.timings) >= {"load_model", "load_data", "inference", "metadata", "baselines",
                                        "total", "peak_rss_mib"}
+
+
+def test_a_second_table_reads_the_cache_and_is_the_same(test_table, bundle, cache_dir, monkeypatch):
+    stores = sorted(p.name.rsplit("-", 1)[0] for p in (cache_dir / "reviews").iterdir())
+    assert stores == ["metadata-text", "metadata-tokens", "tfidf"]
+    monkeypatch.setattr(bl, "fitted_tfidf", None)  # neither the metadata nor the TF-IDF is computed again
+    monkeypatch.setattr(metadata, "textblob", None)
+    again = build_table("cnn", "test", models_dir=bundle.model_dir.parent, cfg=bundle, progress=False,
+                        baselines=True)
+    pd.testing.assert_frame_equal(again.frame, test_table.frame, check_exact=True)
+    assert np.array_equal(again.latent, test_table.latent)
 
 
 def test_save_and_load_round_trip(test_table, tmp_path):

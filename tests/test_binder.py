@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from IMDb import data, integration, losses, project_config, visualizers
+from IMDb import settings as env
 from IMDb.config import LABELS, MODELS_DIR
 from IMDb.errors import ModelError
 
@@ -27,9 +28,9 @@ def _clear_caches():
 @pytest.fixture
 def settings(monkeypatch, word_bundles, synthetic_dataset):
     """The integration pointed at the tiny bundles and the synthetic data, with fresh caches."""
-    monkeypatch.setenv(integration.MODELS_DIR_ENV, str(word_bundles))
-    monkeypatch.setenv(integration.DATA_ENV, str(synthetic_dataset))
-    monkeypatch.delenv(integration.MODEL_ENV, raising=False)
+    monkeypatch.setenv(env.MODELS_DIR, str(word_bundles))
+    monkeypatch.setenv(env.DATA, str(synthetic_dataset))
+    monkeypatch.delenv(env.MODEL, raising=False)
     _clear_caches()
     yield monkeypatch
     _clear_caches()
@@ -40,7 +41,7 @@ def own_bundles(settings, word_bundles, tmp_path):
     """A copy of the tiny bundles this test may break."""
     models = tmp_path / "models"
     shutil.copytree(word_bundles, models)
-    settings.setenv(integration.MODELS_DIR_ENV, str(models))
+    settings.setenv(env.MODELS_DIR, str(models))
     return models
 
 
@@ -53,7 +54,7 @@ def test_default_model_is_dense(settings):
 
 
 def test_the_model_is_one_setting(settings):
-    settings.setenv(integration.MODEL_ENV, "cnn")
+    settings.setenv(env.MODEL, "cnn")
     model = integration.selected_model()
     assert model.name == "cnn" and model.seq_len == 24 and model.input_names == ("tokens",)
     encoded = model.encode("A wonderful film.<br />Superb!")
@@ -63,14 +64,14 @@ def test_the_model_is_one_setting(settings):
 
 
 def test_unknown_model_lists_the_valid_choices(settings):
-    settings.setenv(integration.MODEL_ENV, "lstm")
+    settings.setenv(env.MODEL, "lstm")
     with pytest.raises(ModelError, match=r"IMDB_MODEL='lstm' is not a model .* valid choices: dense, cnn, bert"):
         integration.selected_model()
 
 
 def test_bert_is_served_by_the_same_setting(settings, bert_bundle):
-    settings.setenv(integration.MODELS_DIR_ENV, str(bert_bundle))
-    settings.setenv(integration.MODEL_ENV, "bert")
+    settings.setenv(env.MODELS_DIR, str(bert_bundle))
+    settings.setenv(env.MODEL, "bert")
     model = integration.selected_model()
     assert model.input_names == ("input_ids", "attention_mask", "token_type_ids")
     encoded = model.encode("A wonderful film.<br />Superb!")
@@ -86,7 +87,7 @@ def test_bert_is_served_by_the_same_setting(settings, bert_bundle):
 
 def test_missing_bundle_names_the_file(own_bundles, settings):
     shutil.rmtree(own_bundles / "cnn")
-    settings.setenv(integration.MODEL_ENV, "cnn")
+    settings.setenv(env.MODEL, "cnn")
     with pytest.raises(ModelError, match=re.escape(str(own_bundles / "cnn" / "card.json")) + " not found"):
         integration.selected_model()
 
@@ -259,8 +260,8 @@ def all_bundles(word_bundles, bert_bundle, tmp_path_factory) -> Path:
 def test_leap_test_passes_on_synthetic_data(all_bundles, synthetic_dataset):
     """Integration test for the three models over every state, then check_dataset() as on the
     platform."""
-    proc = run_leap_test({integration.DATA_ENV: str(synthetic_dataset),
-                          integration.MODELS_DIR_ENV: str(all_bundles)}, "--samples", "4")
+    proc = run_leap_test({env.DATA: str(synthetic_dataset),
+                          env.MODELS_DIR: str(all_bundles)}, "--samples", "4")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     for state in ("training", "validation", "test", "unlabeled"):
         assert re.search(rf"bert\s+\| {state}\s+\| 4 of \d+", proc.stdout), state
@@ -274,8 +275,8 @@ def test_leap_test_passes_on_synthetic_data(all_bundles, synthetic_dataset):
 
 
 def test_leap_test_fails_clearly_on_an_unknown_model(word_bundles, synthetic_dataset):
-    proc = run_leap_test({integration.DATA_ENV: str(synthetic_dataset),
-                          integration.MODELS_DIR_ENV: str(word_bundles)}, "--models", "lstm", "--samples", "1")
+    proc = run_leap_test({env.DATA: str(synthetic_dataset),
+                          env.MODELS_DIR: str(word_bundles)}, "--models", "lstm", "--samples", "1")
     assert proc.returncode == 1
     assert "IMDB_MODEL='lstm' is not a model this integration serves; valid choices: dense, cnn, bert" \
         in proc.stdout
@@ -299,7 +300,7 @@ def shipped(model: str) -> Path:
 @pytest.mark.parametrize("model", integration.SUPPORTED_MODELS)
 def test_shipped_bundle_is_complete_and_consistent(model, monkeypatch):
     folder = shipped(model)
-    monkeypatch.delenv(integration.MODELS_DIR_ENV, raising=False)
+    monkeypatch.delenv(env.MODELS_DIR, raising=False)
     loaded = integration.model_side(model, folder)
     session = loaded.load_session()
     assert [i.name for i in session.get_inputs()] == list(loaded.input_names)
@@ -323,9 +324,9 @@ def test_shipped_model_agrees_with_the_ground_truth_order(model, imdb_data):
 
 def test_real_states(imdb_data, monkeypatch):
     """The real dataset through the integration: the four states, ids unique across them."""
-    monkeypatch.setenv(integration.DATA_ENV, str(imdb_data))
-    monkeypatch.delenv(integration.MODELS_DIR_ENV, raising=False)
-    monkeypatch.delenv(integration.MODEL_ENV, raising=False)
+    monkeypatch.setenv(env.DATA, str(imdb_data))
+    monkeypatch.delenv(env.MODELS_DIR, raising=False)
+    monkeypatch.delenv(env.MODEL, raising=False)
     shipped(project_config.load().model)
     _clear_caches()
     try:

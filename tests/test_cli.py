@@ -75,7 +75,7 @@ def test_unknown_options_and_models_are_one_line_errors(capsys):
     assert main(["predict", "--model", "rnn", "x"]) == 2
     lines = capsys.readouterr().err.splitlines()
     assert lines == ["imdb-leap: error: unrecognized arguments: --bogus (see `imdb-leap --help`)",
-                     "imdb-leap: error: argument --model: 'rnn': name models from dense, cnn, bert, one or several "
+                     "imdb-leap: error: argument --model: 'rnn': name models from dense, cnn, bert, bert-int8, one or several "
                      "joined by commas, each once (see `imdb-leap predict --help`)"]
     with pytest.raises(argparse.ArgumentTypeError):
         parser()._subparsers._group_actions[0].choices["predict"]._option_string_actions["--model"].type("cnn,cnn")

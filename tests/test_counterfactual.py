@@ -39,7 +39,7 @@ def test_a_malformed_file_is_refused_with_one_line(tmp_path, text, words):
 
 
 def test_a_missing_file_or_folder_is_named(tmp_path, monkeypatch):
-    monkeypatch.delenv(cf.CAD_ENV, raising=False)
+    monkeypatch.delenv("IMDB_CAD", raising=False)
     with pytest.raises(DataError, match="pass --cad FOLDER or set IMDB_CAD"):
         cf.cad_file("dev_paired.tsv")
     with pytest.raises(DataError, match="dev_paired.tsv not found"):

@@ -16,7 +16,7 @@ def _pyproject() -> dict:
 
 # what the platform must never install: the development stack
 DEV_ONLY = {"tensorflow", "tf-keras", "keras", "keras-hub", "tensorflow-text", "tf2onnx", "onnx", "umap-learn",
-            "plotly", "matplotlib", "tensorboard", "h5py", "safetensors", "pytest"}
+            "plotly", "matplotlib", "tensorboard", "h5py", "safetensors", "pytest", "jinja2"}
 
 # imported when installed, not needed: scikit-learn shows progress bars with rich if it is there
 OPTIONAL = {"rich"}

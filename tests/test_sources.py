@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from IMDb import sources
+from IMDb import settings, sources
 from IMDb.errors import DataError
 from IMDb.sources import download_archive, extract_archive, load_labeled, load_unlabeled, resolve_source
 
@@ -213,11 +213,11 @@ def test_archive_is_extracted_once(archive, monkeypatch, isolated_env):
     pd.testing.assert_frame_equal(load_unlabeled(archive, progress=False), expected_unlabeled())
 
 
-def test_default_cache_dir(monkeypatch, tmp_path):
-    assert sources.default_cache_dir() == tmp_path / "cache"
+def test_cache_dir(monkeypatch, tmp_path):
+    assert settings.cache_dir() == tmp_path / "cache"
     monkeypatch.delenv("IMDB_CACHE")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert sources.default_cache_dir() == tmp_path / "home" / ".cache" / "imdb-leap"
+    assert settings.cache_dir() == tmp_path / "home" / ".cache" / "imdb-leap"
 
 
 # --------------------------------------------------------------------------- bad input

@@ -9,7 +9,13 @@ Modules (one concept each; import them directly, this package imports nothing he
 - projection: 2-D map of the latent space (UMAP, PCA, t-SNE)
 - clusters: clustering of the latent space, per-cluster summary and ranked insights
 - exploration: metadata against loss, Spearman correlations, the seeds' claims, training curves
-- attribution: integrated gradients, n-gram occlusion and a faithfulness check
+- attribution: explanations of chosen reviews (IG, occlusion, faithfulness) for any model family
+- integrated_gradients: integrated gradients, once, for any model with an embedding split
+- attribution_words / attribution_bert: each family's split and glue (word models; BERT's pieces)
+- occlusion: n-gram occlusion, each phrase scored as a unit
+- faithfulness: top-k attributed words removed vs k random words
+- samples: which reviews to explain (costliest errors, least confident)
+- explanation: the records explained reviews travel as (Review, Explanation)
 - report: the output folder (dashboard.html, PNGs, table.parquet, summary.json, projector/)
 - plots: the dashboard's plotly figures and their matplotlib PNGs
 - projector: TensorBoard Embedding Projector export (vectors and metadata TSV)

@@ -3,21 +3,24 @@
 - TextBlob polarity alone: the pattern lexicon's polarity in [-1, 1] mapped to a probability of
   positive, ``(polarity + 1) / 2`` clipped to ``[1e-3, 1 - 1e-3]`` (a lexicon score is no calibrated
   probability, and an unclipped 0 or 1 would make a single wrong review dominate the mean loss). It
-  uses the binder's own cached `IMDb.metadata.textblob`, so a table that already holds the metadata
-  pays nothing more.
+  reads the table's ``textblob_polarity`` (the binder's `IMDb.metadata.textblob`), so a table that
+  already holds the metadata pays nothing more.
 - TF-IDF of cleaned word 1-2-grams and a logistic regression (scikit-learn), fitted on the training
-  state only (never on the state it is scored on, unless that is the training state itself).
+  state only (never on the state it is scored on, unless that is the training state itself). Its
+  scores are kept per review in the cache (`IMDb.cache`), under the training state's checksum: a
+  second analysis neither fits nor scores again.
 
 Losses are `IMDb.losses.crossentropy_of_probabilities`, the loss the models are scored with.
 """
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from IMDb import losses, metadata
+from IMDb import cache, losses, metadata
 from IMDb.text import clean
 
 BASELINES = ("textblob", "tfidf")
@@ -36,8 +39,12 @@ def textblob_baseline(texts: Sequence[str], progress: bool = False) -> np.ndarra
         from tqdm.auto import tqdm
 
         texts = tqdm(texts, desc="textblob baseline", unit="review")
-    polarity = np.array([metadata.textblob(t)["polarity"] for t in texts], dtype=np.float64)
-    return np.clip((polarity + 1.0) / 2.0, CLIP, 1.0 - CLIP)
+    return from_polarity([metadata.textblob(t)["polarity"] for t in texts])
+
+
+def from_polarity(polarity) -> np.ndarray:
+    """float64 p_positive [n] of TextBlob polarities in [-1, 1]."""
+    return np.clip((np.asarray(polarity, dtype=np.float64) + 1.0) / 2.0, CLIP, 1.0 - CLIP)
 
 
 def fit_tfidf(train_texts: Sequence[str], train_labels: Sequence[int], *, c: float = 4.0):
@@ -93,27 +100,48 @@ def fitted_tfidf(train: pd.DataFrame):
     return _FITTED[key]
 
 
-def add_baselines(frame: pd.DataFrame, train: pd.DataFrame, *, pipeline=None, progress: bool = False
-                  ) -> pd.DataFrame:
-    """`frame` (text, label) with each baseline's p_positive and loss columns added.
+def forget_tfidf() -> None:
+    """Drop the model `fitted_tfidf` keeps (about 150 MB for the IMDb training state) once every
+    table that needs it is built: the later stages' memory would otherwise come on top of it."""
+    _FITTED.clear()
 
-    `train` is the training state (text, label) the TF-IDF model is fitted on (`fitted_tfidf`);
-    pass an already fitted `pipeline` to skip the fit.
-    """
+
+def tfidf_scores(train: pd.DataFrame, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+    """float64 p_positive [n] of the TF-IDF baseline fitted on `train` (text, label): read from the
+    per-review cache, fitted (`fitted_tfidf`) and scored only for the reviews it lacks."""
     from tqdm.auto import tqdm
 
+    from IMDb.data import checksum
+
+    libraries = [importlib.metadata.version(p) for p in ("scikit-learn", "scipy", "numpy")]
+    found = cache.lookup("tfidf", cache.version(checksum(train), *libraries,
+                                                modules=("IMDb.analysis.baselines", "IMDb.text")), texts)
+    computed = None
+    if found.missing:
+        with tqdm(total=2, desc="TF-IDF baseline", unit="step", disable=not progress) as bar:
+            bar.set_postfix_str("fitting")
+            pipeline = fitted_tfidf(train)
+            bar.update()
+            bar.set_postfix_str(f"scoring {len(found.missing):,} reviews")
+            computed = pd.DataFrame({"p_positive": tfidf_baseline(pipeline, found.missing)})
+            bar.update()
+    scores = found.fill(computed)
+    return scores["p_positive"].to_numpy(dtype=np.float64) if len(scores) else np.zeros(0)
+
+
+def add_baselines(frame: pd.DataFrame, train: pd.DataFrame, *, tfidf: np.ndarray | None = None,
+                  progress: bool = False) -> pd.DataFrame:
+    """`frame` (text, label and, when it has them, the metadata's ``textblob_polarity``) with each
+    baseline's p_positive and loss columns added.
+
+    `train` is the training state (text, label) the TF-IDF model is fitted on (`tfidf_scores`);
+    `tfidf` passes scores already computed.
+    """
     texts = frame["text"].tolist()
     labels = frame["label"].to_numpy(dtype=np.float64) if "label" in frame else np.full(len(frame), np.nan)
-    with tqdm(total=3, desc="baselines", unit="step", disable=not progress) as bar:
-        bar.set_postfix_str("fitting TF-IDF")
-        pipeline = pipeline if pipeline is not None else fitted_tfidf(train)
-        bar.update()
-        bar.set_postfix_str("TextBlob")
-        p_textblob = textblob_baseline(texts)
-        bar.update()
-        bar.set_postfix_str("scoring TF-IDF")
-        p_tfidf = tfidf_baseline(pipeline, texts)
-        bar.update()
+    p_textblob = from_polarity(frame["textblob_polarity"]) if "textblob_polarity" in frame \
+        else textblob_baseline(texts, progress=progress)
+    p_tfidf = tfidf if tfidf is not None else tfidf_scores(train, texts, progress=progress)
     columns = {}
     for name, p in (("textblob", p_textblob), ("tfidf", p_tfidf)):
         columns[column(name, "p_positive")] = p

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from IMDb.analysis.exploration import _as_float, loss_skip_reason, quantile_groups
+from IMDb.analysis.exploration import as_float, loss_skip_reason, quantile_groups
 
 METHODS = ("kmeans", "hdbscan")
 # From 3: a two-class model's latent space always splits best into its two predicted classes
@@ -118,10 +118,10 @@ def cluster_summary(frame: pd.DataFrame, labels: np.ndarray, fields) -> pd.DataF
     ``accuracy`` and ``mean_loss`` (over the labeled rows; NaN without any), then the mean of each
     numeric or boolean field in `fields` (a boolean's mean is its share of True)."""
     labels = _labels(frame, labels)
-    loss = _as_float(frame["loss"]) if "loss" in frame else np.full(len(frame), np.nan)
-    correct = _as_float(frame["correct"]) if "correct" in frame else np.full(len(frame), np.nan)
+    loss = as_float(frame["loss"]) if "loss" in frame else np.full(len(frame), np.nan)
+    correct = as_float(frame["correct"]) if "correct" in frame else np.full(len(frame), np.nan)
     numeric = [f for f in fields if f in frame and _is_number_like(frame[f])]
-    values = {f: _as_float(frame[f]) for f in numeric}
+    values = {f: as_float(frame[f]) for f in numeric}
     rows = {}
     for c in np.unique(labels):
         sel = labels == c
@@ -173,10 +173,10 @@ def insights(frame: pd.DataFrame, labels: np.ndarray | None, fields, alpha: floa
     """
     if loss_skip_reason(frame):
         return []
-    loss = _as_float(frame["loss"])
+    loss = as_float(frame["loss"])
     labeled = np.isfinite(loss)
     population = float(loss[labeled].mean())
-    correct = _as_float(frame["correct"]) if "correct" in frame else np.full(len(frame), np.nan)
+    correct = as_float(frame["correct"]) if "correct" in frame else np.full(len(frame), np.nan)
     candidates = []  # (record, member mask, comparison mask)
     if labels is not None:
         labels = _labels(frame, labels)

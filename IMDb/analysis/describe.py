@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from IMDb.analysis.exploration import _as_float
+from IMDb.analysis.exploration import as_float
 
 # field -> (how a group of reviews is named, with {range} for its values; short name in a cluster's description)
 FIELDS: dict[str, tuple[str, str]] = {
@@ -102,9 +102,9 @@ def describe_clusters(frame: pd.DataFrame, labels: np.ndarray, fields) -> dict[i
     metadata fields whose cluster mean differs most from the population's (at least
     `MIN_DIFFERENCE` standard deviations)."""
     labels = np.asarray(labels)
-    p = _as_float(frame["p_positive"]) if "p_positive" in frame else None
+    p = as_float(frame["p_positive"]) if "p_positive" in frame else None
     sure = np.abs(p - 0.5) * 2 if p is not None else None  # 0: a coin flip, 1: certain
-    values = {f: _as_float(frame[f]) for f in fields if f in frame}
+    values = {f: as_float(frame[f]) for f in fields if f in frame}
     out = {}
     for c in np.unique(labels):
         sel = labels == c

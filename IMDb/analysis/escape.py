@@ -1,9 +1,11 @@
 """Untrusted text made safe for the report: HTML text, plotly labels, ``<script>`` JSON and strict JSON.
 
-Review text is untrusted input. Every string that reaches HTML goes through `esc` (`html.escape`);
-plotly labels through `ptext`; figure data that sits in ``<script type="application/json">`` blocks
-through `script_json`, which writes ``<``, ``>`` and ``&`` as ``\\u003c`` etc., so no review can close
-the block. `jsonable`/`dumps` turn numpy and pandas values into strict JSON (no NaN tokens).
+Review text is untrusted input. The dashboard's templates escape every value they print
+(`IMDb.analysis.templating`: Jinja2 with autoescaping; `plain` formats numbers for them); a string
+built into HTML by hand goes through `esc` (`html.escape`), a plotly label through `ptext`; figure
+data that sits in ``<script type="application/json">`` blocks through `script_json`, which writes
+``<``, ``>`` and ``&`` as ``\\u003c`` etc., so no review can close the block. `jsonable`/`dumps` turn
+numpy and pandas values into strict JSON (no NaN tokens).
 """
 from __future__ import annotations
 
@@ -91,8 +93,9 @@ def hover_snippet(text: Any, chars: int = 160, width: int = 60) -> str:
     return "<br>".join(ptext(line) for line in textwrap.wrap(snippet(text, chars), width) or [""])
 
 
-def fmt(value: Any, digits: int = 4) -> str:
-    """A number as a person reads it (escaped text); '–' when missing."""
+def plain(value: Any, digits: int = 4) -> str:
+    """A number as a person reads it, as plain (unescaped) text for an autoescaping template;
+    '–' when missing, yes/no for booleans, any other value as its text."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     if isinstance(value, (bool, np.bool_)):
@@ -106,4 +109,9 @@ def fmt(value: Any, digits: int = 4) -> str:
         if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e6):
             return f"{v:.{digits - 1}e}"
         return f"{v:.{digits}g}"
-    return esc(value)
+    return str(value)
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """`plain`, escaped for HTML (plotly labels and hand-built HTML)."""
+    return esc(plain(value, digits))

@@ -124,7 +124,7 @@ def metadata_vs_loss(frame: pd.DataFrame, fields, bins: int = 10) -> dict[str, p
     columns = ["bin", "low", "high", "count", "mean_loss", "sem", "accuracy"]
     rows = frame[frame["loss"].notna()] if "loss" in frame else frame.iloc[:0]
     loss = rows["loss"].astype(float).to_numpy() if len(rows) else np.array([])
-    correct = (_as_float(rows["correct"]) if "correct" in rows
+    correct = (as_float(rows["correct"]) if "correct" in rows
                else np.full(len(rows), np.nan))
     out = {}
     for field in fields:
@@ -159,7 +159,7 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float, int]:
     return float(result.statistic), float(result.pvalue), n
 
 
-def _as_float(values: pd.Series) -> np.ndarray:
+def as_float(values: pd.Series) -> np.ndarray:
     """Numbers (booleans as 0/1) as float64, anything missing or non-numeric as NaN."""
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return values.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -170,12 +170,12 @@ def correlations(frame: pd.DataFrame, fields) -> pd.DataFrame:
     """Spearman rank correlation of each numeric field (booleans as 0/1) with loss: columns
     ``rho``, ``p_value`` (two-sided), ``n`` (pairs with both values), indexed by field, in the order
     given. Non-numeric fields are left out."""
-    loss = _as_float(frame["loss"]) if "loss" in frame else np.full(len(frame), np.nan)
+    loss = as_float(frame["loss"]) if "loss" in frame else np.full(len(frame), np.nan)
     records = {}
     for field in fields:
         if field not in frame or not is_numeric(frame[field]):
             continue
-        rho, p, n = _spearman(_as_float(frame[field]), loss)
+        rho, p, n = _spearman(as_float(frame[field]), loss)
         records[field] = {"rho": rho, "p_value": p, "n": n}
     out = pd.DataFrame.from_dict(records, orient="index", columns=["rho", "p_value", "n"])
     out.index.name = "field"
@@ -205,8 +205,8 @@ def seed_claims(frame: pd.DataFrame, alpha: float = ALPHA, claims: dict | None =
         elif field is None:
             row["reason"] = f"none of the columns {list(spec['columns'])} is in the table"
         else:
-            x = TRANSFORMS[spec["transform"]](_as_float(frame[field]))
-            rho, p, n = _spearman(x, _as_float(frame["loss"]))
+            x = TRANSFORMS[spec["transform"]](as_float(frame[field]))
+            rho, p, n = _spearman(x, as_float(frame["loss"]))
             row.update(value=rho, p_value=p, n=n)
             if not np.isfinite(rho):
                 row["reason"] = f"{n} samples with both values, or a constant field"

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from IMDb.config import MODELS_DIR, Config
+from IMDb.config import DERIVED, MODELS_DIR, Config, source_model
 from IMDb.data import STATES
 from IMDb.errors import AnalysisError
 from IMDb.io import REPORT_MARKER, check_out_dir
@@ -117,10 +117,12 @@ def state_cfg(name: str, models_dir: Path, data: str | None) -> Config | None:
 def _table(name: str, state: str, limit: int | None, models_dir: Path, cfg: Config | None,
            baselines: bool, progress: bool, seed: int):
     """The model's table of one state, or of several ("training+test", `limit` per state) stacked."""
+    from IMDb.analysis.baselines import forget_tfidf
     from IMDb.analysis.table import AnalysisTable, build_table, peak_rss_mib
 
     tables = [build_table(name, part, limit, models_dir=models_dir, cfg=cfg, progress=progress,
                           baselines=baselines, seed=seed) for part in split_states(state)]
+    forget_tfidf()  # every table scored with it is built
     table = tables[0]
     if len(tables) > 1:
         timings: dict[str, float] = {}
@@ -146,36 +148,30 @@ def _cards(names, models_dir: Path) -> dict[str, dict]:
 def _choose(frame, n: int):
     """The samples to explain: highest-loss false positives and negatives; without labels (or
     errors), the reviews the model is least sure about."""
-    from IMDb.analysis.attribution import choose_samples
+    from IMDb.analysis.samples import samples_to_explain
 
-    chosen = choose_samples(frame, n) if "label" in frame and frame["label"].notna().any() else frame.iloc[:0]
-    if len(chosen) < n:
-        rest = frame.drop(index=chosen.index)
-        unsure = rest.assign(kind="least confident").iloc[
-            np.argsort(np.abs(rest["p_positive"].to_numpy() - 0.5), kind="stable")[: n - len(chosen)]]
-        chosen = pd.concat([chosen, unsure])
-    return chosen
+    return samples_to_explain(frame, n)
 
 
 def _attribution(name: str, frame, n_samples: int, models_dir: Path, progress: bool, seed: int):
-    """IG + occlusion + faithfulness of the chosen samples; ONNX Runtime scores the variants."""
-    from IMDb.analysis.attribution import explain, faithfulness_summary
+    """IG (+ occlusion) + faithfulness of the chosen samples; for the word models, ONNX Runtime
+    scores the variants (its session is loaded on first use: models scored otherwise never load it)."""
+    from functools import cache
+
+    from IMDb.analysis.attribution import explain
+    from IMDb.analysis.faithfulness import faithfulness_summary
     from IMDb.analysis.table import load_keras
     from IMDb.predict import Predictor
 
     if n_samples == 0:
         return [], None
     chosen = _choose(frame, n_samples)
-    model, tokenizer = load_keras(name, models_dir)
-    if hasattr(tokenizer, "head_tokens"):  # WordPiece: BERT
-        from IMDb.analysis import attribution_bert
-
-        explanations = attribution_bert.explain(model, tokenizer, chosen, seed=seed, progress=progress)
-        return explanations, faithfulness_summary(e["faithfulness"] for e in explanations)
-    predictor = Predictor.load(name, models_dir)
-    explanations = explain(model, tokenizer, chosen, predict_tokens=predictor.predict_tokens, seed=seed,
-                           progress=progress)
-    return explanations, faithfulness_summary(e["faithfulness"] for e in explanations)
+    # a model made without training has no gradients of its own: its source model's explain it
+    model, tokenizer = load_keras(source_model(name), models_dir)
+    predictor = cache(lambda: Predictor.load(name, models_dir))
+    explanations = explain(model, tokenizer, chosen, predict_tokens=lambda tokens: predictor().predict_tokens(tokens),
+                           seed=seed, progress=progress)
+    return explanations, faithfulness_summary(e.faithfulness for e in explanations)
 
 
 def run_analysis(name: str, state: str = "training", out_dir: str | Path | None = None, *,
@@ -270,6 +266,9 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
     elif baselines:
         notes.append("Baselines: TextBlob polarity needs no fit; TF-IDF + logistic regression is fitted "
                      "on the training state.")
+    if name in DERIVED:
+        notes.append(f"{name} ships only an ONNX file, without gradients: its table is its own, its sample "
+                     f"attributions are those of {DERIVED[name]}, the model it is made from.")
     if "unlabeled" in split_states(state):
         notes.append("The unlabeled state has no ground truth: its reviews have no loss and take no part "
                      "in the insights, claims or label errors.")
@@ -280,7 +279,6 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
         curves=curves, label_errors=found_errors, timings=log.timings, started=log.started, notes=notes)
     path = log.run("report", lambda: write_report(out, inputs, overwrite=overwrite),
                    lambda p: str(p / "dashboard.html"))
-    log.timings.pop()  # write_report recorded its own "report" timing inside the summary
     if progress:
         print(f"analyze: done in {time.perf_counter() - log.started:.1f} s: {path / 'dashboard.html'}",
               file=sys.stderr, flush=True)
@@ -341,7 +339,6 @@ def run_compare(a: str, b: str, state: str = "test", out_dir: str | Path | None 
         timings=log.timings, started=log.started, notes=notes)
     path = log.run("report", lambda: write_report(out, inputs, overwrite=overwrite),
                    lambda p: str(p / "dashboard.html"))
-    log.timings.pop()
     if progress:
         print(f"compare: done in {time.perf_counter() - log.started:.1f} s: {path / 'dashboard.html'}",
               file=sys.stderr, flush=True)

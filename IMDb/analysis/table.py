@@ -9,23 +9,31 @@ or the function's name for a single value (the binder's ``label`` field is ``lab
 and ``baseline_<name>_loss``. Beside the frame: the latent layer's output per row.
 
 Inference runs the Keras model (``model.h5`` through tf_keras) once per batch, with a sub-model that
-returns the latent layer and the probabilities together, so one pass gives both.
+returns the latent layer and the probabilities together, so one pass gives both. Meanwhile the
+metadata of the reviews the per-review cache (`IMDb.cache`) lacks are computed on worker processes.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib.metadata
 import json
+import multiprocessing
+import os
 import resource
 import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from IMDb import losses, metadata
+from IMDb import cache, losses, metadata
 from IMDb.predict import card_temperature
-from IMDb.config import MODELS_DIR, Config
+from IMDb.config import DERIVED, MODELS_DIR, Config
 from IMDb.errors import ModelError
 from IMDb.io import atomic_path
 from IMDb.models import LATENT_LAYER
@@ -147,8 +155,15 @@ def _load_keras3(path: str, mtime_ns: int):
 
 def load_keras(name: str, models_dir: str | Path = MODELS_DIR, word_model=None):
     """(Keras model, its tokenizer): tf_keras from ``model.h5`` for the word models, checked to
-    agree with the tokenizer on the sequence length; Keras 3 from ``model.keras`` for BERT."""
+    agree with the tokenizer on the sequence length; Keras 3 from ``model.keras`` for BERT. A model
+    made without training (`IMDb.config.DERIVED`, such as bert-int8) ships only its ONNX file: an
+    `OnnxLatent` of it stands in (it has no gradients: its attributions use its source model)."""
     word_model = word_model or _word_model(name, Path(models_dir))
+    if name in DERIVED:
+        from IMDb.analysis.onnx_latent import OnnxLatent
+
+        return OnnxLatent(Path(models_dir) / name / "model.onnx", card_temperature(word_model.card)), \
+            word_model.tokenizer
     bert = len(word_model.input_names) > 1
     path = Path(models_dir) / name / ("model.keras" if bert else "model.h5")
     if not path.is_file():
@@ -193,10 +208,9 @@ def predict(model, tokens: np.ndarray, batch_size: int = 512, progress: bool = F
 
     `model` is the full model (a latent sub-model is built once here) or one from `latent_model`.
     """
-    sub = model if len(model.outputs) == 2 else latent_model(model)
-    d = int(sub.outputs[0].shape[-1])
+    sub = _latent_sub(model)
     n = len(tokens)
-    latent = np.zeros((n, d), dtype=np.float32)
+    latent = None
     probs = np.zeros((n, 2), dtype=np.float64)
     starts = range(0, n, batch_size)
     if progress:
@@ -206,9 +220,26 @@ def predict(model, tokens: np.ndarray, batch_size: int = 512, progress: bool = F
     for start in starts:
         batch = np.asarray(tokens[start:start + batch_size], dtype=np.float32)
         lat, prob = sub.predict_on_batch(batch)
+        if latent is None:
+            latent = np.zeros((n, lat.shape[-1]), dtype=np.float32)
         latent[start:start + len(batch)] = lat
         probs[start:start + len(batch)] = prob
-    return latent, probs
+    return (latent if latent is not None else _no_latent(sub)), probs
+
+
+def _no_latent(sub) -> np.ndarray:
+    """The [0, d] latent array of an empty batch (d from the Keras graph; 0 for ONNX)."""
+    return np.zeros((0, int(sub.outputs[0].shape[-1]) if hasattr(sub, "outputs") else 0), np.float32)
+
+
+def _latent_sub(model):
+    """What answers predict_on_batch with (latent, probabilities): an `OnnxLatent` as it is, a Keras
+    model through `latent_model` (unless it already has the two outputs)."""
+    from IMDb.analysis.onnx_latent import OnnxLatent
+
+    if isinstance(model, OnnxLatent) or len(model.outputs) == 2:
+        return model
+    return latent_model(model)
 
 
 def predict_pieces(model, tokenizer, texts: list[str], batch_size: int = 32, progress: bool = False
@@ -218,10 +249,10 @@ def predict_pieces(model, tokenizer, texts: list[str], batch_size: int = 32, pro
     grow with the square of the length."""
     from IMDb.wordpiece import INPUT_NAMES
 
-    sub = latent_model(model)
+    sub = _latent_sub(model)
     rows = tokenizer.ids(texts)
     order = np.argsort([len(r) for r in rows], kind="stable")
-    latent = np.zeros((len(rows), int(sub.outputs[0].shape[-1])), dtype=np.float32)
+    latent = None
     probs = np.zeros((len(rows), 2), dtype=np.float64)
     starts = range(0, len(rows), batch_size)
     if progress:
@@ -232,42 +263,140 @@ def predict_pieces(model, tokenizer, texts: list[str], batch_size: int = 32, pro
         idx = order[start:start + batch_size]
         arrays = tokenizer.pad_tight([rows[i] for i in idx])
         lat, prob = sub.predict_on_batch([arrays[name] for name in INPUT_NAMES])
+        if latent is None:
+            latent = np.zeros((len(rows), lat.shape[-1]), dtype=np.float32)
         latent[idx], probs[idx] = lat, prob
-    return latent, probs
+    return (latent if latent is not None else _no_latent(sub)), probs
 
 
 # --------------------------------------------------------------------------- metadata
+
+
+CHUNK = 1000  # reviews per worker task; no more missing reviews than this are computed in this process
 
 
 def metadata_frame(frame: pd.DataFrame, word_model, progress: bool = False) -> pd.DataFrame:
     """One column per binder metadata field for each review of `frame` (text, label, rating).
 
     Missing values (label-dependent fields without a label, the OOV ratio of an empty review) are
-    NaN/None; an int field with a missing value becomes float.
+    NaN/None; an int field with a missing value becomes float. See `MetadataJob` for the cache.
     """
-    from IMDb.integration import Review
+    with MetadataJob(frame, word_model, progress) as job:
+        return job.result().set_axis(frame.index)
 
-    n = len(frame)
-    labels = frame["label"].tolist() if "label" in frame else [None] * n
-    ratings = frame["rating"].tolist() if "rating" in frame else [None] * n
-    movies = frame["movie"].tolist() if "movie" in frame else [""] * n
-    rows = zip(frame["sample_id"].tolist(), frame["text"].tolist(), labels, ratings, movies)
-    if progress:
+
+class MetadataJob:
+    """The metadata columns of a frame's reviews, started on creation and collected by `result`.
+
+    The text fields (`IMDb.metadata.text_fields`) and the tokenizer's (`tokenizer_fields`) come from
+    the per-review cache (`IMDb.cache`); the reviews it lacks are computed on worker processes, one
+    per core but this process's, while this process loads the model, runs it and scores the TF-IDF
+    baseline: TextBlob (about 1,500 reviews a second on one core) is the slowest part of a first
+    table. The label fields are computed in `result`.
+    """
+
+    def __init__(self, frame: pd.DataFrame, word_model, progress: bool = False):
+        texts = frame["text"].tolist()
+        self.frame, self.progress = frame, progress
+        self.parts = [(cache.lookup("metadata-text", _text_version(), texts), None),
+                      (cache.lookup("metadata-tokens", _tokenizer_version(word_model), texts), word_model)]
+        self.tasks = [(part, lookup.missing[i:i + CHUNK], model)
+                      for part, (lookup, model) in enumerate(self.parts)
+                      for i in range(0, len(lookup.missing), CHUNK)]
+        missing = sum(len(lookup.missing) for lookup, _ in self.parts)
+        # one core stays with this process (the model, the TF-IDF baseline): on 2 cores a second
+        # worker gained no time and held 250 MB more
+        workers = min(len(self.tasks), len(os.sched_getaffinity(0)) - 1) if missing > CHUNK else 0
+        self.pool, self.broken = None, False
+        if workers > 0:  # spawned, not forked: this process may hold TensorFlow's threads
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        self.futures = [self.pool.submit(_field_columns, chunk, model) for _, chunk, model in self.tasks] \
+            if self.pool else []
+
+    def __enter__(self) -> "MetadataJob":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def result(self) -> pd.DataFrame:
+        """The metadata frame, index 0..n-1, columns in the binder's order."""
+        n = len(self.frame)
+        if n == 0:
+            return pd.DataFrame(index=pd.RangeIndex(0), columns=list(METADATA_COLUMNS))
+        computed: list[dict[str, list]] = [{} for _ in self.parts]
         from tqdm.auto import tqdm
 
-        rows = tqdm(rows, total=n, desc="metadata", unit="review")
+        with tqdm(total=sum(len(chunk) for _, chunk, _ in self.tasks), desc="metadata", unit="review",
+                  disable=not self.progress or not self.tasks) as bar:
+            for i, (part, chunk, model) in enumerate(self.tasks):
+                columns = self._worker_result(i) if self.futures else None
+                columns = columns if columns is not None else _field_columns(chunk, model)
+                for column, values in columns.items():
+                    computed[part].setdefault(column, []).extend(values)
+                bar.update(len(chunk))
+        columns = dict(self._label_columns())
+        for (lookup, _), values in zip(self.parts, computed):
+            fresh = pd.DataFrame({c: _typed(v, METADATA_TYPES.get(c)) for c, v in values.items()})
+            columns.update(lookup.fill(fresh if lookup.missing else None).items())
+        return pd.DataFrame({c: columns[c] for c in METADATA_COLUMNS if c in columns})
+
+    def _worker_result(self, i: int) -> dict[str, list] | None:
+        """Task `i`'s columns from its worker; None if the workers died, e.g. because the calling
+        script lacks ``if __name__ == "__main__":`` (a spawned worker imports it again)."""
+        try:
+            return self.futures[i].result()
+        except BrokenProcessPool:
+            if not self.broken:
+                warnings.warn("the metadata workers failed; computing the metadata in this process "
+                              "(guard the calling script with `if __name__ == \"__main__\":`)",
+                              RuntimeWarning, stacklevel=4)
+            self.broken = True
+            return None
+
+    def _label_columns(self) -> dict[str, pd.Series]:
+        frame, n = self.frame, len(self.frame)
+        labels = frame["label"].tolist() if "label" in frame else [None] * n
+        ratings = frame["rating"].tolist() if "rating" in frame else [None] * n
+        columns: dict[str, list] = {}
+        for label, rating in zip(labels, ratings):
+            label = None if label is None or pd.isna(label) else int(label)
+            rating = None if rating is None or pd.isna(rating) else int(rating)
+            _flatten({"label": metadata.label(label), "rating": metadata.rating(rating)}, columns)
+        return {c: _typed(v, METADATA_TYPES.get(c)) for c, v in columns.items()}
+
+
+def _field_columns(texts: list[str], model=None) -> dict[str, list]:
+    """The text fields of each review or, given the model's side, its tokenizer fields, as lists
+    by column (a worker process runs this)."""
     columns: dict[str, list] = {}
-    for sid, text, label, rating, movie in rows:
-        label = None if label is None or pd.isna(label) else int(label)
-        rating = None if rating is None or pd.isna(rating) else int(rating)
-        for name, value in metadata.all_fields(Review(sid, text, label, rating, movie), word_model).items():
-            if isinstance(value, dict):
-                for key, v in value.items():
-                    columns.setdefault(f"{name}_{key}", []).append(v)
-            else:
-                columns.setdefault(RENAMED.get(name, name), []).append(value)
-    out = pd.DataFrame({c: _typed(v, METADATA_TYPES.get(c)) for c, v in columns.items()}, index=frame.index)
-    return out if columns else pd.DataFrame(index=frame.index, columns=list(METADATA_COLUMNS))
+    for text in texts:
+        _flatten(metadata.text_fields(text) if model is None else metadata.tokenizer_fields(text, model),
+                 columns)
+    return columns
+
+
+def _flatten(fields: dict[str, object], columns: dict[str, list]) -> None:
+    """Append one review's fields to `columns` as ``<function>_<key>`` (or the renamed function)."""
+    for name, value in fields.items():
+        if isinstance(value, dict):
+            for key, v in value.items():
+                columns.setdefault(f"{name}_{key}", []).append(v)
+        else:
+            columns.setdefault(RENAMED.get(name, name), []).append(value)
+
+
+def _text_version() -> str:
+    """What the text fields depend on: their code and TextBlob's lexicon."""
+    return cache.version(importlib.metadata.version("textblob"), modules=("IMDb.metadata", "IMDb.text"))
+
+
+def _tokenizer_version(word_model) -> str:
+    """What the tokenizer fields depend on: their code, the tokenizer's code, vocabulary and length."""
+    return cache.version(type(word_model).__name__, word_model.tokenizer.fingerprint,
+                         importlib.metadata.version("tokenizers"),
+                         modules=("IMDb.metadata", "IMDb.integration", type(word_model.tokenizer).__module__))
 
 
 def _typed(values: list, kind) -> pd.Series:
@@ -312,15 +441,24 @@ def state_frames(name: str, state: str, models_dir: Path, cfg: Config | None) ->
 
 
 def table_from_frame(model, word_model, frame: pd.DataFrame, state: str, *, batch_size: int = 512,
-                     progress: bool = True, train: pd.DataFrame | None = None, name: str = ""
-                     ) -> AnalysisTable:
+                     progress: bool = True, train: pd.DataFrame | None = None, name: str = "",
+                     metadata_job: MetadataJob | None = None) -> AnalysisTable:
     """The table of the reviews in `frame` (sample_id, text and, when labeled, label and rating).
 
     `train` (the training state) adds the baselines' columns, the TF-IDF model fitted on it.
+    `metadata_job` is the frame's `MetadataJob` if the caller started it already (index 0..n-1).
     """
+    frame = frame.reset_index(drop=True)
+    with contextlib.ExitStack() as stack:
+        job = metadata_job or stack.enter_context(MetadataJob(frame, word_model, progress))
+        return _table(model, word_model, frame, state, job, batch_size, progress, train, name)
+
+
+def _table(model, word_model, frame: pd.DataFrame, state: str, job: MetadataJob, batch_size: int,
+           progress: bool, train: pd.DataFrame | None, name: str) -> AnalysisTable:
+    """Inference, then the TF-IDF baseline, here while `job`'s workers compute the metadata."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    frame = frame.reset_index(drop=True)
     if len(word_model.input_names) > 1:  # BERT: tokenized and batched by length inside
         timings["encode"] = 0.0
         latent, probs = predict_pieces(model, word_model.tokenizer, frame["text"].tolist(),
@@ -345,16 +483,17 @@ def table_from_frame(model, word_model, frame: pd.DataFrame, state: str, *, batc
         "label": label, "prediction": prediction, "p_negative": probs[:, 0], "p_positive": probs[:, 1],
         "loss": loss, "correct": correct, "no_words": ~frame["text"].map(has_words).to_numpy(dtype=bool)})
 
-    t = time.perf_counter()
-    out = pd.concat([out, metadata_frame(frame, word_model, progress=progress)], axis=1)
-    timings["metadata"] = time.perf_counter() - t
-
     if train is not None:
-        from IMDb.analysis.baselines import add_baselines
+        from IMDb.analysis.baselines import add_baselines, tfidf_scores
 
         t = time.perf_counter()
-        out = add_baselines(out, train, progress=progress)
+        p_tfidf = tfidf_scores(train, frame["text"].tolist(), progress=progress)
         timings["baselines"] = time.perf_counter() - t
+    t = time.perf_counter()
+    out = pd.concat([out, job.result()], axis=1)
+    timings["metadata"] = time.perf_counter() - t  # what is left to wait for once the rest is done
+    if train is not None:
+        out = add_baselines(out, train, tfidf=p_tfidf)
     return AnalysisTable(out, latent, name, timings)
 
 
@@ -367,6 +506,7 @@ def build_table(name: str, state: str = "training", limit: int | None = None, *,
     them and names the data). `limit` keeps a seeded, label-stratified sample. `baselines` adds the
     TextBlob and TF-IDF columns (TF-IDF fitted on the training state).
     `AnalysisTable.timings` records the seconds of each step and the process's peak RSS (MiB).
+    The data are read first, so the metadata's workers start before the model is loaded.
     """
     from IMDb.data import STATES
 
@@ -375,16 +515,18 @@ def build_table(name: str, state: str = "training", limit: int | None = None, *,
     models_dir = Path(models_dir)
     t0 = time.perf_counter()
     word_model = _word_model(name, models_dir)
-    model, _ = load_keras(name, models_dir, word_model)
     t_load = time.perf_counter() - t0
-
     t = time.perf_counter()
     frames = state_frames(name, state, models_dir, cfg)
-    frame = stratified_sample(frames[state], limit, seed)
+    frame = stratified_sample(frames[state], limit, seed).reset_index(drop=True)
     t_data = time.perf_counter() - t
 
-    table = table_from_frame(model, word_model, frame, state, batch_size=batch_size, progress=progress,
-                             train=frames["training"] if baselines else None, name=name)
+    with MetadataJob(frame, word_model, progress) as job:
+        t = time.perf_counter()
+        model, _ = load_keras(name, models_dir, word_model)
+        t_load += time.perf_counter() - t
+        table = table_from_frame(model, word_model, frame, state, batch_size=batch_size, progress=progress,
+                                 train=frames["training"] if baselines else None, name=name, metadata_job=job)
     table.timings = {"load_model": t_load, "load_data": t_data, **table.timings,
                      "total": time.perf_counter() - t0, "peak_rss_mib": peak_rss_mib()}
     return table
