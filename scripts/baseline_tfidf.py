@@ -1,5 +1,6 @@
-"""The baseline every deep model here should be read against: TF-IDF of word 1-2-grams and a
-logistic regression (scikit-learn), fitted on the training state, scored on validation and test.
+"""The baseline every deep model here should be read against: the analysis's own TF-IDF baseline
+(`IMDb.analysis.baselines.fit_tfidf`: cleaned word 1-2-grams, logistic regression), fitted on the
+training state, scored on every labeled state.
 
 Usage: IMDB_DATA=../shared/data/imdb/imdb.parquet .venv/bin/python scripts/baseline_tfidf.py
 """
@@ -8,25 +9,23 @@ from __future__ import annotations
 import sys
 import time
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+import numpy as np
 
 from IMDb import data
+from IMDb.analysis.baselines import fit_tfidf, tfidf_baseline
 from IMDb.config import Config
-from IMDb.text import clean
 
 
 def main() -> int:
     states = data.load_states(Config())
-    texts = {name: [clean(t) for t in frame["text"]] for name, frame in states.items()}
+    train = states["training"]
     t = time.perf_counter()
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
-    x_train = vectorizer.fit_transform(texts["training"])
-    model = LogisticRegression(C=4.0, max_iter=1000).fit(x_train, states["training"]["label"])
-    fit_s = time.perf_counter() - t
-    print(f"TF-IDF 1-2-grams ({x_train.shape[1]:,} features) + logistic regression, fit {fit_s:.1f} s")
+    pipeline = fit_tfidf(train["text"].tolist(), train["label"].to_numpy())
+    features = len(pipeline[0].vocabulary_)
+    print(f"TF-IDF 1-2-grams ({features:,} features) + logistic regression, fit {time.perf_counter() - t:.1f} s")
     for name, frame in states.items():
-        accuracy = model.score(vectorizer.transform(texts[name]), frame["label"])
+        predicted = tfidf_baseline(pipeline, frame["text"].tolist()) >= 0.5
+        accuracy = float(np.mean(predicted == frame["label"].to_numpy().astype(bool)))
         print(f"{name:>10}: accuracy {accuracy:.4f} ({len(frame)} reviews)")
     return 0
 

@@ -50,8 +50,8 @@ def from_polarity(polarity) -> np.ndarray:
 def fit_tfidf(train_texts: Sequence[str], train_labels: Sequence[int], *, c: float = 4.0):
     """A fitted Pipeline(TfidfVectorizer, LogisticRegression) on the given (training) reviews.
 
-    Settings are those of scripts/baseline_tfidf.py: the models' own cleaning (`IMDb.text.clean`),
-    word 1-2-grams seen in at least two reviews, sublinear term frequency, C=4.
+    The models' own cleaning (`IMDb.text.clean`), word 1-2-grams seen in at least two reviews,
+    sublinear term frequency, C=4 (scripts/baseline_tfidf.py scores it on every labeled state).
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
