@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from IMDb.config import LABELS, MODELS_DIR, Config
+from IMDb.config import LABELS, MODELS_DIR, Config, source_model
 from IMDb.errors import ModelError
 from IMDb.scores import probabilities
 from IMDb.text import WordTokenizer
@@ -93,8 +93,8 @@ def load_tokenizer(name: str, folder: Path, card: dict) -> WordTokenizer | WordP
     """The bundle's tokenizer (WordPiece for BERT, words otherwise), refused unless it is the one
     the card says `name` was trained with."""
     path = Path(folder) / "tokenizer.json"
-    family = card.get("family", card.get("model", name))  # a quantized BERT is of the bert family
-    kind = WordPieceTokenizer if family == "bert" else WordTokenizer
+    # a model made from another (bert-int8 from bert, `IMDb.config.DERIVED`) reads its tokenizer
+    kind = WordPieceTokenizer if source_model(card.get("model", name)) == "bert" else WordTokenizer
     tokenizer = kind.load(path)
     expected = card.get("tokenizer_fingerprint")
     if tokenizer.fingerprint != expected:
