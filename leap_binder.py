@@ -2,7 +2,7 @@
 
 Only registrations live here; the logic is in IMDb/ (integration, metadata, losses, visualizers).
 The model is ``model`` in project_config.yaml (IMDB_MODEL overrides it locally); the input encoders
-registered below are the chosen model's inputs, so other models need no second binder. The model
+registered below are the inputs of the chosen model's tokenizer, so other models need no second binder. The model
 outputs logits: the loss, metrics and the prediction visualizer take their softmax themselves.
 Do not add ``from __future__ import annotations``: code-loader reads the annotations as classes.
 """
@@ -21,9 +21,10 @@ from code_loader.inner_leap_binder.leapbinder_decorators import (
 from IMDb import integration, losses, metadata, visualizers
 from IMDb.config import LABELS
 from IMDb.errors import IMDbError
+from IMDb.models import OUTPUT_NAME
 
 try:
-    MODEL = integration.selected_model()
+    MODEL = integration.selected_model()  # the bundle: card, tokenizer (IMDb.bundle.Bundle)
 except IMDbError as error:  # misconfigured: the message names the file or the valid choices
     if __name__ == "__main__":
         sys.exit(f"leap_binder.py: {error}")
@@ -45,12 +46,13 @@ def preprocess_unlabeled() -> PreprocessResponse:
 
 def _input_encoder(name: str):
     def encoder(idx: str, preprocess: PreprocessResponse) -> np.ndarray:
-        return MODEL.encode(integration.review(idx, preprocess).text)[name]
+        return TOKENIZER.encode([integration.review(idx, preprocess).text])[name][0]
 
     encoder.__name__ = encoder.__qualname__ = f"{name}_encoder"
     return tensorleap_input_encoder(name, channel_dim=-1)(encoder)
 
 
+TOKENIZER = MODEL.tokenizer
 INPUT_ENCODERS = {name: _input_encoder(name) for name in MODEL.input_names}
 TEXT_INPUT = MODEL.input_names[0]  # the input whose positions the text visualizers follow
 
@@ -63,9 +65,9 @@ def sentiment_gt(idx: str, preprocess: PreprocessResponse) -> np.ndarray:
 # ----------------------------------------------------------------------------------- model
 
 
-@tensorleap_load_model([PredictionTypeHandler(MODEL.output_name, list(LABELS), channel_dim=-1)])
+@tensorleap_load_model([PredictionTypeHandler(OUTPUT_NAME, list(LABELS), channel_dim=-1)])
 def load_model():
-    return MODEL.load_session()  # imports onnxruntime only here: the platform never runs this body
+    return MODEL.session()  # imports onnxruntime only here: the platform never runs this body
 
 
 # ----------------------------------------------------------------------------------- loss and metrics
@@ -107,8 +109,8 @@ METADATA = {
     "label": _metadata("label", lambda r: metadata.label(r.label)),
     "rating": _metadata("rating", lambda r: metadata.rating(r.rating)),
     "length": _metadata("length", lambda r: metadata.length(r.text)),
-    "tokens": _metadata("tokens", lambda r: metadata.tokens(r.text, MODEL)),
-    "oov": _metadata("oov", lambda r: metadata.oov(r.text, MODEL)),
+    "tokens": _metadata("tokens", lambda r: metadata.tokens(r.text, TOKENIZER)),
+    "oov": _metadata("oov", lambda r: metadata.oov(r.text, TOKENIZER)),
     "textblob": _metadata("textblob", lambda r: metadata.textblob(r.text)),
     "html_residue": _metadata("html_residue", lambda r: metadata.html_residue(r.text)),
     "punctuation": _metadata("punctuation", lambda r: metadata.punctuation(r.text)),
@@ -122,18 +124,18 @@ METADATA = {
 
 @tensorleap_custom_visualizer("review", LeapDataType.Text)
 def review_visualizer(tokens: np.ndarray, sample: SamplePreprocessResponse) -> LeapText:
-    return visualizers.review(MODEL.positions(integration.sample_review(sample).text), tokens)
+    return visualizers.review(TOKENIZER.positions(integration.sample_review(sample).text), tokens)
 
 
 @tensorleap_custom_visualizer("lexicon", LeapDataType.Text)
 def lexicon_visualizer(sample: SamplePreprocessResponse) -> LeapText:
-    return visualizers.lexicon(MODEL.positions(integration.sample_review(sample).text))
+    return visualizers.lexicon(TOKENIZER.positions(integration.sample_review(sample).text))
 
 
 @tensorleap_custom_visualizer("oov_tokens", LeapDataType.TextMask)
 def oov_visualizer(tokens: np.ndarray, sample: SamplePreprocessResponse) -> LeapTextMask:
     text = integration.sample_review(sample).text
-    return visualizers.oov_tokens(MODEL.positions(text), MODEL.oov_positions(text), tokens)
+    return visualizers.oov_tokens(TOKENIZER.positions(text), TOKENIZER.oov_positions(text), tokens)
 
 
 @tensorleap_custom_visualizer("cleaned_text", LeapDataType.Text)

@@ -421,15 +421,15 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.out).write_text(json.dumps(result, default=str))
         return 0
 
-    from IMDb import integration, settings
+    from IMDb import bundle as bundles
+    from IMDb import integration, project_config, settings
     from IMDb.errors import IMDbError
-    from IMDb.predict import shipped_models
 
-    models = args.models.split(",") if args.models else list(integration.SUPPORTED_MODELS)
+    models = args.models.split(",") if args.models else list(integration.served_models())
     start = time.perf_counter()
     tests, checks, failures, registered = [], [], [], None
     try:
-        data_path, python = str(Path(integration.data_source()).resolve()), platform_python()
+        data_path, python = str(Path(project_config.data_source()).resolve()), platform_python()
     except (IMDbError, subprocess.CalledProcessError) as e:
         print(f"leap_test: {e}", file=sys.stderr)
         return 1
@@ -450,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
             tests.append([model, state, f"{s['samples']} of {s['size']}", labels, _fmt(s["accuracy"], ".2f"),
                           _fmt(s["mean_loss"]), f"{s['ms_per_sample']:.0f}"])
 
-        if model not in shipped_models():
+        if model not in bundles.names():
             checks.append([model, "skipped: not in the repository's models/", "-", "-", "-", "-", "-", "-", "-"])
             continue
         print(f"leap_test: {model}: the bundle alone, lean environment, IS_TENSORLEAP_PLATFORM=true ...", flush=True)

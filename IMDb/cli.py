@@ -7,7 +7,7 @@ import signal
 import sys
 
 from IMDb import console
-from IMDb.config import DERIVED, MODEL_NAMES, Config
+from IMDb.config import Config
 from IMDb.errors import IMDbError, UsageError
 
 
@@ -18,26 +18,19 @@ CONFIG_OPTIONS = ("data", "epochs", "seq_len", "vocab_size", "batch_size", "seed
 
 
 def _train(args: argparse.Namespace) -> int:
-    from IMDb.export import BUNDLE_MARKER
+    from IMDb import bundle, families
     from IMDb.io import check_out_dir
 
     if not args.model:
-        raise IMDbError(f"name the model to train: --model {'|'.join(n for n in MODEL_NAMES if n not in DERIVED)}")
+        raise IMDbError(f"name the model to train: --model {'|'.join(families.names(trainable=True))}")
     name = _one_model(args)
-    if name in DERIVED:
-        raise IMDbError(f"{name} is not trained: it is made from the trained {DERIVED[name]} by "
-                        f"scripts/quantize_bert.py")
+    family = families.get(name)
+    if not family.trainable:
+        raise IMDbError(f"{name} is not trained: it is made from the trained {family.source} by {family.made_by}")
     overrides = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None}
     cfg = Config.for_model(name, out_dir=args.models_dir, **overrides)
-    check_out_dir(cfg.model_dir, BUNDLE_MARKER)  # refused before hours of training, not after
-    if name == "bert":
-        from IMDb.train_bert import train
-
-        train(cfg, restart=args.restart)
-    else:
-        from IMDb.train import train
-
-        train(cfg)
+    check_out_dir(cfg.model_dir, bundle.MARKER)  # refused before hours of training, not after
+    family.train(cfg, restart=args.restart)
     return 0
 
 
@@ -45,7 +38,8 @@ def _predict(args: argparse.Namespace) -> int:
     import time
 
     from IMDb import reviews_io
-    from IMDb.predict import Predictor, shipped_models
+    from IMDb import bundle
+    from IMDb.predict import Predictor
     from IMDb.text import has_words
 
     if args.input is not None and args.text:
@@ -53,7 +47,7 @@ def _predict(args: argparse.Namespace) -> int:
     if args.text_column is not None and (args.input is None or reviews_io.input_format(args.input) == "lines"):
         raise IMDbError("--text-column names the review column of a --input .csv or .jsonl file")
     out = reviews_io.check_output(args.out, args.overwrite) if args.out else None
-    names = args.model or shipped_models(args.models_dir)
+    names = args.model or bundle.names(args.models_dir)
     if not names:
         raise IMDbError(f"no shipped models found in {args.models_dir}: train one with "
                         f"`imdb-leap train --model dense`")
@@ -136,11 +130,14 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def model_list(value: str) -> list[str]:
-    """argparse type of --model: 'dense' or 'dense,cnn' -> names, each one of `MODEL_NAMES`."""
+    """argparse type of --model: 'dense' or 'dense,cnn' -> names, each a model of the registry
+    (`IMDb.families`)."""
+    from IMDb import families
+
     names = [n.strip() for n in value.split(",") if n.strip()]
-    unknown = [n for n in names if n not in MODEL_NAMES]
+    unknown = [n for n in names if n not in families.names()]
     if not names or unknown or len(set(names)) != len(names):
-        raise argparse.ArgumentTypeError(f"{value!r}: name models from {', '.join(MODEL_NAMES)}, "
+        raise argparse.ArgumentTypeError(f"{value!r}: name models from {', '.join(families.names())}, "
                                          f"one or several joined by commas, each once")
     return names
 
@@ -164,10 +161,11 @@ def _command(sub, name: str, help_: str, func, *, examples: str, tensorflow: boo
 
 
 def _models_option(p: argparse.ArgumentParser, what: str, *, required: bool = True) -> None:
+    from IMDb import families
     from IMDb.config import MODELS_DIR
 
     p.add_argument("--model", type=model_list, required=required, metavar="MODEL[,MODEL]",
-                   help=f"{what} ({', '.join(MODEL_NAMES)})")
+                   help=f"{what} ({', '.join(families.names())})")
     p.add_argument("--models-dir", dest="models_dir", default=str(MODELS_DIR),
                    help="folder of the model bundles (default: models/)")
 

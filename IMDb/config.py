@@ -1,4 +1,8 @@
-"""One dataclass holds every setting of a run, so a model card can record it whole."""
+"""One dataclass holds every setting of a run, so a model card can record it whole.
+
+The fields' defaults are generic; each shipped model's own settings (its preset) are data in its
+family module (`IMDb.families`), applied by `Config.for_model`.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -10,15 +14,12 @@ from IMDb import settings
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = settings.REPO_MODELS
 LABELS = ("negative", "positive")  # index = class id; the platform shows them in this order
-WORD_MODELS = ("dense", "cnn")
 
 
 @dataclass
 class Config:
-    """Settings of one model: tokenizer, architecture, training.
-
-    Defaults are the shipped models' settings; `Config.for_model` applies the per-model ones.
-    """
+    """Settings of one model: tokenizer, architecture, training, paths (grouped below in that
+    order). `Config.for_model` starts from a shipped model's preset."""
 
     model: str = "dense"
     # tokenizer
@@ -34,7 +35,7 @@ class Config:
     train_embeddings: bool = True  # False keeps the (pretrained) word vectors fixed
     fine_tune_epochs: int = 0  # with fixed word vectors: a second stage that trains them too
     fine_tune_learning_rate: float = 1e-4
-    # BERT (see IMDb.models.bert and IMDb.wordpiece)
+    # BERT (see IMDb.families.bert)
     bert_checkpoint: str = field(default_factory=settings.bert_checkpoint)
     bert_tiny: bool = False  # a small random BERT instead of the checkpoint's weights (tests)
     truncation: str = "headtail"  # or "head": which pieces of a long review are kept
@@ -60,10 +61,11 @@ class Config:
 
     @classmethod
     def for_model(cls, model: str, **overrides) -> "Config":
-        """The shipped defaults of `model`, with `overrides` on top."""
-        if model not in PER_MODEL:
-            raise ValueError(f"unknown model {model!r}; choose one of {', '.join(PER_MODEL)}")
-        return cls(model=model, **{**PER_MODEL[model], **overrides})
+        """The preset of `model` (its family's data, `IMDb.families`), with `overrides` on top; a
+        ModelError names the models there are."""
+        from IMDb import families
+
+        return cls(model=model, **{**families.get(model).preset, **overrides})
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -71,22 +73,3 @@ class Config:
     @property
     def model_dir(self) -> Path:
         return Path(self.out_dir) / self.model
-
-
-PER_MODEL: dict[str, dict] = {
-    "dense": dict(seq_len=800, embed_dim=64, hidden=64, epochs=8, batch_size=64),
-    "cnn": dict(seq_len=600, embed_dim=64, filters=64, kernel_size=5, hidden=64, dropout=0.5,
-                pretrained_embeddings=True, train_embeddings=False, fine_tune_epochs=3,
-                epochs=20, patience=3, batch_size=64),
-    "bert": dict(seq_len=256, batch_size=32, epochs=2, learning_rate=5e-5, dropout=0.1),
-}
-
-# models made from a trained one without training, by the script named: name -> the model it comes
-# from. They are predicted with and analysed like their source; `train` refuses them.
-DERIVED: dict[str, str] = {"bert-int8": "bert"}  # scripts/quantize_bert.py: ONNX Runtime int8
-MODEL_NAMES: tuple[str, ...] = (*PER_MODEL, *DERIVED)
-
-
-def source_model(name: str) -> str:
-    """The trained model `name` is made from (itself, unless it is in `DERIVED`)."""
-    return DERIVED.get(name, name)

@@ -23,7 +23,7 @@ def cooccurrence(tokenizer: WordTokenizer, texts: Iterable[str], window: int = 4
     vocab = tokenizer.vocab_size
     ids = []
     for text in tqdm(texts, desc="co-occurrence", unit="review", disable=not progress, mininterval=2):
-        ids.extend(tokenizer.ids(text))
+        ids.extend(tokenizer.word_ids(text))
         ids.extend([PAD_ID] * window)  # a gap so that windows never span two reviews
     corpus = np.asarray(ids, dtype=np.int64)
     counts = sp.csr_matrix((vocab, vocab), dtype=np.float64)

@@ -15,6 +15,7 @@ from code_loader.contract.enums import DatasetMetadataType as T
 
 from IMDb.config import LABELS
 from IMDb.text import HTML_RESIDUE, split_words
+from IMDb.tokenizer import Tokenizer
 
 NEUTRAL_RATING = 5.5  # midpoint of the 1-10 star scale
 # Negators as the tokenizer writes them: lowercase, apostrophes deleted ("didn't" -> "didnt").
@@ -68,15 +69,15 @@ def length(text: str) -> dict:
     return {"chars": len(text), "words": len(HTML_RESIDUE.sub(" ", text).split())}
 
 
-def tokens(text: str, model) -> dict:
+def tokens(text: str, tokenizer: Tokenizer) -> dict:
     """Tokens the model's tokenizer makes of the whole review, and whether the input cuts it off."""
-    count = model.token_count(text)
-    return {"count": count, "truncated": count > model.max_tokens}
+    count = tokenizer.count(text)
+    return {"count": count, "truncated": count > tokenizer.max_tokens}
 
 
-def oov(text: str, model) -> dict:
+def oov(text: str, tokenizer: Tokenizer) -> dict:
     """Out-of-vocabulary tokens of the whole review, and their share of its tokens."""
-    count, total = model.oov_count(text), model.token_count(text)
+    count, total = tokenizer.oov_count(text), tokenizer.count(text)
     return {"count": count, "ratio": count / total if total else None}
 
 
@@ -160,16 +161,16 @@ def text_fields(text: str) -> dict[str, object]:
             "punctuation": punctuation(text), "negations": negations(text), "phenomena": phenomena(text)}
 
 
-def tokenizer_fields(text: str, model) -> dict[str, object]:
+def tokenizer_fields(text: str, tokenizer: Tokenizer) -> dict[str, object]:
     """The values that depend on the model's tokenizer too, by function name."""
-    return {"tokens": tokens(text, model), "oov": oov(text, model)}
+    return {"tokens": tokens(text, tokenizer), "oov": oov(text, tokenizer)}
 
 
-def all_fields(review, model) -> dict[str, object]:
+def all_fields(review, tokenizer: Tokenizer) -> dict[str, object]:
     """Every metadata function's value for one review, by function name in ``TYPES`` order (for
     tests and reports)."""
     fields = {"label": label(review.label), "rating": rating(review.rating), **text_fields(review.text),
-              **tokenizer_fields(review.text, model)}
+              **tokenizer_fields(review.text, tokenizer)}
     return {name: fields[name] for name in TYPES}
 
 

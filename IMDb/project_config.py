@@ -6,7 +6,8 @@ listed in ``leap.yaml``'s ``include`` and edited before ``leap push`` (nothing i
 - ``data_path``: the dataset: a parquet file with ``imdb_unsup.parquet`` beside it, an ``aclImdb``
   folder or the archive (`IMDb.sources`). A relative path is relative to this file's folder. On the
   platform: the dataset's path on the Tensorleap data volume.
-- ``model``: the model the integration serves: ``dense``, ``cnn`` or ``bert``. It decides the input
+- ``model``: the model the integration serves: ``dense``, ``cnn`` or ``bert`` (a trained model of
+  the registry, `IMDb.families`). It decides the input
   encoders, so it must name the model file uploaded with ``leap push -m``.
 - ``sample_limit_per_split``: ``null`` for the full states, or N for a seeded, label-stratified
   sample of at most N reviews in each state (a quick first evaluation).
@@ -19,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from IMDb import settings
 from IMDb.config import REPO_ROOT
 from IMDb.errors import ConfigError
 
@@ -73,3 +75,15 @@ def load(path: Path | None = None) -> ProjectConfig:
         where = f" at line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{path} is not valid YAML{where}: {getattr(e, 'problem', e)}") from None
     return parse(raw, path)
+
+
+def data_source() -> str:
+    """IMDB_DATA if set, else ``data_path`` of project_config.yaml, which must exist."""
+    if settings.data():
+        return settings.data()
+    path = load().data_path
+    if not path.exists():
+        raise ConfigError(f"{PATH}: data_path {str(path)!r} does not exist: set it to the IMDb parquet "
+                          f"file, aclImdb folder or archive (on the platform: its path on the Tensorleap "
+                          f"data volume), or set {settings.DATA} for a local run")
+    return str(path)

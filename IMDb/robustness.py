@@ -62,13 +62,13 @@ def run_robustness(names: list[str], out_dir: str | Path | None = None, *, cad: 
     by side, in `out_dir` (default reports/robustness-<models>); returns the folder."""
     from IMDb.analysis.robustness_report import render
     from IMDb.counterfactual import cad_file
-    from IMDb.predict import load_card
+    from IMDb.bundle import read_card
 
     out = Path(out_dir) if out_dir is not None else REPO_ROOT / "reports" / f"robustness-{'-'.join(names)}"
     check_out_dir(out, REPORT_MARKER, replace=overwrite, flag="--overwrite")
     cad_file("dev_paired.tsv", cad)
     for name in names:  # a missing model fails before any work
-        load_card(name, Path(models_dir))
+        read_card(name, Path(models_dir))
     results = [result(name, cad=cad, models_dir=models_dir, seed=seed, progress=progress) for name in names]
     with atomic_dir(out, REPORT_MARKER, replace=overwrite, flag="--overwrite") as tmp:
         (tmp / "robustness.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
@@ -82,15 +82,14 @@ def calibrate(name: str, *, models_dir: str | Path = MODELS_DIR, data: str | Non
     test split before and after, and record it all in its card.json; returns the record."""
     from IMDb import calibration as cal
     from IMDb import data as datasets
-    from IMDb.integration import model_side, state_config
-    from IMDb.predict import Predictor, load_card
+    from IMDb import project_config
+    from IMDb.predict import Predictor
     from IMDb.scores import probabilities
 
     models_dir = Path(models_dir)
     predictor = Predictor.load(name, models_dir)
-    cfg = state_config(model_side(name, models_dir / name))  # the card's split; IMDB_DATA by default
-    if data:
-        cfg.data = str(data)
+    # the card's split, on --data, else IMDB_DATA, else project_config.yaml's data_path
+    cfg = predictor.bundle.split_config(str(data) if data else project_config.data_source())
     states = datasets.load_states(cfg)
     logits, labels = {}, {}
     for state in ("validation", "test"):
@@ -110,8 +109,7 @@ def calibrate(name: str, *, models_dir: str | Path = MODELS_DIR, data: str | Non
               "nll_after": round(cal.negative_log_likelihood(logits["test"], labels["test"], temperature), 4),
               "reliability_before": cal.reliability(before, labels["test"]),
               "reliability_after": cal.reliability(after, labels["test"])}
-    card = load_card(name, models_dir)
-    card["calibration"] = record
+    card = {**predictor.card, "calibration": record}
     atomic_write_text(models_dir / name / "card.json", json.dumps(card, indent=2) + "\n")
     return record
 

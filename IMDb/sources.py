@@ -3,55 +3,34 @@
 Three sources give the same DataFrame: a parquet file (fast; what the project ships), an extracted
 ``aclImdb/`` folder, or the official ``aclImdb_v1.tar.gz`` (extracted safely into the cache once).
 Every problem with the input is raised as one ``DataError`` that names the file (and row or id) and
-says how to fix it, so users never have to decode a pyarrow, tarfile or unicode traceback.
+says how to fix it, so users never have to decode a pyarrow, tarfile or unicode traceback. The
+archive's download and extraction are in `IMDb.dataset_archive`; the frame's columns and the checks
+both readers share are in `IMDb.review_frame`.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import http.client
 import os
 import re
-import shutil
-import tarfile
-import tempfile
-import urllib.parse
-import urllib.request
-import zlib
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from IMDb import settings
+from IMDb.dataset_archive import ARCHIVE_NAME, ARCHIVE_URL, archive_cache, download_archive, extract_archive
 from IMDb.errors import DataError
 from IMDb.io import atomic_path
+from IMDb.review_frame import LABELED_COLUMNS, UNLABELED_COLUMNS, LABEL_DIRS, check_unique, finalize, validate
 
-ARCHIVE_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
-ARCHIVE_MD5 = "7c2ac02c03563afcf9b574c7e56c153a"
-ARCHIVE_SHA1 = "01ada507287d82875905620988597833ad4e0903"
-ARCHIVE_NAME = "aclImdb_v1.tar.gz"
 UNSUP_NAME = "imdb_unsup.parquet"
 
-# Column -> dtype of the frames we return (and of /work/shared/data/imdb/*.parquet).
-LABELED_COLUMNS = {"split": "str", "label": "int8", "rating": "int8", "id": "int32", "movie": "str", "text": "str"}
-UNLABELED_COLUMNS = {"split": "str", "id": "int32", "movie": "str", "text": "str"}
-# Rows are sorted by split in this order (train before test, as in the shipped parquet), then label, id.
-SPLIT_ORDER = {"train": 0, "test": 1, "unsup": 2}
-
-_LABEL_DIRS = (("neg", 0), ("pos", 1))
 _FILE_RE = re.compile(r"(\d+)_(\d+)\.txt")
 _MOVIE_RE = re.compile(r"tt\d+")
-_TAR_FILTER = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 _CACHE_VERSION = 1  # bump when the parsed-folder cache format changes
-
-
-def _cache(cache_dir: str | os.PathLike | None) -> Path:
-    return Path(cache_dir).expanduser() if cache_dir is not None else settings.cache_dir()
 
 
 def resolve_source(source: str | os.PathLike | None = None, *, cache_dir=None, progress: bool = True) -> Path:
@@ -65,13 +44,13 @@ def resolve_source(source: str | os.PathLike | None = None, *, cache_dir=None, p
     if source is None or str(source) == "":
         source, origin = settings.data(), settings.DATA
     if source is None:
-        cached = _cache(cache_dir) / ARCHIVE_NAME
+        cached = archive_cache(cache_dir) / ARCHIVE_NAME
         if cached.is_file():
             return cached
         raise DataError(
             "No IMDb data source given. Set IMDB_DATA to a parquet file (columns split,label,rating,id,movie,text), "
             f"an extracted aclImdb/ folder (or the folder containing it), or the archive {ARCHIVE_NAME}; "
-            f"or pass source='download' (or IMDB_DATA=download) to fetch {ARCHIVE_URL} into {_cache(cache_dir)}."
+            f"or pass source='download' (or IMDB_DATA=download) to fetch {ARCHIVE_URL} into {archive_cache(cache_dir)}."
         )
     if str(source) == "download":
         return download_archive(ARCHIVE_URL, cache_dir, progress)
@@ -98,129 +77,6 @@ def load_unlabeled(source: str | os.PathLike | None = None, *, cache_dir=None, p
     if _kind(path) == "parquet":
         return _read_parquet(_unsup_parquet(path), UNLABELED_COLUMNS)
     return _load_folder(_folder_of(path, cache_dir, progress), True, cache_dir, progress)
-
-
-# --------------------------------------------------------------------------- download and extraction
-
-
-def _digests(path: Path) -> tuple[str, str]:
-    md5, sha1 = hashlib.md5(usedforsecurity=False), hashlib.sha1(usedforsecurity=False)
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            md5.update(chunk)
-            sha1.update(chunk)
-    return md5.hexdigest(), sha1.hexdigest()
-
-
-def download_archive(url: str = ARCHIVE_URL, cache_dir=None, progress: bool = True, *,
-                     md5: str = ARCHIVE_MD5, sha1: str = ARCHIVE_SHA1, timeout: float = 60.0) -> Path:
-    """Download ``url`` into the cache and verify both MD5 and SHA-1; a verified cached copy is reused.
-
-    The data goes to a temp file that is renamed only after verification, so a crash or a bad
-    download never leaves a file that looks complete.
-    """
-    cache = _cache(cache_dir)
-    cache.mkdir(parents=True, exist_ok=True)
-    target = cache / (PurePosixPath(urllib.parse.urlsplit(url).path).name or ARCHIVE_NAME)
-    if target.is_file():
-        if _digests(target) == (md5, sha1):
-            return target
-        target.unlink()  # stale or damaged copy: fetch it again
-    fd, tmp_name = tempfile.mkstemp(dir=cache, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    h_md5, h_sha1 = hashlib.md5(usedforsecurity=False), hashlib.sha1(usedforsecurity=False)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=f"Downloading {target.name}",
-                      disable=not progress) as bar:
-                while chunk := response.read(1 << 20):
-                    out.write(chunk)
-                    h_md5.update(chunk)
-                    h_sha1.update(chunk)
-                    bar.update(len(chunk))
-    except BaseException as e:
-        tmp.unlink(missing_ok=True)
-        if isinstance(e, (OSError, ValueError, http.client.HTTPException)):
-            raise DataError(f"Could not download {url} to {target}: {e}. Check the network, or download it "
-                            "by hand and set IMDB_DATA to the file.") from e
-        raise
-    actual_md5, actual_sha1 = h_md5.hexdigest(), h_sha1.hexdigest()
-    if (actual_md5, actual_sha1) != (md5, sha1):
-        tmp.unlink(missing_ok=True)
-        raise DataError(f"{target}: checksum mismatch for the download from {url}: expected md5 {md5} and "
-                        f"sha1 {sha1}, got md5 {actual_md5} and sha1 {actual_sha1}. The download was deleted; "
-                        "try again, or check that the URL serves the official archive.")
-    os.replace(tmp, target)
-    return target
-
-
-def _escapes(path: PurePosixPath) -> bool:
-    """True if the relative ``path`` climbs above its starting folder at any point."""
-    depth = 0
-    for part in path.parts:
-        depth += -1 if part == ".." else 0 if part == "." else 1
-        if depth < 0:
-            return True
-    return False
-
-
-def _check_member(member: tarfile.TarInfo, archive: Path) -> None:
-    name = member.name
-    problem = None
-    if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name):
-        problem = "absolute path"
-    elif ".." in PurePosixPath(name).parts:
-        problem = "'..' in its path"
-    elif member.issym() or member.islnk():
-        # Symlink targets are relative to the link's folder, hardlink targets to the archive root.
-        base = PurePosixPath(name).parent if member.issym() else PurePosixPath()
-        if member.linkname.startswith(("/", "\\")) or _escapes(base / member.linkname):
-            problem = f"link to {member.linkname!r}, outside the archive"
-    elif not (member.isfile() or member.isdir()):
-        problem = "device, fifo or other special file"
-    if problem:
-        raise DataError(f"{archive}: unsafe archive member {name!r} ({problem}); refusing to extract. "
-                        f"Use the official {ARCHIVE_NAME} from {ARCHIVE_URL}.")
-
-
-def extract_archive(archive: Path, dest: Path, *, progress: bool = True) -> Path:
-    """Safely extract ``archive`` into ``dest`` and return ``dest/aclImdb`` (reused if already there).
-
-    Every member is checked (no absolute paths, ``..``, links leaving the tree, or device files) and
-    tarfile's "data" filter is applied too. Extraction goes to a temp folder renamed at the end, so an
-    interrupted run leaves no half-extracted ``aclImdb``.
-    """
-    archive, dest = Path(archive), Path(dest)
-    final = dest / "aclImdb"
-    if final.is_dir():
-        return final
-    if not archive.is_file():
-        raise DataError(f"{archive} does not exist or is not a file. Point IMDB_DATA at {ARCHIVE_NAME}.")
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=dest, prefix=".extract-"))
-    except OSError as e:
-        raise DataError(f"cannot extract {archive} into {dest}: {e.strerror}. Set IMDB_CACHE to a writable "
-                        f"folder, or point IMDB_DATA at an extracted aclImdb folder or the parquet file.") from e
-    try:
-        with tarfile.open(archive, "r|*") as tar:
-            for member in tqdm(tar, desc=f"Extracting {archive.name}", unit=" files", disable=not progress):
-                _check_member(member, archive)
-                tar.extract(member, tmp, **_TAR_FILTER)
-        if not (tmp / "aclImdb").is_dir():
-            raise DataError(f"{archive}: no aclImdb/ folder inside. Is this {ARCHIVE_NAME} from {ARCHIVE_URL}?")
-        try:
-            os.rename(tmp / "aclImdb", final)
-        except OSError:
-            if not final.is_dir():  # not a concurrent extraction that finished first
-                raise
-    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
-        raise DataError(f"{archive}: corrupt or truncated archive ({e}). Delete it and download it again.") from e
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
-
 
 # --------------------------------------------------------------------------- source kinds
 
@@ -265,7 +121,7 @@ def _folder_of(path: Path, cache_dir, progress: bool) -> Path:
         return _find_root(path)
     stat = path.stat()
     key = hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    return _find_root(extract_archive(path, _cache(cache_dir) / "extracted" / key, progress=progress))
+    return _find_root(extract_archive(path, archive_cache(cache_dir) / "extracted" / key, progress=progress))
 
 
 def _find_root(path: Path) -> Path:
@@ -295,9 +151,9 @@ def _read_parquet(path: Path, columns: dict[str, str]) -> pd.DataFrame:
                         "or download it again.") from e
     _check_strings(table, path)
     df = table.to_pandas()
-    _validate(df, path, labeled="label" in columns)
-    _check_unique(df, path)
-    return _finalize(df, columns)
+    validate(df, path, labeled="label" in columns)
+    check_unique(df, path)
+    return finalize(df, columns)
 
 
 def _check_strings(table: pa.Table, path: Path) -> None:
@@ -327,65 +183,20 @@ def _bad_utf8(values: pa.ChunkedArray, table: pa.Table, name: str) -> str | None
     return None
 
 
-def _check_unique(df: pd.DataFrame, source: Path) -> None:
-    """Each review once per split and label: sample ids (``train/pos/12``) are built from them, and a
-    repeated one would mix two reviews in every table and in the platform's sample list."""
-    keys = [c for c in ("split", "label", "id") if c in df]
-    repeated = df[df.duplicated(keys, keep=False)].drop_duplicates(keys)
-    if len(repeated):
-        ids = ["/".join([row.split, *([_LABEL_DIRS[int(row.label)][0]] if "label" in keys else []), str(row.id)])
-               for row in repeated.head(5).itertuples()]
-        raise DataError(f"{source}: review ids repeated within a split and label: {', '.join(ids)}"
-                        f"{', ...' if len(repeated) > 5 else ''}. Keep one review per id (in a folder, files "
-                        f"<id>_<rating>.txt must not share an id) and drop the others.")
-
-
-def _validate(df: pd.DataFrame, path: Path, labeled: bool) -> None:
-    """Raise a DataError naming the first bad row; convert numeric columns in place when they are valid."""
-
-    def first_bad(ok: pd.Series, column: str, rule: str, fix: str = "Fix or drop the row.") -> None:
-        bad = np.flatnonzero(~ok.to_numpy(dtype=bool, na_value=False))
-        if len(bad):
-            i = int(bad[0])
-            row_id, value = (v.item() if isinstance(v, np.generic) else v for v in (df["id"].iat[i], df[column].iat[i]))
-            raise DataError(f"{path}: row {i} (id={row_id!r}): {column} must be {rule}, got {value!r}. {fix}")
-
-    splits = ("train", "test") if labeled else ("unsup",)
-    first_bad(df["split"].isin(splits), "split", " or ".join(map(repr, splits)))
-    ranges = {"id": (0, 2**31 - 1, "an integer >= 0")}
-    if labeled:
-        ranges |= {"label": (0, 1, "0 (negative) or 1 (positive)"), "rating": (1, 10, "an integer in 1..10")}
-    for column, (lo, hi, rule) in ranges.items():
-        values = pd.to_numeric(df[column], errors="coerce")
-        first_bad(values.between(lo, hi) & (values % 1 == 0), column, rule)
-        df[column] = values
-    text = df["text"]
-    first_bad(text.notna() & text.astype("str").str.strip().ne(""), "text", "non-empty",
-              "Restore the review text or drop the row.")
-
-
-def _finalize(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """Cast to the public dtypes and sort by (split, label, id) so every source gives the same frame."""
-    df = df[list(columns)].assign(movie=df["movie"].fillna("")).astype(columns)
-    keys = ["label", "id"] if "label" in columns else ["id"]
-    df = df.assign(_order=df["split"].map(SPLIT_ORDER)).sort_values(["_order", *keys], kind="stable")
-    return df.drop(columns="_order").reset_index(drop=True)
-
-
 # --------------------------------------------------------------------------- aclImdb folder
 
 
 def _load_folder(root: Path, unlabeled: bool, cache_dir, progress: bool) -> pd.DataFrame:
     """Parse the folder, or reuse the parquet cached from a previous parse of the same unchanged folder."""
     root = root.resolve()
-    groups = [("train", "unsup", -1)] if unlabeled else [(s, d, lab) for s in ("train", "test") for d, lab in _LABEL_DIRS]
+    groups = [("train", "unsup", -1)] if unlabeled else [(s, d, lab) for s in ("train", "test") for d, lab in LABEL_DIRS]
     missing = [f"{s}/{d}" for s, d, _ in groups if not (root / s / d).is_dir()]
     if missing:
         raise DataError(f"{root}: not a complete aclImdb folder, missing {', '.join(missing)}. Re-extract "
                         f"{ARCHIVE_NAME}, or point IMDB_DATA at the parquet file instead.")
     kind = "unsup" if unlabeled else "labeled"
     key = _folder_key(root, groups, f"{_CACHE_VERSION}|{kind}|{root}")
-    cached = _cache(cache_dir) / "parsed" / f"aclImdb-{kind}-{key}.parquet"
+    cached = archive_cache(cache_dir) / "parsed" / f"aclImdb-{kind}-{key}.parquet"
     if cached.is_file():
         try:
             return pd.read_parquet(cached)
@@ -443,8 +254,8 @@ def _parse_folder(root: Path, groups: list[tuple[str, str, int]], progress: bool
         rows.append((split, label, rating, review_id, movie, text))
     df = pd.DataFrame(rows, columns=["split", "label", "rating", "id", "movie", "text"])
     columns = UNLABELED_COLUMNS if groups[0][2] < 0 else LABELED_COLUMNS
-    _check_unique(df if "label" in columns else df.drop(columns="label"), root)
-    return _finalize(df, columns)
+    check_unique(df if "label" in columns else df.drop(columns="label"), root)
+    return finalize(df, columns)
 
 
 def _read_text(path: Path) -> str:

@@ -36,9 +36,11 @@ import pyarrow.compute as pc
 
 from IMDb.errors import ModelError
 from IMDb.io import atomic_write_text
+from IMDb.tokenizer import Tokenizer
 
 PAD, OOV = "[PAD]", "[OOV]"
 PAD_ID, OOV_ID = 0, 1
+INPUT_NAME = "tokens"  # the word models' one input
 FORMAT = "imdb-leap/word-tokenizer/1"
 
 HTML_RESIDUE = re.compile(r"<[^<>]*>|&#?[A-Za-z0-9]+;")  # tags such as <br />, entities such as &amp;
@@ -107,8 +109,11 @@ def _split_batches(texts: Iterable[str]) -> Iterator[tuple[pa.Array, np.ndarray]
         yield words, counts
 
 
-class WordTokenizer:
-    """Word-level tokenizer: fit on the training state only, saved as JSON beside the model."""
+class WordTokenizer(Tokenizer):
+    """Word-level tokenizer: fit on the training state only, saved as JSON beside the model. One
+    input, ``tokens``: the word ids, one word per position (`IMDb.tokenizer.Tokenizer`)."""
+
+    input_names = (INPUT_NAME,)
 
     def __init__(self, vocab_size: int = 20_000, seq_len: int = 400):
         self.vocab_size = vocab_size
@@ -156,7 +161,7 @@ class WordTokenizer:
         return np.fromiter(map(self._ids.get, words.to_pylist(), itertools.repeat(OOV_ID)),
                            dtype=np.int32, count=len(words))
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def token_ids(self, texts: Sequence[str]) -> np.ndarray:
         """int32 array [n, seq_len]: the first `seq_len` word ids, padded with 0 at the end."""
         self.words  # noqa: B018 - raises if not fitted
         out = np.zeros((len(texts), self.seq_len), dtype=np.int32)
@@ -169,20 +174,33 @@ class WordTokenizer:
             row += len(counts)
         return out
 
-    def ids(self, text: str) -> list[int]:
+    def encode(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """``{"tokens": float32 [n, seq_len]}``: `token_ids` as the model takes them."""
+        return {INPUT_NAME: self.token_ids(texts).astype(np.float32)}
+
+    def word_ids(self, text: str) -> list[int]:
         """Ids of every word of the review, untruncated."""
         self.words  # noqa: B018
         words, _ = next(_split_batches([text]))
         return self._word_ids(words).tolist()
 
-    def tokens(self, text: str) -> list[str]:
+    def count(self, text: str) -> int:
+        return len(self.word_ids(text))
+
+    def positions(self, text: str) -> list[str]:
         """The word at each position of the encoded sequence ("" for padding), for heat maps."""
         words = split_words(text)[: self.seq_len]
         return words + [""] * (self.seq_len - len(words))
 
     def oov_count(self, text: str) -> int:
         """Words of the whole review (not only the first seq_len) missing from the vocabulary."""
-        return self.ids(text).count(OOV_ID)
+        return self.word_ids(text).count(OOV_ID)
+
+    def oov_positions(self, text: str) -> np.ndarray:
+        ids = np.asarray(self.word_ids(text)[: self.seq_len], dtype=np.int64)
+        mask = np.zeros(self.seq_len, dtype=np.uint8)
+        mask[: len(ids)] = ids == OOV_ID
+        return mask
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import csv
 import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from IMDb import data, embeddings, export
+from IMDb import bundle, data, embeddings, export, families
 from IMDb.config import Config
 from IMDb.text import WordTokenizer
 
@@ -56,7 +55,7 @@ def _batch_logger(path: Path):
 
 
 def encode_states(tokenizer: WordTokenizer, states: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    return {name: (tokenizer.encode(frame["text"].tolist()).astype(np.float32),
+    return {name: (tokenizer.token_ids(frame["text"].tolist()).astype(np.float32),
                    frame["label"].to_numpy(np.int64)) for name, frame in states.items()}
 
 
@@ -81,28 +80,11 @@ def extra_training(cfg: Config, states: dict) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def card_fields(cfg: Config, tokenizer, model, figures: dict, train_seconds: float) -> dict:
-    """What every model card holds: the settings (no local paths), the data and tokenizer it was
-    trained with, its figures, and where and how long it trained."""
-    return {
-        "model": cfg.model,
-        "config": cfg.to_dict() | {"data": None, "out_dir": None, "runs_dir": None},
-        "data_checksum": data.checksum(data.labeled(cfg.data)),
-        "tokenizer_fingerprint": tokenizer.fingerprint,
-        "figures": figures,
-        "train_seconds": round(train_seconds, 1),
-        "parameters": int(model.count_params()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
-        "onnx_max_abs_diff": None,
-    }
-
-
 def train(cfg: Config, verbose: int | None = None) -> dict:
     """Train `cfg.model`, evaluate it on every labeled state, export the bundle; return the card."""
     import keras
 
-    from IMDb import models
-
+    family = families.get(cfg.model)
     keras.utils.set_random_seed(cfg.seed)
     verbose = (1 if os.isatty(1) else 2) if verbose is None else verbose
     run_dir = Path(cfg.runs_dir) / cfg.model
@@ -122,7 +104,7 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
     prep_s = time.perf_counter() - t0
     print("data: " + ", ".join(f"{k} {len(v)}" for k, v in states.items()) + f" ({prep_s:.1f} s)")
 
-    model = models.build(cfg)
+    model = family.build(cfg, keras)
     if cfg.pretrained_embeddings:
         model.get_layer("embedding").set_weights([vectors])
     batch_logger = _batch_logger(run_dir / "batches.csv")
@@ -167,20 +149,20 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
                          "samples": int(len(y))}
         print(f"{name:>10}: accuracy {acc:.4f}  loss {loss:.4f}  ({len(y)} reviews)")
 
-    card = card_fields(cfg, tokenizer, model, figures, train_s) | {
+    card = bundle.card_fields(cfg, tokenizer, model, figures, train_s) | {
         "epochs_run": len(val_losses),
         "best_epoch": best_epoch,
         "seconds_per_epoch": round(train_s / len(val_losses), 1),
     }
 
     def onnx_writer(path: Path) -> None:
-        export.export_onnx(model, path)
-        sample = arrays["test"][0][:1000]
+        export.export_onnx(model, path, {name: cfg.seq_len for name in tokenizer.input_names}, family.onnx_opset)
+        sample = tokenizer.encode(states["test"]["text"].tolist()[:1000])
         card["onnx_max_abs_diff"] = export.onnx_max_abs_diff(model, path, sample)
 
-    export.write_bundle(cfg.model_dir, {
+    bundle.write(cfg.model_dir, {
         "model.onnx": onnx_writer,
-        "model.h5": lambda p: export.export_h5(model, cfg, p),
+        family.keras_file: lambda p: export.export_h5(model, cfg, p),
         "tokenizer.json": tokenizer.save,
         "history.csv": lambda p: p.write_bytes((run_dir / "history.csv").read_bytes()),
         "batches.csv": lambda p: p.write_bytes((run_dir / "batches.csv").read_bytes()),

@@ -27,12 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from IMDb import data
+from IMDb import bundle, data, families
 from IMDb.config import Config
 from IMDb.errors import ModelError
-from IMDb.export import ONNX_OPSET_BERT, export_onnx_inputs, write_bundle
+from IMDb.export import export_onnx, onnx_max_abs_diff
 from IMDb.io import atomic_dir
-from IMDb.train import card_fields
 from IMDb.wordpiece import INPUT_NAMES, WordPieceTokenizer
 
 CHUNK_BATCHES = 50
@@ -81,11 +80,9 @@ class Trainer:
         import keras
         import tensorflow as tf
 
-        from IMDb.models import build
-
         keras.utils.set_random_seed(cfg.seed)
         self.cfg, self.tokenizer = cfg, tokenizer
-        self.model = build(cfg)
+        self.model = families.get(cfg.model).build(cfg, keras)
         self.optimizer = keras.optimizers.AdamW(learning_rate=cfg.learning_rate,
                                                 weight_decay=cfg.weight_decay, global_clipnorm=1.0)
         self.optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY))
@@ -182,7 +179,7 @@ def train(cfg: Config, restart: bool = False) -> dict:
     tokenizer = tokenizer_for(cfg)
     cfg = dataclasses.replace(cfg, vocab_size=tokenizer.vocab_size)
     states = data.load_states(cfg)
-    rows = {name: tokenizer.ids(frame["text"].tolist()) for name, frame in states.items()}
+    rows = {name: tokenizer.rows(frame["text"].tolist()) for name, frame in states.items()}
     labels = {name: frame["label"].to_numpy(np.int32) for name, frame in states.items()}
     lengths = np.array([len(r) for r in rows["training"]])
     print("data: " + ", ".join(f"{k} {len(v)}" for k, v in rows.items())
@@ -204,7 +201,7 @@ def train(cfg: Config, restart: bool = False) -> dict:
 
     log_file, log = _open_batch_log(run_dir / "batches.csv", state["step"])
     step, window = state["step"], [tuple(w) for w in state.get("window", [])]
-    bar = tqdm(total=total, initial=step, desc="bert", unit="step", mininterval=5,
+    bar = tqdm(total=total, initial=step, desc=cfg.model, unit="step", mininterval=5,
                dynamic_ncols=True)
     batches, batches_epoch = None, None
     t_start, seconds_before = time.perf_counter(), state["train_seconds"]
@@ -262,7 +259,7 @@ def train(cfg: Config, restart: bool = False) -> dict:
         writer = csv.DictWriter(f, list(state["history"][0]))
         writer.writeheader()
         writer.writerows(state["history"])
-    card = card_fields(cfg, tokenizer, trainer.model, figures, train_s) | {
+    card = bundle.card_fields(cfg, tokenizer, trainer.model, figures, train_s) | {
         "input_names": list(INPUT_NAMES),
         "steps": total,
         "epochs_run": round(total / steps_per_epoch, 3),
@@ -271,15 +268,12 @@ def train(cfg: Config, restart: bool = False) -> dict:
     sample = tokenizer.pad(rows["test"][:200])
 
     def onnx_writer(path: Path) -> None:
-        from IMDb.export import onnx_max_abs_diff
-
-        export_onnx_inputs(trainer.model, path, {n: cfg.seq_len for n in INPUT_NAMES},
-                           opset=ONNX_OPSET_BERT)
+        export_onnx(trainer.model, path, {n: cfg.seq_len for n in INPUT_NAMES}, families.get(cfg.model).onnx_opset)
         card["onnx_max_abs_diff"] = onnx_max_abs_diff(trainer.model, path, sample)
 
-    write_bundle(cfg.model_dir, {
+    bundle.write(cfg.model_dir, {
         "model.onnx": onnx_writer,
-        "model.keras": lambda p: trainer.model.save(p),
+        families.get(cfg.model).keras_file: lambda p: trainer.model.save(p),
         "tokenizer.json": tokenizer.save,
         "history.csv": lambda p: p.write_bytes((run_dir / "history.csv").read_bytes()),
         "batches.csv": lambda p: p.write_bytes((run_dir / "batches.csv").read_bytes()),

@@ -20,14 +20,22 @@ import numpy as np
 from IMDb.errors import ModelError
 from IMDb.io import atomic_write_text
 from IMDb.text import HTML_RESIDUE
+from IMDb.tokenizer import Tokenizer
 
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 TRUNCATIONS = ("headtail", "head")
 FORMAT = "imdb-leap/wordpiece/1"
 
 
-class WordPieceTokenizer:
-    """Review text -> [CLS] pieces [SEP] ids, truncated head-only or head+tail, padded with 0."""
+class WordPieceTokenizer(Tokenizer):
+    """Review text -> [CLS] pieces [SEP] ids, truncated head-only or head+tail, padded with 0.
+
+    Three inputs (`INPUT_NAMES`); positions are pieces (``[CLS]``, ``great``, ``##ly``, ...,
+    ``[SEP]``), as the platform's heat maps are per input position; out-of-vocabulary means the
+    ``[UNK]`` piece (`IMDb.tokenizer.Tokenizer`).
+    """
+
+    input_names = INPUT_NAMES
 
     def __init__(self, tokenizer, seq_len: int = 256, truncation: str = "headtail",
                  head_tokens: int | None = None):
@@ -121,7 +129,7 @@ class WordPieceTokenizer:
         tail = room - self.head_tokens
         return np.concatenate([np.arange(self.head_tokens), np.arange(n - tail, n)])
 
-    def ids(self, texts: list[str]) -> list[np.ndarray]:
+    def rows(self, texts: list[str]) -> list[np.ndarray]:
         """Unpadded [CLS] kept pieces [SEP] ids per review (the trainer pads per batch)."""
         out = []
         for encoding in self.encodings(texts):
@@ -148,4 +156,37 @@ class WordPieceTokenizer:
 
     def encode(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Float32 ``input_ids``, ``attention_mask``, ``token_type_ids`` of shape [n, seq_len]."""
-        return self.pad(self.ids(texts))
+        return self.pad(self.rows(texts))
+
+    def batches(self, texts: list[str], batch_size: int):
+        """Batches of reviews of similar length, each padded to its longest (`pad_tight`): at 256
+        pieces most IMDb reviews are shorter than the input, and attention costs grow with the
+        square of the length."""
+        rows = self.rows(texts)
+        order = np.argsort([len(r) for r in rows], kind="stable")
+        for start in range(0, len(rows), batch_size):
+            idx = order[start:start + batch_size]
+            yield idx, self.pad_tight([rows[i] for i in idx])
+
+    @property
+    def max_tokens(self) -> int:
+        return self.seq_len - 2  # [CLS] and [SEP] take two positions
+
+    def _pieces(self, text: str) -> np.ndarray:
+        return np.asarray(self.encodings([text])[0].ids, dtype=np.int64)
+
+    def count(self, text: str) -> int:
+        return len(self._pieces(text))
+
+    def oov_count(self, text: str) -> int:
+        return int(np.sum(self._pieces(text) == self.unk_id))
+
+    def positions(self, text: str) -> list[str]:
+        pieces = [self.tokenizer.id_to_token(int(i)) for i in self.rows([text])[0]]
+        return pieces + [""] * (self.seq_len - len(pieces))
+
+    def oov_positions(self, text: str) -> np.ndarray:
+        ids = self.rows([text])[0]
+        mask = np.zeros(self.seq_len, dtype=np.uint8)
+        mask[: len(ids)] = ids == self.unk_id
+        return mask

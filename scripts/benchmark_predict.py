@@ -36,9 +36,9 @@ def best_seconds(fn: Callable[[], object], repeats: int) -> float:
 
 
 def main() -> int:
-    from IMDb import sources
+    from IMDb import bundle, sources
     from IMDb.config import MODELS_DIR
-    from IMDb.predict import Predictor, shipped_models
+    from IMDb.predict import Predictor
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="models joined by commas (default: every shipped one)")
@@ -48,7 +48,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    names = args.model.split(",") if args.model else shipped_models(MODELS_DIR)
+    names = args.model.split(",") if args.model else bundle.names(MODELS_DIR)
     test = sources.load_labeled(progress=False).query("split == 'test'")
     texts = test["text"].sample(n=BATCH, random_state=args.seed).tolist()
     singles = texts[: args.single]

@@ -27,7 +27,7 @@ loved), split on punctuation ("10/10" -> 1010), strip accents or lowercase non-A
 ("ÉCOLE" -> École), turn other scripts and Unicode symbols into spaces ("“wow”" -> “wow”),
 delete Unicode apostrophes ("didn’t" -> didn’t). Each fits its own vocabulary on the 25k training
 reviews. Keras's input is a tf.constant built before its clock starts (that conversion is timed
-above); WordTokenizer.encode starts from the Python list of str. A cpu time above the wall time
+above); WordTokenizer.token_ids starts from the Python list of str. A cpu time above the wall time
 would mean several threads."""
 
 
@@ -59,7 +59,7 @@ def main() -> int:
 
     tok = WordTokenizer(cfg.vocab_size, cfg.seq_len)
     fit_s, _ = timed(lambda: tok.fit(train), 1)
-    ours_s, ours_cpu = timed(lambda: tok.encode(texts))
+    ours_s, ours_cpu = timed(lambda: tok.token_ids(texts))  # int32 ids, as Keras's output is integer
     ours_rss = rss_mb()
 
     import keras

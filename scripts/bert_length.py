@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from IMDb import data
-from IMDb.analysis.table import load_keras, predict_pieces, stratified_sample
+from IMDb import data, families, project_config
+from IMDb.analysis.inference import latent_and_probabilities, load_keras
+from IMDb.analysis.table import stratified_sample
+from IMDb.bundle import Bundle
 from IMDb.config import MODELS_DIR
-from IMDb.integration import model_side, state_config
 from IMDb.wordpiece import WordPieceTokenizer
 
 
@@ -42,7 +43,8 @@ def cached_predict(model, tokenizer, texts, ids, cache: Path | None, label: str)
     print(f"[{label}] {len(ids) - len(todo):,} cached, {len(todo):,} to score", flush=True)
     t0 = time.perf_counter()
     if todo:
-        _, probs = predict_pieces(model, tokenizer, [texts[i] for i in todo], progress=True)
+        _, probs = latent_and_probabilities(model, tokenizer, [texts[i] for i in todo],
+                                            families.get("bert").batch_size, progress=True)
         for i, p in zip(todo, probs):
             known[ids[i]] = p
         if cache is not None:
@@ -77,12 +79,12 @@ def main() -> int:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    side = model_side("bert", MODELS_DIR / "bert")
-    model, tokenizer = load_keras("bert", MODELS_DIR, side)
+    bert = Bundle.read("bert", MODELS_DIR)
+    model, tokenizer = load_keras(bert), bert.tokenizer
     base_len = tokenizer.seq_len
     if tokenizer.truncation != "headtail":
         print(f"note: the shipped tokenizer truncates {tokenizer.truncation!r}")
-    test = data.load_states(state_config(side))["test"]
+    test = data.load_states(bert.split_config(project_config.data_source()))["test"]
     frame = stratified_sample(test, args.limit or None, args.seed).reset_index(drop=True)
     texts, labels = frame["text"].tolist(), frame["label"].to_numpy()
     ids = frame["sample_id"].astype(str).tolist()
@@ -128,7 +130,7 @@ def main() -> int:
               f"{won} reviews fixed, {lost} broken")
         if args.long_only:
             scale = len(long) / total
-            card = side.card["figures"]["test"]["accuracy"] if not args.limit else None
+            card = bert.card["figures"]["test"]["accuracy"] if not args.limit else None
             line = (f"  over all {total:,} reviews: {mean * scale * 100:+.3f} points, 95% CI "
                     f"[{lo * scale * 100:+.3f}, {hi * scale * 100:+.3f}]")
             if card is not None:

@@ -15,10 +15,11 @@ import time
 
 import numpy as np
 
-from IMDb import data
-from IMDb.analysis.table import load_keras, predict_pieces, stratified_sample
+from IMDb import data, project_config
+from IMDb.analysis.inference import latent_and_probabilities, load_keras
+from IMDb.analysis.table import stratified_sample
+from IMDb.bundle import Bundle
 from IMDb.config import MODELS_DIR
-from IMDb.integration import model_side, state_config
 from IMDb.wordpiece import WordPieceTokenizer
 
 
@@ -28,18 +29,19 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    side = model_side("bert", MODELS_DIR / "bert")
-    model, tokenizer = load_keras("bert", MODELS_DIR, side)
-    test = data.load_states(state_config(side))["test"]
+    bert = Bundle.read("bert", MODELS_DIR)
+    model, tokenizer = load_keras(bert), bert.tokenizer
+    test = data.load_states(bert.split_config(project_config.data_source()))["test"]
     frame = stratified_sample(test, args.limit or None, args.seed).reset_index(drop=True)
     texts, labels = frame["text"].tolist(), frame["label"].to_numpy()
     lengths = np.array([len(e.ids) for e in tokenizer.encodings(texts)])
     cut = np.flatnonzero(lengths > tokenizer.seq_len - 2)
 
     t0 = time.perf_counter()
-    _, probs = predict_pieces(model, tokenizer, texts, progress=True)
+    _, probs = latent_and_probabilities(model, tokenizer, texts, bert.family.batch_size, progress=True)
     head = WordPieceTokenizer(tokenizer.tokenizer, tokenizer.seq_len, "head")
-    _, cut_probs = predict_pieces(model, head, [texts[i] for i in cut], progress=True)
+    _, cut_probs = latent_and_probabilities(model, head, [texts[i] for i in cut], bert.family.batch_size,
+                                            progress=True)
     head_probs = probs.copy()
     head_probs[cut] = cut_probs
     seconds = time.perf_counter() - t0

@@ -24,22 +24,18 @@ from pathlib import Path
 
 import numpy as np
 
-from IMDb import data, settings
+from IMDb import data, families, settings
+from IMDb.bundle import Bundle
 from IMDb.config import MODELS_DIR, Config
 from IMDb.io import atomic_write_text
-from IMDb.predict import Predictor, load_tokenizer
+from IMDb.predict import Predictor
 from IMDb.scores import softmax
 
 
-def old_weights(folder: Path, name: str) -> list[np.ndarray]:
-    if name == "bert":
-        import keras
-        import keras_hub  # noqa: F401  (registers the backbone's classes for loading)
-
-        return keras.saving.load_model(folder / "model.keras", compile=False).get_weights()
-    import tf_keras
-
-    return tf_keras.models.load_model(folder / "model.h5", compile=False).get_weights()
+def old_weights(bundle: Bundle) -> list[np.ndarray]:
+    """The trained weights in the bundle's Keras file (``model.h5`` or ``model.keras``), read by
+    its family."""
+    return bundle.family.load_keras(bundle.file(bundle.family.keras_file)).get_weights()
 
 
 def test_texts(card: dict, n: int) -> list[str]:
@@ -53,18 +49,19 @@ def test_texts(card: dict, n: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="+", choices=("dense", "cnn", "bert"))
+    parser.add_argument("models", nargs="+", choices=families.names(trainable=True))
     parser.add_argument("--reviews", type=int, default=25_000,
                         help="test reviews compared old vs new (default: all 25,000)")
     args = parser.parse_args(argv)
 
+    import keras
+
     from IMDb import export
-    from IMDb.models import build
 
     for name in args.models:
         start = time.perf_counter()
-        folder = MODELS_DIR / name
-        card = json.loads((folder / "card.json").read_text())
+        bundle = Bundle.read(name, MODELS_DIR)  # card and tokenizer, checked against each other
+        family, folder, card = bundle.family, bundle.folder, bundle.card
         cfg = Config(**{**card["config"], "bert_checkpoint": settings.get(settings.BERT)
                         or card["config"].get("bert_checkpoint") or settings.bert_checkpoint()})
         import onnxruntime as ort
@@ -73,21 +70,19 @@ def main(argv: list[str] | None = None) -> int:
         if [o.name for o in session.get_outputs()] == ["logits"]:
             print(f"{name}: already ends in logits; nothing to do")
             continue
-        old = Predictor(name, load_tokenizer(name, folder, card), session, card)
+        # not bundle.session(): it refuses the old graph, whose output is not ``logits``
+        old = Predictor(bundle, session)
         texts = test_texts(card, args.reviews)
-        inputs = old.tokenizer.encode(texts)
-        inputs = inputs if isinstance(inputs, dict) else {old.input_names[0]: inputs}
+        inputs = old.encode(texts)
         before = old.predict_logits(inputs)  # the old graph's raw output is already probabilities
 
-        model = build(cfg)
-        model.set_weights(old_weights(folder, name))
+        model = family.build(cfg, keras)
+        model.set_weights(old_weights(bundle))
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
             onnx_path = Path(tmp) / "model.onnx"
-            lengths = {n: cfg.seq_len for n in old.input_names}
-            export.export_onnx_inputs(model, onnx_path, lengths,
-                                      export.ONNX_OPSET_BERT if name == "bert" else export.ONNX_OPSET)
-            new = Predictor(name, old.tokenizer, ort.InferenceSession(
-                str(onnx_path), providers=["CPUExecutionProvider"]), card)
+            lengths = {n: cfg.seq_len for n in bundle.input_names}
+            export.export_onnx(model, onnx_path, lengths, family.onnx_opset)
+            new = Predictor(bundle, ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]))
             after = softmax(new.predict_logits(inputs))
             diff = float(np.abs(after - before).max())
             same = float((after.argmax(1) == before.argmax(1)).mean())
@@ -101,11 +96,11 @@ def main(argv: list[str] | None = None) -> int:
             card["output"] = "logits"
             card["logits_reexport"] = {"test_reviews_compared": len(texts), "max_probability_change": diff,
                                        "same_prediction": same}
-            if name == "bert":
-                model.save(Path(tmp) / "model.keras")
-                os.replace(Path(tmp) / "model.keras", folder / "model.keras")
+            if family.keras_file == "model.h5":  # the word models: an .h5 that TF 2.12 reads
+                export.export_h5(model, cfg, folder / family.keras_file)
             else:
-                export.export_h5(model, cfg, folder / "model.h5")
+                model.save(Path(tmp) / family.keras_file)
+                os.replace(Path(tmp) / family.keras_file, folder / family.keras_file)
             os.replace(onnx_path, folder / "model.onnx")
         atomic_write_text(folder / "card.json", json.dumps(card, indent=2) + "\n")
         print(f"{name}: rewrote {folder} in {time.perf_counter() - start:.0f} s")

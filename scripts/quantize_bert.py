@@ -26,7 +26,7 @@ The run measures what the card then reports, on this machine:
   split with ``--compare 25000``): both models run, giving the agreement rate, the largest logit
   difference and the fp32 accuracy on the same reviews.
 
-The bundle (model.onnx, tokenizer.json, card.json) is written atomically (`IMDb.export.write_bundle`):
+The bundle (model.onnx, tokenizer.json, card.json) is written atomically (`IMDb.bundle.write`):
 a run that fails or is interrupted leaves the previous bundle as it was. Quantization is
 deterministic: with ``--no-evaluate`` (quantize and check 32 reviews only, no timing) the measured
 figures of an existing bundle are kept when its model.onnx is byte-identical to the new one, and
@@ -52,12 +52,11 @@ from pathlib import Path
 
 import numpy as np
 
+from IMDb import bundle
+from IMDb.bundle import Bundle, check_card
 from IMDb.config import MODELS_DIR
 from IMDb.console import line_progress
-from IMDb.export import write_bundle
-from IMDb.predict import check_card
 from IMDb.scores import log_softmax
-from IMDb.wordpiece import WordPieceTokenizer
 
 SOURCE = "bert"
 NAME = "bert-int8"
@@ -343,6 +342,13 @@ def cpu_name() -> str:
 # --------------------------------------------------------------------------- the card
 
 
+def source_bundle(folder: Path) -> Bundle:
+    """The fp32 bundle in `folder` (a ``bert`` bundle folder), read and checked by `Bundle.read`."""
+    if Path(folder).name != SOURCE:
+        sys.exit(f"quantize_bert: --source {folder} must be a {SOURCE} bundle folder (named {SOURCE!r})")
+    return Bundle.read(SOURCE, Path(folder).parent)
+
+
 def make_card(source_card: dict, quantization: dict, measured: dict) -> dict:
     card = {"model": NAME, "family": source_card.get("family", source_card["model"]),
             "quantized_from": SOURCE}
@@ -431,13 +437,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"inputs {[i.name for i in int8.get_inputs()]} shape {shape}: the sequence length is "
               f"fixed, so reviews are run padded to {shape[-1]} pieces (no batching by length)", flush=True)
 
+        from IMDb import project_config
         from IMDb.data import load_states
-        from IMDb.integration import capped, model_side, state_config
+        from IMDb.integration import capped
 
-        cfg = state_config(model_side(SOURCE, args.source))
+        source = source_bundle(args.source)
+        cfg = source.split_config(project_config.data_source())
         test = load_states(cfg)["test"].reset_index(drop=True)
         labels = test["label"].to_numpy().astype(int)
-        tokenizer = WordPieceTokenizer.load(args.source / "tokenizer.json")
+        tokenizer = source.tokenizer
         timed = np.arange(0, len(test), 50)[:args.throughput_reviews]
         compared = capped(test, args.compare, cfg.seed).index.to_numpy()
         sanity = np.arange(0, len(test), 50)[:args.batch_size]  # a quick run still checks the file runs
@@ -549,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         if problems and not args.force:
             print("NOT WRITTEN (pass --force to write anyway): " + "; ".join(problems), file=sys.stderr)
             return 1
-        write_bundle(args.out, {
+        bundle.write(args.out, {
             "model.onnx": lambda path: shutil.copyfile(int8_path, path),
             "tokenizer.json": lambda path: shutil.copyfile(args.source / "tokenizer.json", path),
             "card.json": card,

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from IMDb.analysis import attribution_bert as AB
-from IMDb.analysis.attribution import explain, reviews_for
+from IMDb.analysis.attribution import explain
+from IMDb.analysis.inference import load_keras
 from IMDb.analysis.integrated_gradients import POSITIVE, integrated_gradients
-from IMDb.analysis.table import load_keras
+from IMDb.bundle import Bundle
 from IMDb.wordpiece import INPUT_NAMES, WordPieceTokenizer
 
 pytestmark = pytest.mark.slow
@@ -21,7 +22,8 @@ TEXT = "Great superb plot, really!<br />The scene was dull and the music awful. 
 
 @pytest.fixture(scope="module")
 def bert(bert_bundle):
-    return load_keras("bert", bert_bundle)
+    bundle = Bundle.read("bert", bert_bundle)
+    return load_keras(bundle), bundle.tokenizer
 
 
 def test_split_reproduces_the_model(bert):
@@ -39,9 +41,9 @@ def test_split_reproduces_the_model(bert):
     np.testing.assert_allclose(split(tf.constant(split.embed(one[None])), one).numpy()[0], direct[0], atol=1e-5)
 
 
-def test_integrated_gradients_are_complete_and_merge_into_words(bert):
+def test_integrated_gradients_are_complete_and_merge_into_words(bert, bert_bundle):
     model, tokenizer = bert
-    glue = reviews_for(model, tokenizer)
+    glue = Bundle.read("bert", bert_bundle).family.explainer(model, tokenizer)
     review = glue.read(TEXT)
     ids, word_of, words, unknown = AB.words_of(tokenizer, TEXT)
     np.testing.assert_array_equal(review.ids, ids)
@@ -61,9 +63,10 @@ def test_integrated_gradients_are_complete_and_merge_into_words(bert):
     np.testing.assert_array_equal(without, ids[~np.isin(word_of, [0, 2])])
 
 
-def test_explain_bert(bert):
+def test_explain_bert(bert, bert_bundle):
     model, tokenizer = bert
-    (e,) = explain(model, tokenizer, [TEXT], steps=20, k=(2,), n_random=3)
+    (e,) = explain(Bundle.read("bert", bert_bundle).family.explainer(model, tokenizer), [TEXT], steps=20, k=(2,),
+                   n_random=3)
     assert e.words[:3] == ["Great", "superb", "plot,"] and e.ngrams == [] and not e.truncated
     assert len(e.ig_positive) == len(e.ig_negative) == len(e.oov) == len(e.words)
     assert all(type(v) is bool for v in e.oov)

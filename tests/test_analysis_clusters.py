@@ -10,6 +10,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from IMDb.analysis.clusters import EFFECT_SIZE, choose_k, cluster, cluster_summary, holm, insights
 from IMDb.analysis.exploration import loss_skip_reason
+from IMDb.errors import AnalysisError
 
 
 def planted(n_per: int = 150, d: int = 16, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -132,3 +133,14 @@ def test_bad_input_is_refused(data):
         cluster_summary(frame, blob[:-1], [])
     with pytest.raises(ValueError, match="NaN"):
         cluster(np.full((10, 2), np.nan))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # k-means of identical points
+def test_a_k_the_reviews_cannot_give_is_an_analysis_error(data):
+    """More clusters than reviews (--k), or reviews too alike to split: the user's input, so one
+    AnalysisError line from the CLI rather than a traceback."""
+    _, latent, _ = data
+    with pytest.raises(AnalysisError, match=f"--k {len(latent) + 1} asks for more clusters than the {len(latent)} "):
+        cluster(latent, "kmeans", k=len(latent) + 1)
+    with pytest.raises(AnalysisError, match="identical"):
+        cluster(np.ones((20, 4)), "kmeans")

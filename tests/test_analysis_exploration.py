@@ -14,6 +14,7 @@ from IMDb.analysis.exploration import (
     seed_claims,
     training_curves,
 )
+from IMDb.errors import ModelError
 
 
 @pytest.fixture
@@ -111,3 +112,10 @@ def test_training_curves(tmp_path):
     (folder / "history.csv").write_text("")
     assert set(training_curves("tiny", tmp_path)) == {"batches"}
     assert training_curves("absent", tmp_path) == {}
+
+
+def test_an_unreadable_training_log_is_a_model_error(tmp_path):
+    (tmp_path / "tiny").mkdir()
+    (tmp_path / "tiny" / "batches.csv").write_text("step,loss\n1,0.5\n2,0.4,9,9\n")
+    with pytest.raises(ModelError, match="batches.csv: not a readable training log"):
+        training_curves("tiny", tmp_path)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from IMDb.analysis.onnx_latent import OnnxLatent
-from IMDb.analysis.table import load_keras, predict
+from IMDb.analysis.inference import latent_and_probabilities, load_keras
+from IMDb.bundle import Bundle
 from IMDb.config import MODELS_DIR
 from IMDb.predict import Predictor
 
@@ -12,11 +13,11 @@ REVIEWS = ["A wonderful, moving film.", "Dull and boring, a waste of time.", "It
 
 
 def test_onnx_latent_matches_keras_on_the_dense_model():
-    keras_model, tokenizer = load_keras("dense", MODELS_DIR)
-    tokens = tokenizer.encode(REVIEWS).astype(np.float32)
-    latent, probs = predict(keras_model, tokens)
-    temperature = Predictor.load("dense").temperature  # load_keras divides by the card's, too
-    onnx_latent, onnx_probs = predict(OnnxLatent(MODELS_DIR / "dense" / "model.onnx", temperature), tokens)
+    dense = Bundle.read("dense", MODELS_DIR)
+    latent, probs = latent_and_probabilities(load_keras(dense), dense.tokenizer, REVIEWS, 512)
+    # load_keras divides by the card's temperature, too
+    onnx = OnnxLatent(MODELS_DIR / "dense" / "model.onnx", dense.temperature)
+    onnx_latent, onnx_probs = latent_and_probabilities(onnx, dense.tokenizer, REVIEWS, 512)
     assert onnx_latent.shape == latent.shape
     assert np.abs(onnx_latent - latent).max() < 1e-4
     assert np.abs(onnx_probs - probs).max() < 1e-5
@@ -24,7 +25,7 @@ def test_onnx_latent_matches_keras_on_the_dense_model():
 
 def test_onnx_latent_pads_short_inputs_to_the_model_length():
     session = OnnxLatent(MODELS_DIR / "dense" / "model.onnx")
-    tokens = Predictor.load("dense").tokenizer.encode(REVIEWS[:1]).astype(np.float32)
+    tokens = Predictor.load("dense").tokenizer.encode(REVIEWS[:1])["tokens"]
     full = session.predict_on_batch([tokens])
     cut = session.predict_on_batch([tokens[:, :50]])  # the review fits in 50 positions
     assert np.allclose(full[0], cut[0]) and np.allclose(full[1], cut[1])

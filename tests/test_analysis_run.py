@@ -157,6 +157,7 @@ def test_cli_analyze_with_options(models, tmp_path, capsys):
 @pytest.mark.parametrize("argv, words", [
     (["analyze", "--model", "nope"], "nope"),
     (["analyze", "--model", "cnn", "--k", "1"], "--k"),
+    (["analyze", "--model", "cnn", "--k", "500"], "--k 500 asks for more clusters"),  # known once the table is built
     (["compare", "--model", "cnn,cnn"], "each once"),
 ])
 def test_cli_errors_are_one_line(models, argv, words, tmp_path, capsys):

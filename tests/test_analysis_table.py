@@ -6,8 +6,9 @@ import pytest
 
 from IMDb import data, metadata
 from IMDb.analysis import baselines as bl
-from IMDb.analysis.table import (BASE_COLUMNS, METADATA_COLUMNS, AnalysisTable, build_table,
-                                 latent_model, load_keras, predict, stratified_sample)
+from IMDb.analysis.inference import latent_and_probabilities, latent_model, load_keras
+from IMDb.analysis.table import BASE_COLUMNS, METADATA_COLUMNS, AnalysisTable, build_table, stratified_sample
+from IMDb.bundle import Bundle
 from IMDb.config import Config
 from tests.conftest import synthetic_reviews, synthetic_unlabeled
 
@@ -67,8 +68,9 @@ def test_columns_dtypes_and_no_missing_values(test_table, bundle):
 def test_latent_is_the_latent_layer(test_table, bundle):
     assert test_table.latent.shape == (80, HIDDEN) and test_table.latent.dtype == np.float32
     assert (test_table.latent >= 0).all()  # the CNN's latent layer is a ReLU
-    model, tokenizer = load_keras("cnn", bundle.model_dir.parent)
-    tokens = tokenizer.encode(test_table.frame["text"].tolist()[:5]).astype(np.float32)
+    read = Bundle.read("cnn", bundle.model_dir.parent)
+    model = load_keras(read)
+    tokens = read.tokenizer.encode(test_table.frame["text"].tolist()[:5])["tokens"]
     expected = latent_model(model)(tokens, training=False)[0].numpy()
     assert np.allclose(test_table.latent[:5], expected, atol=1e-5)
 
@@ -80,10 +82,10 @@ def test_loss_is_minus_log_probability_of_the_label(test_table):
 
 
 def test_batches_give_the_same_numbers_as_single_samples(test_table, bundle):
-    model, tokenizer = load_keras("cnn", bundle.model_dir.parent)
-    tokens = tokenizer.encode(test_table.frame["text"].tolist()[:12])
-    one_latent, one_probs = predict(model, tokens, batch_size=1)
-    batch_latent, batch_probs = predict(model, tokens, batch_size=5)  # uneven last batch
+    read = Bundle.read("cnn", bundle.model_dir.parent)
+    model, texts = load_keras(read), test_table.frame["text"].tolist()[:12]
+    one_latent, one_probs = latent_and_probabilities(model, read.tokenizer, texts, batch_size=1)
+    batch_latent, batch_probs = latent_and_probabilities(model, read.tokenizer, texts, batch_size=5)  # uneven last batch
     assert np.allclose(one_probs, batch_probs, atol=1e-6) and np.allclose(one_latent, batch_latent, atol=1e-5)
     assert np.allclose(batch_probs, test_table.frame[["p_negative", "p_positive"]].to_numpy()[:12], atol=1e-6)
 
@@ -96,12 +98,12 @@ def test_keras_agrees_with_the_onnx_model(test_table, bundle):
 
 
 def test_metadata_columns_are_the_binders_values(test_table, bundle):
-    from IMDb.integration import Review, WordModel
+    from IMDb.integration import Review
 
-    word_model = WordModel("cnn", bundle.model_dir)
+    tokenizer = Bundle.read("cnn", bundle.model_dir.parent).tokenizer
     row = test_table.frame.iloc[7]
     review = Review(row["sample_id"], row["text"], int(row["label"]), int(row["rating_stars"]), "")
-    for name, value in metadata.all_fields(review, word_model).items():
+    for name, value in metadata.all_fields(review, tokenizer).items():
         values = value if isinstance(value, dict) else {None: value}
         for key, v in values.items():
             col = "label_name" if name == "label" else name if key is None else f"{name}_{key}"
@@ -180,4 +182,4 @@ def test_unknown_state_and_missing_model(bundle, tmp_path):
     with pytest.raises(ValueError, match="unknown state"):
         build_table("cnn", "holdout", models_dir=bundle.model_dir.parent, cfg=bundle, progress=False)
     with pytest.raises(ModelError):
-        load_keras("cnn", tmp_path)
+        build_table("cnn", "test", models_dir=tmp_path, cfg=bundle, progress=False)

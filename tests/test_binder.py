@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from IMDb import data, integration, losses, project_config, visualizers
+from IMDb import data, families, integration, losses, project_config, visualizers
 from IMDb import settings as env
+from IMDb.bundle import Bundle
 from IMDb.config import LABELS, MODELS_DIR
 from IMDb.errors import ModelError
 
@@ -57,10 +58,10 @@ def test_the_model_is_one_setting(settings):
     settings.setenv(env.MODEL, "cnn")
     model = integration.selected_model()
     assert model.name == "cnn" and model.seq_len == 24 and model.input_names == ("tokens",)
-    encoded = model.encode("A wonderful film.<br />Superb!")
+    encoded = model.tokenizer.encode(["A wonderful film.<br />Superb!"])
     assert set(encoded) == {"tokens"} and encoded["tokens"].dtype == np.float32
-    assert encoded["tokens"].shape == (24,)
-    assert model.positions("A wonderful film.")[:4] == ["a", "wonderful", "film", ""]
+    assert encoded["tokens"].shape == (1, 24)
+    assert model.tokenizer.positions("A wonderful film.")[:4] == ["a", "wonderful", "film", ""]
 
 
 def test_unknown_model_lists_the_valid_choices(settings):
@@ -74,15 +75,16 @@ def test_bert_is_served_by_the_same_setting(settings, bert_bundle):
     settings.setenv(env.MODEL, "bert")
     model = integration.selected_model()
     assert model.input_names == ("input_ids", "attention_mask", "token_type_ids")
-    encoded = model.encode("A wonderful film.<br />Superb!")
+    tokenizer = model.tokenizer
+    encoded = tokenizer.encode(["A wonderful film.<br />Superb!"])
     assert set(encoded) == set(model.input_names)
-    assert all(x.dtype == np.float32 and x.shape == (32,) for x in encoded.values())
-    positions = model.positions("A wonderful film.<br />Superb!")
+    assert all(x.dtype == np.float32 and x.shape == (1, 32) for x in encoded.values())
+    positions = tokenizer.positions("A wonderful film.<br />Superb!")
     assert positions[:4] == ["[CLS]", "a", "wonderful", "film"] and positions[-1] == ""
     assert len(positions) == 32 and positions.index("[SEP]") == int(encoded["attention_mask"].sum()) - 1
     # a word outside the tiny vocabulary is split into letters, a character outside it is [UNK]
-    assert model.oov_count("wonderful ☃ film") == 1 and model.oov_positions("wonderful ☃")[2] == 1
-    assert model.max_tokens == 30 and model.token_count("great " * 40) == 40
+    assert tokenizer.oov_count("wonderful ☃ film") == 1 and tokenizer.oov_positions("wonderful ☃")[2] == 1
+    assert tokenizer.max_tokens == 30 and tokenizer.count("great " * 40) == 40
 
 
 def test_missing_bundle_names_the_file(own_bundles, settings):
@@ -108,7 +110,7 @@ def test_missing_model_file_names_the_file(own_bundles):
     (own_bundles / "dense" / "model.onnx").unlink()
     model = integration.selected_model()  # the dataset side does not need the model file
     with pytest.raises(ModelError, match=re.escape(str(own_bundles / "dense" / "model.onnx"))):
-        model.load_session()
+        model.session()
 
 
 def test_a_card_of_another_model_is_refused(own_bundles):
@@ -118,7 +120,7 @@ def test_a_card_of_another_model_is_refused(own_bundles):
 
 
 def test_the_session_matches_the_declared_prediction(settings):
-    session = integration.selected_model().load_session()
+    session = integration.selected_model().session()
     assert [o.name for o in session.get_outputs()] == ["logits"]
     assert [i.name for i in session.get_inputs()] == list(integration.selected_model().input_names)
 
@@ -288,7 +290,7 @@ def test_leap_test_fails_clearly_on_an_unknown_model(word_bundles, synthetic_dat
 
 def shipped(model: str) -> Path:
     folder = MODELS_DIR / model
-    keras_file = "model.keras" if model == "bert" else "model.h5"
+    keras_file = families.get(model).keras_file
     missing = [n for n in ("card.json", "tokenizer.json", "model.onnx", keras_file)
                if not (folder / n).is_file()]
     if missing:
@@ -297,17 +299,17 @@ def shipped(model: str) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("model", integration.SUPPORTED_MODELS)
+@pytest.mark.parametrize("model", integration.served_models())
 def test_shipped_bundle_is_complete_and_consistent(model, monkeypatch):
     folder = shipped(model)
     monkeypatch.delenv(env.MODELS_DIR, raising=False)
-    loaded = integration.model_side(model, folder)
-    session = loaded.load_session()
+    loaded = Bundle.read(model, folder.parent)
+    session = loaded.session()
     assert [i.name for i in session.get_inputs()] == list(loaded.input_names)
     assert all(i.shape[-1] == loaded.seq_len for i in session.get_inputs())
 
 
-@pytest.mark.parametrize("model", integration.SUPPORTED_MODELS)
+@pytest.mark.parametrize("model", integration.served_models())
 def test_shipped_model_agrees_with_the_ground_truth_order(model, imdb_data):
     """200 test reviews: with the ground truth encoded as [negative, positive] the shipped model is
     right far above chance; with the order reversed it would be right far below it."""

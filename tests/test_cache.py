@@ -7,8 +7,9 @@ import pytest
 
 from IMDb import cache, metadata
 from IMDb.analysis import baselines as bl
-from IMDb.analysis import table
-from IMDb.integration import Review, WordModel
+from IMDb.analysis import metadata_job as table
+from IMDb.bundle import Bundle
+from IMDb.integration import Review
 from tests.conftest import make_word_bundle, synthetic_reviews
 
 
@@ -82,7 +83,7 @@ def test_a_stored_array_is_read_back_and_a_damaged_one_computed_again(cache_dir)
 def word_model(tmp_path_factory):
     models_dir = tmp_path_factory.mktemp("cache_bundle") / "models"
     make_word_bundle(models_dir, "cnn", synthetic_reviews(30, 0)["text"], seq_len=12)
-    return WordModel("cnn", models_dir / "cnn")
+    return Bundle.read("cnn", models_dir).tokenizer
 
 
 def reviews() -> pd.DataFrame:
@@ -137,8 +138,8 @@ def test_changed_text_or_code_recomputes_metadata(word_model, monkeypatch):
     edited = frame.assign(text=frame["text"].where(frame.index != 2, "Awful!"))
     calls = []
     original = table._field_columns
-    monkeypatch.setattr(table, "_field_columns", lambda texts, model=None: calls.append(texts)
-                        or original(texts, model))
+    monkeypatch.setattr(table, "_field_columns", lambda texts, tokenizer=None: calls.append(texts)
+                        or original(texts, tokenizer))
     got = table.metadata_frame(edited, word_model)
     assert calls == [["Awful!"], ["Awful!"]]  # the text fields, then the tokenizer's
     pd.testing.assert_frame_equal(got, fresh_metadata(edited, word_model), check_exact=True)

@@ -46,7 +46,8 @@ import argparse  # noqa: E402
 
 import pytest  # noqa: E402
 
-from IMDb.cli import CONFIG_OPTIONS, MODEL_NAMES  # noqa: E402
+from IMDb import families  # noqa: E402
+from IMDb.cli import CONFIG_OPTIONS  # noqa: E402
 from IMDb.config import Config  # noqa: E402
 
 
@@ -67,7 +68,7 @@ def test_every_command_shares_the_grammar(command):
         assert {"--out", "--output", "--overwrite"} <= flags
     assert "examples:" in sub.epilog and f"imdb-leap {command}" in sub.epilog
     model = next(a for a in sub._actions if "--model" in a.option_strings)
-    assert model.type(",".join(MODEL_NAMES[:2])) == list(MODEL_NAMES[:2])
+    assert model.type(",".join(families.names()[:2])) == list(families.names()[:2])
 
 
 def test_unknown_options_and_models_are_one_line_errors(capsys):

@@ -12,7 +12,7 @@ import pytest
 from IMDb.cli import main
 from IMDb.config import MODELS_DIR
 from IMDb.errors import ModelError
-from IMDb.predict import load_card
+from IMDb.bundle import read_card
 from IMDb.text import has_words
 
 
@@ -42,21 +42,22 @@ def test_card_schema_is_checked_in_one_place(dense_copy, key, value, words):
         card[key] = value
     (dense_copy / "card.json").write_text(json.dumps(card))
     with pytest.raises(ModelError, match=f"card.json: {words}.*restore the bundle's own card.json"):
-        load_card("dense", dense_copy.parent)
+        read_card("dense", dense_copy.parent)
 
 
 def test_shipped_cards_pass_the_schema():
     for name in ("dense", "cnn", "bert"):
         if (MODELS_DIR / name / "card.json").is_file():
-            load_card(name)
+            read_card(name)
 
 
 def test_a_corrupt_model_h5_is_one_error(dense_copy):
-    from IMDb.analysis.table import load_keras
+    from IMDb.analysis.inference import load_keras
+    from IMDb.bundle import Bundle
 
     (dense_copy / "model.h5").write_bytes(b"\x89HDF\r\n" + b"garbage" * 100)
     with pytest.raises(ModelError, match=r"model\.h5 could not be loaded .*corrupt or truncated"):
-        load_keras("dense", dense_copy.parent)
+        load_keras(Bundle.read("dense", dense_copy.parent))
 
 
 def test_has_words():
@@ -80,10 +81,10 @@ class _Constant:
 
 
 def test_predict_flags_reviews_without_words_and_reads_any_bytes(monkeypatch, capsys):
-    from IMDb import predict
+    from IMDb import bundle, predict
 
     fake = _Constant()
-    monkeypatch.setattr(predict, "shipped_models", lambda *models_dir: ["fake"])
+    monkeypatch.setattr(bundle, "names", lambda *models_dir: ["fake"])
     monkeypatch.setattr(predict.Predictor, "load", classmethod(lambda cls, name, *models_dir: fake))
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"great \xff")))
     assert main(["predict"]) == 0

@@ -103,7 +103,7 @@ def static_closure() -> set[str]:
 def test_exactly_the_modules_the_entry_file_imports_are_bundled(leap_yaml, bundled):
     needed = static_closure()
     assert {"leap_binder.py", "IMDb/integration.py", "IMDb/metadata.py", "IMDb/losses.py",
-            "IMDb/visualizers.py", "IMDb/predict.py", "IMDb/text.py"} <= needed
+            "IMDb/visualizers.py", "IMDb/bundle.py", "IMDb/text.py"} <= needed
     missing = sorted(needed - bundled)
     assert not missing, f"leap.yaml does not bundle {missing}, which leap_binder.py imports"
     unused = sorted(f for f in bundled if f.endswith(".py") and f not in needed)
@@ -166,9 +166,9 @@ TRACE = textwrap.dedent("""
 
 def test_what_the_binder_loads_at_run_time_is_bundled(leap_yaml, bundled, synthetic_dataset, tmp_path):
     """The dataset side of the binder, run for each shipped model, reads only bundled repo files."""
-    from IMDb.predict import shipped_models
+    from IMDb.bundle import names as bundle_names
 
-    models = [m for m in ("dense", "cnn") if m in shipped_models(ROOT / "models")]
+    models = [m for m in ("dense", "cnn") if m in bundle_names(ROOT / "models")]
     assert models, "no shipped model bundle under models/: train one (imdb-leap train --model dense)"
     script = tmp_path / "trace.py"
     script.write_text(TRACE)
@@ -200,9 +200,9 @@ CHECK_BUNDLE = textwrap.dedent("""
 
 def test_the_bundle_alone_passes_check_dataset(leap_yaml, bundled, synthetic_dataset, tmp_path):
     """Only the files leap.yaml uploads, parsed as the platform does: nothing else is needed."""
-    from IMDb.predict import shipped_models
+    from IMDb.bundle import names as bundle_names
 
-    models = [m for m in ("dense", "cnn") if m in shipped_models(ROOT / "models")]
+    models = [m for m in ("dense", "cnn") if m in bundle_names(ROOT / "models")]
     assert models, "no shipped model bundle under models/: train one (imdb-leap train --model dense)"
     bundle = tmp_path / "bundle"
     for rel in bundled:

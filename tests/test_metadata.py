@@ -6,18 +6,9 @@ from IMDb.integration import Review
 from IMDb.text import WordTokenizer
 
 
-class TinyModel:
-    """The part of the model interface metadata uses, over a real word tokenizer."""
-
-    def __init__(self, seq_len=5):
-        self.tokenizer = WordTokenizer(vocab_size=6, seq_len=seq_len).fit(["good film good plot", "bad film"])
-        self.seq_len = self.max_tokens = seq_len
-
-    def token_count(self, text):
-        return len(self.tokenizer.ids(text))
-
-    def oov_count(self, text):
-        return self.tokenizer.oov_count(text)
+def tiny_tokenizer(seq_len: int = 5) -> WordTokenizer:
+    """A real word tokenizer: what the metadata functions read (`IMDb.tokenizer.Tokenizer`)."""
+    return WordTokenizer(vocab_size=6, seq_len=seq_len).fit(["good film good plot", "bad film"])
 
 
 def test_label_and_rating():
@@ -32,17 +23,17 @@ def test_lengths_tokens_and_truncation():
     text = "Good film.<br /><br />Bad, bad PLOT!"
     assert metadata.length(text) == {"chars": len(text), "words": 5}  # HTML residue is not a word
     assert metadata.length("A well-made, low-key film.") == {"chars": 26, "words": 4}
-    model = TinyModel(seq_len=5)
-    assert metadata.tokens(text, model) == {"count": 5, "truncated": False}  # good film bad bad plot
-    assert metadata.tokens(text + " again", model) == {"count": 6, "truncated": True}
+    tokenizer = tiny_tokenizer(seq_len=5)
+    assert metadata.tokens(text, tokenizer) == {"count": 5, "truncated": False}  # good film bad bad plot
+    assert metadata.tokens(text + " again", tokenizer) == {"count": 6, "truncated": True}
 
 
 def test_oov_count_and_ratio():
-    model = TinyModel()
-    vocabulary = set(model.tokenizer.words)
+    tokenizer = tiny_tokenizer()
+    vocabulary = set(tokenizer.words)
     assert {"good", "film", "bad", "plot"} <= vocabulary
-    assert metadata.oov("good zebra film quokka", model) == {"count": 2, "ratio": 0.5}
-    assert metadata.oov("?!", model) == {"count": 0, "ratio": None}  # no tokens: the ratio is undefined
+    assert metadata.oov("good zebra film quokka", tokenizer) == {"count": 2, "ratio": 0.5}
+    assert metadata.oov("?!", tokenizer) == {"count": 0, "ratio": None}  # no tokens: the ratio is undefined
 
 
 def test_html_punctuation_and_negations():
@@ -88,14 +79,14 @@ def review(text="Not bad at all! A great film.", label=1, rating=8):
 
 
 def test_all_fields_match_the_declared_types():
-    fields = metadata.all_fields(review(), TinyModel())
+    fields = metadata.all_fields(review(), tiny_tokenizer())
     assert set(fields) == set(metadata.TYPES)
     for name, value in fields.items():
         assert metadata.type_problems(name, value) == [], name
 
 
 def test_unlabeled_reviews_have_no_label_fields_but_keep_the_rest():
-    fields = metadata.all_fields(review(label=None, rating=None), TinyModel())
+    fields = metadata.all_fields(review(label=None, rating=None), tiny_tokenizer())
     assert fields["label"] is None and fields["rating"] == {"stars": None, "score_confidence": None}
     assert all(metadata.type_problems(name, value, labeled=False) == [] for name, value in fields.items())
     assert metadata.type_problems("label", None, labeled=True) == ["label: None where a string is required"]

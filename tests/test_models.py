@@ -4,8 +4,11 @@ import h5py
 import numpy as np
 import pytest
 
-from IMDb import export, models
-from IMDb.config import WORD_MODELS, Config
+from IMDb import bundle, export, families, models
+from IMDb.config import Config
+from IMDb.errors import ModelError
+
+WORD_MODELS = [n for n in families.names() if families.get(n).name == "words"]
 
 
 def tiny(name: str) -> Config:
@@ -18,7 +21,7 @@ def model_and_cfg(request):
 
     keras.utils.set_random_seed(0)
     cfg = tiny(request.param)
-    return models.build(cfg), cfg
+    return families.get(cfg.model).build(cfg, keras), cfg
 
 
 def tokens(n=32, seq_len=12, vocab=50, seed=0):
@@ -38,8 +41,8 @@ def test_onnx_matches_keras(model_and_cfg, tmp_path):
     import onnxruntime as ort
 
     model, cfg = model_and_cfg
-    path = export.export_onnx(model, tmp_path / "m.onnx")
-    assert export.onnx_max_abs_diff(model, path, tokens(200)) < 1e-5
+    path = export.export_onnx(model, tmp_path / "m.onnx", {"tokens": cfg.seq_len}, families.get(cfg.model).onnx_opset)
+    assert export.onnx_max_abs_diff(model, path, {"tokens": tokens(200)}) < 1e-5
     session = ort.InferenceSession(str(path))
     (inp,), (out,) = session.get_inputs(), session.get_outputs()
     assert (inp.name, inp.type, out.name) == ("tokens", "tensor(float)", "logits")
@@ -63,19 +66,19 @@ def test_h5_is_keras2_readable_and_equal(model_and_cfg, tmp_path):
 
 
 def test_unknown_model_lists_choices():
-    with pytest.raises(ValueError, match="dense, cnn"):
+    with pytest.raises(ModelError, match="dense, cnn"):
         Config.for_model("lstm")
 
 
 def test_interrupted_bundle_write_keeps_the_old_bundle(tmp_path):
     out = tmp_path / "cnn"
-    export.write_bundle(out, {"card.json": {"version": 1}})
+    bundle.write(out, {"card.json": {"version": 1}})
 
     def crash(path):
         path.write_text("half")
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        export.write_bundle(out, {"model.onnx": crash, "card.json": {"version": 2}})
+        bundle.write(out, {"model.onnx": crash, "card.json": {"version": 2}})
     assert json.loads((out / "card.json").read_text()) == {"version": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["cnn"]

@@ -32,7 +32,7 @@ RUN_INTEGRATION = textwrap.dedent("""
         sample_id = response.sample_ids[0]
         inputs = {name: encoder(sample_id, response)[None] for name, encoder in lb.INPUT_ENCODERS.items()}
         gt = lb.sentiment_gt(sample_id, response)[None]
-        logits = lb.MODEL.load_session().run(None, inputs)[0]  # undecorated: code-loader's own
+        logits = lb.MODEL.session().run(None, inputs)[0]  # undecorated: code-loader's own
         for function in (lb.cross_entropy, lb.accuracy, lb.errors, lb.confusion_matrix):  # check imports TF
             function(gt, logits)
         for function in lb.METADATA.values():

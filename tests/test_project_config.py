@@ -18,7 +18,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_the_committed_file_is_valid():
     cfg = project_config.load()
-    assert cfg.model in integration.SUPPORTED_MODELS and cfg.sample_limit_per_split is None
+    assert cfg.model in integration.served_models() and cfg.sample_limit_per_split is None
     assert cfg.data_path.is_absolute()
 
 
@@ -64,10 +64,10 @@ def config_file(tmp_path, monkeypatch):
 
 def test_the_config_is_used_when_no_variable_overrides_it(config_file, synthetic_dataset, monkeypatch):
     config_file(f"data_path: {synthetic_dataset}\nmodel: cnn\nsample_limit_per_split: null\n")
-    assert integration.model_name() == "cnn" and integration.data_source() == str(synthetic_dataset)
+    assert integration.model_name() == "cnn" and project_config.data_source() == str(synthetic_dataset)
     monkeypatch.setenv("IMDB_MODEL", "bert")
     monkeypatch.setenv("IMDB_DATA", "/elsewhere.parquet")
-    assert integration.model_name() == "bert" and integration.data_source() == "/elsewhere.parquet"
+    assert integration.model_name() == "bert" and project_config.data_source() == "/elsewhere.parquet"
 
 
 def test_an_unknown_model_or_a_missing_dataset_names_the_file_and_key(config_file, tmp_path):
@@ -75,7 +75,7 @@ def test_an_unknown_model_or_a_missing_dataset_names_the_file_and_key(config_fil
     with pytest.raises(ModelError, match=rf"{path}: model 'gpt' is not a model this integration serves"):
         integration.model_name()
     with pytest.raises(ConfigError, match=rf"{path}: data_path .*nothing.parquet' does not exist"):
-        integration.data_source()
+        project_config.data_source()
 
 
 def test_the_sample_limit_is_seeded_and_keeps_the_label_balance():

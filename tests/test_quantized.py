@@ -3,8 +3,9 @@ model, stays small, and its card's measured test accuracy is within half a point
 import numpy as np
 import pytest
 
+from IMDb.bundle import check_card, read_card
 from IMDb.config import MODELS_DIR
-from IMDb.predict import Predictor, check_card, load_card
+from IMDb.predict import Predictor
 from IMDb.wordpiece import WordPieceTokenizer
 
 NAME = "bert-int8"
@@ -33,19 +34,19 @@ def int8() -> Predictor:
 def test_file_is_at_most_25_mb():
     size = (FOLDER / "model.onnx").stat().st_size
     assert size <= MAX_BYTES, f"model.onnx is {size:,} bytes"
-    assert load_card(NAME)["quantization"]["int8_bytes"] == size  # the card describes this file
+    assert read_card(NAME)["quantization"]["int8_bytes"] == size  # the card describes this file
 
 
 def test_card_passes_the_schema_and_names_its_family():
-    card = load_card(NAME)  # load_card runs check_card
+    card = read_card(NAME)  # read_card runs check_card
     check_card(card, FOLDER / "card.json")
     assert card["model"] == NAME and card["family"] == "bert" and card["quantized_from"] == "bert"
     assert "calibration" not in card and "onnx_max_abs_diff" not in card  # fp32 measurements left out
-    assert card["tokenizer_fingerprint"] == load_card("bert")["tokenizer_fingerprint"]
+    assert card["tokenizer_fingerprint"] == read_card("bert")["tokenizer_fingerprint"]
 
 
 def test_card_test_accuracy_is_within_half_a_point_of_fp32():
-    test, fp32 = load_card(NAME)["figures"]["test"], load_card("bert")["figures"]["test"]
+    test, fp32 = read_card(NAME)["figures"]["test"], read_card("bert")["figures"]["test"]
     assert test["samples"] == fp32["samples"] == 25_000
     assert abs(test["accuracy"] - fp32["accuracy"]) <= MAX_ACCURACY_DROP
 
@@ -54,7 +55,8 @@ def test_loads_with_the_wordpiece_tokenizer_and_an_int8_graph(int8):
     import onnx
 
     assert isinstance(int8.tokenizer, WordPieceTokenizer)
-    assert int8.input_names == ["input_ids", "attention_mask", "token_type_ids"]
+    assert list(int8.bundle.input_names) == ["input_ids", "attention_mask", "token_type_ids"]
+    assert [i.name for i in int8.session.get_inputs()] == ["input_ids", "attention_mask", "token_type_ids"]
     assert int8.temperature is None  # the fp32 calibration is not carried over
     graph = onnx.load(str(FOLDER / "model.onnx")).graph
     ops = {node.op_type for node in graph.node}

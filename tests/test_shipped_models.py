@@ -9,15 +9,18 @@ import sys
 import numpy as np
 import pytest
 
-from IMDb.config import MODELS_DIR, REPO_ROOT, WORD_MODELS
+from IMDb import bundle, families
+from IMDb.bundle import read_card
+from IMDb.config import MODELS_DIR, REPO_ROOT
 from IMDb.errors import ModelError
-from IMDb.predict import Predictor, load_card, shipped_models
+from IMDb.predict import Predictor
 
 FLOORS = {"dense": 0.885, "cnn": 0.88}  # test-split accuracy the issue requires
+WORD_MODELS = tuple(n for n in families.names() if families.get(n).name == "words")
 
 
 def test_every_word_model_is_shipped():
-    assert set(WORD_MODELS) <= set(shipped_models()), "train them: imdb-leap train --model dense|cnn"
+    assert set(WORD_MODELS) <= set(bundle.names()), "train them: imdb-leap train --model dense|cnn"
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,7 @@ def test_accuracy_floor_on_the_test_split(name, test_split):
     probs = predictor.predict(test_split["text"].tolist())
     accuracy = float((probs.argmax(1) == test_split["label"].to_numpy()).mean())
     assert accuracy >= FLOORS[name]
-    assert abs(accuracy - load_card(name)["figures"]["test"]["accuracy"]) < 2e-3  # card tells the truth
+    assert abs(accuracy - read_card(name)["figures"]["test"]["accuracy"]) < 2e-3  # card tells the truth
 
 
 @pytest.mark.parametrize("name", WORD_MODELS)
@@ -42,10 +45,12 @@ def test_h5_and_onnx_agree_on_1000_test_reviews(name, test_split):
     import tf_keras
 
     predictor = Predictor.load(name)
-    tokens = predictor.tokenizer.encode(test_split["text"].iloc[::25].tolist()).astype(np.float32)
-    assert len(tokens) == 1000
+    inputs = predictor.tokenizer.encode(test_split["text"].iloc[::25].tolist())
+    assert list(inputs) == list(predictor.bundle.input_names) == ["tokens"]
+    tokens = inputs["tokens"]
+    assert len(tokens) == 1000 and tokens.dtype == np.float32
     keras_model = tf_keras.models.load_model(MODELS_DIR / name / "model.h5", compile=False)
-    logits = predictor.predict_logits({predictor.input_names[0]: tokens})
+    logits = predictor.predict_logits(inputs)
     diff = np.abs(keras_model.predict(tokens, batch_size=250, verbose=0) - logits)
     assert diff.max() < 1e-5
 
@@ -60,7 +65,7 @@ def test_every_shipped_model_ends_in_logits_not_a_softmax(name):
     assert [o.name for o in graph.output] == ["logits"]
     producer = next(node for node in graph.node if "logits" in node.output)
     assert producer.op_type != "Softmax" and "Softmax" not in {node.op_type for node in graph.node[-3:]}
-    card = load_card(name)
+    card = read_card(name)
     assert card["output"] == "logits" and card["logits_reexport"]["same_prediction"] == 1.0
 
 
@@ -90,19 +95,21 @@ def test_bert_onnx_on_a_fixed_500_review_test_subset(test_split):
 
 
 def test_bert_card_reports_the_full_test_split():
-    card = load_card("bert")
+    card = read_card("bert")
     assert card["figures"]["test"]["samples"] == 25_000
     assert card["figures"]["test"]["accuracy"] >= BERT_FLOOR_TEST
     assert card["onnx_max_abs_diff"] < 1e-4  # measured at export on 200 test reviews
 
 
 def test_bert_keras_and_onnx_agree(test_split):
-    from IMDb.analysis.table import load_keras
+    from IMDb.analysis.inference import load_keras
+    from IMDb.bundle import Bundle
     from IMDb.wordpiece import INPUT_NAMES
 
     texts = test_split["text"].iloc[::1250].tolist()
-    model, tokenizer = load_keras("bert", MODELS_DIR)
-    arrays = tokenizer.encode(texts)
+    bert = Bundle.read("bert", MODELS_DIR)
+    model = load_keras(bert)
+    arrays = bert.tokenizer.encode(texts)
     keras_probs = np.asarray(model([arrays[n] for n in INPUT_NAMES], training=False))
     assert np.abs(keras_probs - Predictor.load("bert").predict(texts)).max() < 1e-4
 
@@ -123,8 +130,11 @@ def test_mismatched_tokenizer_fails_loudly(tmp_path):
 
 
 def test_missing_files_are_named(tmp_path):
-    with pytest.raises(ModelError, match="no model 'lstm'.*models in"):
+    # a name no family serves lists the models there are; a served model without a bundle, those present
+    with pytest.raises(ModelError, match="unknown model 'lstm'.*choose one of dense, cnn"):
         Predictor.load("lstm")
+    with pytest.raises(ModelError, match="no model 'dense'.*not found.*models in"):
+        Predictor.load("dense", tmp_path)
     shutil.copytree(MODELS_DIR / "dense", tmp_path / "dense")
     (tmp_path / "dense" / "model.onnx").unlink()
     with pytest.raises(ModelError, match="model.onnx"):
@@ -142,7 +152,7 @@ def test_cli_predicts_offline_without_the_dataset():
         capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 2 * len(shipped_models())
+    assert len(lines) == 2 * len(bundle.names())
     assert all(" positive " in line for line in lines[0::2])
     assert all(" negative " in line for line in lines[1::2])
 
@@ -160,7 +170,7 @@ def test_loading_and_tokenizing_50k_reviews_stays_under_2_gb(imdb_data):
     # would report the parent's peak; VmHWM belongs to the child's own address space.
     code = ("from IMDb import sources; from IMDb.text import WordTokenizer;"
             f"f = sources.load_labeled({str(imdb_data)!r}, progress=False);"
-            "t = WordTokenizer(20000, 800).fit(f.text[f.split == 'train']); x = t.encode(f.text.tolist());"
+            "t = WordTokenizer(20000, 800).fit(f.text[f.split == 'train']); x = t.encode(f.text.tolist())['tokens'];"
             "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1];"
             "print(x.shape[0], int(hwm) // 1024)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

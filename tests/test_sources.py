@@ -1,4 +1,5 @@
-"""Tests for IMDb.sources: every source gives the same frame, and bad input gives a DataError naming the file.
+"""Tests for IMDb.sources (and IMDb.dataset_archive, IMDb.review_frame): every source gives the same frame,
+and bad input gives a DataError naming the file.
 
 All fixtures are synthetic (invented review texts) and the download tests use a local HTTP server on
 127.0.0.1, so nothing here touches the network. The last tests run on the real dataset when IMDB_DATA is set.
@@ -21,9 +22,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from IMDb import settings, sources
+from IMDb import dataset_archive, review_frame, settings, sources
 from IMDb.errors import DataError
-from IMDb.sources import download_archive, extract_archive, load_labeled, load_unlabeled, resolve_source
+from IMDb.dataset_archive import download_archive, extract_archive
+from IMDb.sources import load_labeled, load_unlabeled, resolve_source
 
 REAL_DATA = os.environ.get("IMDB_DATA")  # read before the autouse fixture clears it for the synthetic tests
 
@@ -209,7 +211,7 @@ def test_archive_is_extracted_once(archive, monkeypatch, isolated_env):
     def no_open(*args, **kwargs):
         raise AssertionError("archive opened again")
 
-    monkeypatch.setattr(sources.tarfile, "open", no_open)
+    monkeypatch.setattr(dataset_archive.tarfile, "open", no_open)
     pd.testing.assert_frame_equal(load_unlabeled(archive, progress=False), expected_unlabeled())
 
 
@@ -244,7 +246,7 @@ def test_resolve_source_download_keyword(monkeypatch, tmp_path):
     assert resolve_source("download") == tmp_path / "x.tar.gz"
     monkeypatch.setenv("IMDB_DATA", "download")
     assert resolve_source() == tmp_path / "x.tar.gz"
-    assert len(calls) == 2 and calls[0][0] == sources.ARCHIVE_URL
+    assert len(calls) == 2 and calls[0][0] == dataset_archive.ARCHIVE_URL
 
 
 def test_missing_path(tmp_path):
@@ -556,7 +558,7 @@ def test_real_labeled():
     assert df.loc[df.label == 1, "rating"].between(7, 10).all()
     assert {c: str(t) for c, t in df.dtypes.items()} == {
         "split": "str", "label": "int8", "rating": "int8", "id": "int32", "movie": "str", "text": "str"}
-    order = df.split.map(sources.SPLIT_ORDER)
+    order = df.split.map(review_frame.SPLIT_ORDER)
     assert df.assign(o=order).sort_values(["o", "label", "id"]).index.equals(df.index)
     assert df.movie.str.fullmatch(r"(tt\d+)?").all()
     assert not df.duplicated(["split", "label", "id"]).any()

@@ -41,7 +41,7 @@ def test_vocabulary_is_most_frequent_words(fitted):
 
 
 def test_encode_pads_truncates_and_marks_oov(fitted):
-    ids = fitted.encode(["good ugly film", "good " * 10])
+    ids = fitted.token_ids(["good ugly film", "good " * 10])
     assert ids.dtype == np.int32 and ids.shape == (2, 6)
     assert ids[0].tolist() == [2, OOV_ID, 3, PAD_ID, PAD_ID, PAD_ID]
     assert ids[1].tolist() == [2] * 6
@@ -49,10 +49,10 @@ def test_encode_pads_truncates_and_marks_oov(fitted):
 
 def test_tokens_align_with_encoded_positions(fitted):
     text = "Good, UGLY film!"
-    tokens = fitted.tokens(text)
+    tokens = fitted.positions(text)
     assert len(tokens) == fitted.seq_len
     assert tokens[:3] == ["good", "ugly", "film"] and tokens[3:] == [""] * 3
-    ids = fitted.encode([text])[0]
+    ids = fitted.token_ids([text])[0]
     assert [t == "" for t in tokens] == [i == PAD_ID for i in ids]
 
 
@@ -66,7 +66,7 @@ def test_save_load_round_trip(fitted, tmp_path):
     loaded = WordTokenizer.load(path)
     texts = ["good bad film", "ugly thing", ""]
     assert loaded.fingerprint == fitted.fingerprint
-    np.testing.assert_array_equal(loaded.encode(texts), fitted.encode(texts))
+    np.testing.assert_array_equal(loaded.token_ids(texts), fitted.token_ids(texts))
 
 
 def test_load_rejects_missing_and_edited_files(fitted, tmp_path):
@@ -92,7 +92,7 @@ def test_load_rejects_missing_and_edited_files(fitted, tmp_path):
 
 def test_unfitted_tokenizer_says_so():
     with pytest.raises(ModelError, match="not fitted"):
-        WordTokenizer().encode(["x"])
+        WordTokenizer().token_ids(["x"])
 
 
 def test_split_words_matches_clean():
@@ -203,10 +203,10 @@ def test_encode_and_ids_match_the_per_review_reference(dense_tokenizer, monkeypa
     # repeated 8 times it has more (Arrow's index_in) when it is one batch
     assert sum(map(len, expected)) < 3 * len(words) < 8 * sum(map(len, expected))
     for corpus in (reviews, [" ".join([r] * 8) for r in reviews]):
-        np.testing.assert_array_equal(dense_tokenizer.encode(corpus),
+        np.testing.assert_array_equal(dense_tokenizer.token_ids(corpus),
                                       _ref_encode(words, seq_len, corpus))
     for review, ids in zip(reviews, expected):
-        assert dense_tokenizer.ids(review) == ids
+        assert dense_tokenizer.word_ids(review) == ids
         assert dense_tokenizer.oov_count(review) == ids.count(OOV_ID)
         assert split_words(review) == [w.decode() for w in _ref_clean_bytes(review).split()]
 
@@ -217,9 +217,9 @@ def test_fit_matches_the_per_review_reference(dense_tokenizer, monkeypatch, batc
     reviews = _synthetic_reviews(dense_tokenizer.words[2:500], seed=15)
     small = WordTokenizer(vocab_size=60, seq_len=12).fit(iter(reviews))  # fit takes any iterable
     assert small.words == _ref_fit(reviews, 60)
-    np.testing.assert_array_equal(small.encode(reviews), _ref_encode(small.words, 12, reviews))
+    np.testing.assert_array_equal(small.token_ids(reviews), _ref_encode(small.words, 12, reviews))
     lookup = _ref_lookup(small.words)
-    assert [small.ids(r) for r in reviews] == [_ref_ids(lookup, r) for r in reviews]
+    assert [small.word_ids(r) for r in reviews] == [_ref_ids(lookup, r) for r in reviews]
     assert WordTokenizer(vocab_size=100_000).fit(reviews).words == _ref_fit(reviews, 100_000)
 
 
@@ -235,5 +235,5 @@ def test_every_code_point_cleans_as_the_reference():
 
 
 def test_encode_of_nothing_is_an_empty_batch(fitted):
-    assert fitted.encode([]).shape == (0, fitted.seq_len)
-    assert fitted.ids("") == [] and fitted.ids("!!! <br />") == []
+    assert fitted.token_ids([]).shape == (0, fitted.seq_len)
+    assert fitted.word_ids("") == [] and fitted.word_ids("!!! <br />") == []

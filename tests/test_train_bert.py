@@ -59,10 +59,12 @@ def test_onnx_inputs_are_float32_with_a_dynamic_batch(bert_bundle):
 
 
 def test_keras_file_reloads_to_the_same_predictions(bert_bundle):
-    from IMDb.analysis.table import load_keras
+    from IMDb.analysis.inference import load_keras
+    from IMDb.bundle import Bundle
     from IMDb.predict import Predictor
 
-    model, tokenizer = load_keras("bert", bert_bundle)
+    bert = Bundle.read("bert", bert_bundle)
+    model, tokenizer = load_keras(bert), bert.tokenizer
     texts = ["Great superb plot.<br />Really!", "Awful boring waste, why?"]
     arrays = tokenizer.encode(texts)
     keras_probs = np.asarray(model([arrays[n] for n in INPUT_NAMES], training=False))

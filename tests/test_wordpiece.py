@@ -51,7 +51,7 @@ def test_ids_equal_the_checkpoints_own_tokenizer(shared_checkpoint):
 def test_truncation_keeps_the_head_and_the_tail(tiny, truncation):
     tokenizer = WordPieceTokenizer(tiny.tokenizer, seq_len=12, truncation=truncation, head_tokens=4)
     pieces = tokenizer.encodings(["great " * 3 + "plot " * 10 + "awful dull"])[0].ids
-    row = tokenizer.ids(["great " * 3 + "plot " * 10 + "awful dull"])[0]
+    row = tokenizer.rows(["great " * 3 + "plot " * 10 + "awful dull"])[0]
     assert len(row) == 12 and row[0] == tokenizer.cls_id and row[-1] == tokenizer.sep_id
     if truncation == "head":
         assert list(row[1:-1]) == pieces[:10]
@@ -66,7 +66,7 @@ def test_short_reviews_are_padded_not_cut(tiny):
         assert array.dtype == np.float32 and array.shape == (2, 12)
     assert arrays["attention_mask"][0].sum() == 4  # [CLS] great plot [SEP]
     assert arrays["input_ids"][1, 3:].sum() == 0 and not arrays["token_type_ids"].any()
-    tight = tiny.pad_tight(tiny.ids(["great plot"]), multiple=8)
+    tight = tiny.pad_tight(tiny.rows(["great plot"]), multiple=8)
     assert tight["input_ids"].shape == (1, 8)
 
 

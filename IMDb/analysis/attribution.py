@@ -9,18 +9,17 @@ are comparable:
 - faithfulness: removing the top-k attributed words must lower p(predicted class) more than removing
   k random words (`IMDb.analysis.faithfulness`).
 
-What differs between model families is small and sits in one glue object per family:
+What differs between model families is small and sits in one glue object per family (`Reviews`),
+which the family makes (`IMDb.families.base.Family.explainer`):
 `IMDb.analysis.attribution_words.WordReviews` (dense, CNN: one token position per word, removal =
 padding out) and `IMDb.analysis.attribution_bert.PieceReviews` (BERT: WordPiece pieces merged into
-words, a ``[…]`` word where truncation cut the review, removal = deleting pieces). `reviews_for` is
-the one place that tells the families apart (a later model-family registry replaces it);
-`embedding_split` gives a model's split from it. Which reviews to explain: `IMDb.analysis.samples`;
-the results are `IMDb.analysis.explanation.Explanation` records.
+words, a ``[…]`` word where truncation cut the review, removal = deleting pieces). Which reviews to
+explain: `IMDb.analysis.samples`; the results are `IMDb.analysis.explanation.Explanation` records.
 """
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -31,7 +30,6 @@ from IMDb.analysis.integrated_gradients import NEGATIVE, POSITIVE, EmbeddingSpli
 from IMDb.analysis.occlusion import Phrase
 from IMDb.analysis.samples import samples_frame
 
-PredictTokens = Callable[[np.ndarray], np.ndarray]
 
 
 class Reviews(Protocol):
@@ -49,23 +47,6 @@ class Reviews(Protocol):
     def predict(self, rows: list[np.ndarray]) -> np.ndarray: ...
 
     def phrases(self, review: Review, n_values: Sequence[int], mode: str, rank_by: str, k: int) -> list[Phrase]: ...
-
-
-def reviews_for(model, tokenizer, predict_tokens: PredictTokens | None = None, baseline: str = "pad") -> Reviews:
-    """The glue for `model`: BERT (it holds a BertBackbone layer) or a word model (cut at its
-    embedding layer). `predict_tokens` (word models only; default: the Keras model) scores their
-    occlusion and faithfulness variants, e.g. `IMDb.predict.Predictor.predict_tokens`; BERT never
-    calls it. `baseline`: the word models' IG baseline, "pad" or "oov"."""
-    from IMDb.analysis import attribution_bert, attribution_words
-
-    if attribution_bert.backbone_of(model) is not None:
-        return attribution_bert.PieceReviews.of(model, tokenizer, baseline)
-    return attribution_words.WordReviews.of(model, tokenizer, predict_tokens, baseline)
-
-
-def embedding_split(model, tokenizer=None) -> EmbeddingSplit:
-    """The model's `EmbeddingSplit` (BERT's needs the tokenizer for its [PAD] id)."""
-    return reviews_for(model, tokenizer).split
 
 
 def _python(value):
@@ -106,23 +87,21 @@ def explain_review(glue: Reviews, row: dict, *, steps: int = 50, n_values: Seque
         seconds={"ig": t1 - t0, "occlusion": t2 - t1, "faithfulness": t3 - t2})
 
 
-def explain(model, tokenizer, texts_or_frame, *, predict_tokens: PredictTokens | None = None,
-            n_samples: int | None = None, steps: int = 50, baseline: str = "pad",
+def explain(glue: Reviews, texts_or_frame, *, n_samples: int | None = None, steps: int = 50,
             n_values: Sequence[int] = (1, 2, 3), top_ngrams: int = 10, rank_by: str = "delta",
             occlusion_mode: str = "pad", k: Sequence[int] = (5, 10), n_random: int = 20, seed: int = 0,
             progress: bool = False) -> list[Explanation]:
     """Explanations of reviews, for the report.
 
-    `texts_or_frame`: review texts, or a frame (or an AnalysisTable) with a `text` column and
-    optionally sample_id, label, loss, prediction, kind; with `n_samples`, the frame is first
-    narrowed to its highest-loss false positives and false negatives (`choose_samples`). `model` is
-    the Keras model (IG), `tokenizer` its tokenizer; `predict_tokens` and `baseline`: see
-    `reviews_for`; `n_values`, `occlusion_mode`, `rank_by`: see `IMDb.analysis.occlusion.occlusion`
-    (the `top_ngrams` rows, no two overlapping); `k`, `n_random`, `seed`: the faithfulness check of
-    the predicted class's attributions.
+    `glue`: the model's `Reviews` (`IMDb.families.base.Family.explainer` of its Keras model and
+    tokenizer). `texts_or_frame`: review texts, or a frame (or an AnalysisTable) with a `text` column
+    and optionally sample_id, label, loss, prediction, kind; with `n_samples`, the frame is first
+    narrowed to its highest-loss false positives and false negatives (`IMDb.analysis.samples`);
+    `n_values`, `occlusion_mode`, `rank_by`: see `IMDb.analysis.occlusion.occlusion` (the
+    `top_ngrams` rows, no two overlapping); `k`, `n_random`, `seed`: the faithfulness check of the
+    predicted class's attributions.
     """
     frame = samples_frame(texts_or_frame, n_samples)
-    glue = reviews_for(model, tokenizer, predict_tokens, baseline)
     rows: Any = frame.to_dict("records")
     if progress:
         from tqdm.auto import tqdm

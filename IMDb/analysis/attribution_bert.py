@@ -49,7 +49,7 @@ class BertSplit:
         if self.backbone is None:
             raise ValueError(f"model {self.model.name!r} holds no BertBackbone layer")
         self.pool = self.model.get_layer("latent")
-        # the head after pooling: logits, then (added by `table.with_probabilities`) the calibration
+        # the head after pooling: logits, then (added by `inference.with_probabilities`) the calibration
         # temperature if the card has one, and the softmax
         names = {layer.name for layer in self.model.layers}
         self.head = [self.model.get_layer(n) for n in ("logits", "temperature", "probabilities") if n in names]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +28,9 @@ from IMDb.analysis.explanation import Review
 from IMDb.analysis.integrated_gradients import NEGATIVE, POSITIVE, IGResult
 from IMDb.analysis.integrated_gradients import integrated_gradients as _integrated_gradients
 from IMDb.analysis.occlusion import Phrase, n_real, occlusion, top_phrases
+from IMDb.families.base import PredictTokens
 from IMDb.text import OOV_ID, PAD_ID
 
-PredictTokens = Callable[[np.ndarray], np.ndarray]
 EMBEDDING_LAYER = "embedding"
 
 
@@ -212,11 +212,11 @@ class WordReviews:
                    predict_tokens or keras_predict_tokens(model))
 
     def read(self, text: str) -> Review:
-        tokens = self.tokenizer.encode([text])[0]
+        tokens = self.tokenizer.token_ids([text])[0]
         n = n_real(tokens)
         word_of = np.where(np.arange(len(tokens)) < n, np.arange(len(tokens)), -1)
-        return Review(tokens, word_of, list(self.tokenizer.tokens(text)[:n]),
-                      [bool(t == OOV_ID) for t in tokens[:n]], len(self.tokenizer.ids(text)) > len(tokens))
+        return Review(tokens, word_of, list(self.tokenizer.positions(text)[:n]),
+                      [bool(t == OOV_ID) for t in tokens[:n]], self.tokenizer.count(text) > len(tokens))
 
     def probabilities(self, review: Review, ig: IGResult) -> np.ndarray:
         """p of the review from the fast predictor (the one the variants are scored with)."""

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from IMDb.analysis.exploration import as_float, loss_skip_reason, quantile_groups
+from IMDb.errors import AnalysisError
 
 METHODS = ("kmeans", "hdbscan")
 # From 3: a two-class model's latent space always splits best into its two predicted classes
@@ -48,8 +49,9 @@ def choose_k(latent: np.ndarray, k_range=K_RANGE, seed: int = 0,
             continue
         with threadpool_limits(1):  # see _kmeans
             scores[int(k)] = float(silhouette_score(x, labels))
-    if not scores:
-        raise ValueError(f"cannot choose k in {list(k_range)} for {len(x)} distinct points")
+    if not scores:  # the reviews' latent vectors are (nearly) all the same: identical or empty reviews
+        raise AnalysisError(f"cannot choose k in {list(k_range)}: the {len(x)} reviews' latent vectors do not "
+                            "form two clusters (are the reviews identical?); pass --k, or --clusters hdbscan")
     return max(scores, key=lambda k: (scores[k], -k)), scores
 
 
@@ -65,7 +67,10 @@ def cluster(latent: np.ndarray, method: str = "kmeans", k: int | None = None, se
     if method == "kmeans":
         if k is None:
             k, _ = choose_k(x, k_range, seed)
-        if not 1 <= k <= len(x):
+        if k > len(x):  # the user's --k against the reviews analysed, known only once the table is built
+            raise AnalysisError(f"--k {k} asks for more clusters than the {len(x)} reviews analysed: choose at "
+                                f"most {len(x)}, or leave --k out (k is then chosen by silhouette)")
+        if k < 1:
             raise ValueError(f"k={k} for {len(x)} points")
         return _by_size(_kmeans(x, int(k), seed))
     if method == "hdbscan":

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from IMDb.config import MODELS_DIR
+from IMDb.errors import ModelError
 
 ALPHA = 0.01  # significance level of the claims' verdicts
 
@@ -225,14 +226,19 @@ def training_curves(name: str, models_dir: str | Path = MODELS_DIR, smooth: int 
     """The training logs of model `name`: ``"batches"`` (batches.csv: step, epoch, batch, loss,
     accuracy, plus ``loss_smooth``/``accuracy_smooth``, trailing means over `smooth` batches, since
     per-batch values are noisy) and ``"history"`` (history.csv: one row per epoch with the
-    validation figures). A missing or empty log is left out of the dict."""
+    validation figures). A missing or empty log is left out of the dict; an unreadable one is a
+    ModelError naming the file."""
     folder = Path(models_dir) / name
     out = {}
     for key, filename in (("batches", "batches.csv"), ("history", "history.csv")):
         path = folder / filename
         if not path.is_file() or path.stat().st_size == 0:
             continue
-        table = pd.read_csv(path)
+        try:
+            table = pd.read_csv(path)
+        except (pd.errors.ParserError, UnicodeDecodeError) as e:
+            raise ModelError(f"{path}: not a readable training log ({str(e).splitlines()[0]}). Restore it from "
+                             "the training run, or delete it: the report then leaves its curves out") from e
         if table.empty:
             continue
         if key == "batches":

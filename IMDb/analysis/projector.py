@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from IMDb.analysis.escape import snippet
-from IMDb.analysis.plots import ground_truth
+from IMDb.analysis.latent_map import ground_truth
 from IMDb.config import LABELS
 
 PROJECTOR_FIELDS = ("label_name", "prediction", "correct", "loss", "p_positive", "cluster",

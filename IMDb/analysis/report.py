@@ -19,7 +19,9 @@ The sections mirror Tensorleap's views: summary, population exploration, cluster
 sample analysis, data exploration, training curves, label errors and, from `imdb-leap compare`, the
 model comparison.
 
-The plots are built in `IMDb.analysis.plots`, the projector files in `IMDb.analysis.projector`.
+The plots are built in `IMDb.analysis.latent_map` (the population map) and
+`IMDb.analysis.metric_plots` (the charts), on `IMDb.analysis.figures`; the projector files in
+`IMDb.analysis.projector`.
 
 The page is rendered from Jinja2 templates (package data, `IMDb.analysis.templating`); what each
 section shows is built in `IMDb.analysis.sections`, the robustness section in
@@ -45,7 +47,7 @@ import pandas as pd
 
 from IMDb.analysis.escape import dumps
 from IMDb.analysis.explanation import Explanation
-from IMDb.analysis.plots import Plot, write_png
+from IMDb.analysis.figures import Plot, write_png
 from IMDb.analysis.projector import write_projector
 from IMDb.analysis.sections import LABEL_ERRORS_CSV, model_rows, sections
 from IMDb.analysis.templating import figure_json, inline_script, render

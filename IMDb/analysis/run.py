@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from IMDb.config import DERIVED, MODELS_DIR, Config, source_model
+from IMDb import families
+from IMDb.config import MODELS_DIR, Config
 from IMDb.data import STATES
 from IMDb.errors import AnalysisError
 from IMDb.io import REPORT_MARKER, check_out_dir
@@ -47,7 +48,9 @@ class StageLog:
     started: float = field(default_factory=time.perf_counter)
 
     def run(self, name: str, fn: Callable[[], Any], detail: Callable[[Any], str] | None = None) -> Any:
-        """`fn()` timed as stage `name`; a ValueError from a stage becomes an AnalysisError."""
+        """`fn()` timed as stage `name`. Errors pass through unchanged: bad input is refused before the
+        first stage (or raised as an `IMDbError` where it is read), so anything else is a bug and keeps
+        its traceback."""
         from IMDb.analysis.table import peak_rss_mib
 
         index = self.names.index(name) + 1 if name in self.names else len(self.timings) + 1
@@ -55,10 +58,7 @@ class StageLog:
         if self.progress:
             print(f"{prefix} ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
-        try:
-            result = fn()
-        except ValueError as e:
-            raise AnalysisError(f"{name} stage failed: {e}") from e
+        result = fn()
         seconds = time.perf_counter() - t0
         entry = {"stage": name, "seconds": round(seconds, 3), "peak_rss_mib": round(peak_rss_mib(), 1)}
         self.timings.append(entry)
@@ -107,11 +107,9 @@ def state_cfg(name: str, models_dir: Path, data: str | None) -> Config | None:
     (IMDB_DATA)."""
     if data is None:
         return None
-    from IMDb.integration import model_side, state_config
+    from IMDb.bundle import Bundle
 
-    cfg = state_config(model_side(name, Path(models_dir) / name))
-    cfg.data = str(data)
-    return cfg
+    return Bundle.read(name, models_dir).split_config(str(data))
 
 
 def _table(name: str, state: str, limit: int | None, models_dir: Path, cfg: Config | None,
@@ -140,9 +138,9 @@ def _table(name: str, state: str, limit: int | None, models_dir: Path, cfg: Conf
 
 
 def _cards(names, models_dir: Path) -> dict[str, dict]:
-    from IMDb.predict import load_card
+    from IMDb.bundle import read_card
 
-    return {n: load_card(n, models_dir) for n in names}
+    return {n: read_card(n, models_dir) for n in names}
 
 
 def _choose(frame, n: int):
@@ -159,18 +157,20 @@ def _attribution(name: str, frame, n_samples: int, models_dir: Path, progress: b
     from functools import cache
 
     from IMDb.analysis.attribution import explain
+    from IMDb.analysis.inference import load_keras
     from IMDb.analysis.faithfulness import faithfulness_summary
-    from IMDb.analysis.table import load_keras
+    from IMDb.bundle import Bundle
     from IMDb.predict import Predictor
 
     if n_samples == 0:
         return [], None
     chosen = _choose(frame, n_samples)
-    # a model made without training has no gradients of its own: its source model's explain it
-    model, tokenizer = load_keras(source_model(name), models_dir)
-    predictor = cache(lambda: Predictor.load(name, models_dir))
-    explanations = explain(model, tokenizer, chosen, predict_tokens=lambda tokens: predictor().predict_tokens(tokens),
-                           seed=seed, progress=progress)
+    # a model made without training has no gradients of its own: its source model explains it
+    bundle = Bundle.read(families.get(name).explained_by(name), models_dir)
+    predictor = cache(lambda: Predictor.load(bundle.name, models_dir))
+    explainer = bundle.family.explainer(load_keras(bundle), bundle.tokenizer,
+                                        predict_tokens=lambda tokens: predictor().predict_tokens(tokens))
+    explanations = explain(explainer, chosen, seed=seed, progress=progress)
     return explanations, faithfulness_summary(e.faithfulness for e in explanations)
 
 
@@ -266,9 +266,9 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
     elif baselines:
         notes.append("Baselines: TextBlob polarity needs no fit; TF-IDF + logistic regression is fitted "
                      "on the training state.")
-    if name in DERIVED:
+    if families.get(name).explained_by(name) != name:
         notes.append(f"{name} ships only an ONNX file, without gradients: its table is its own, its sample "
-                     f"attributions are those of {DERIVED[name]}, the model it is made from.")
+                     f"attributions are those of {families.get(name).explained_by(name)}, the model it is made from.")
     if "unlabeled" in split_states(state):
         notes.append("The unlabeled state has no ground truth: its reviews have no loss and take no part "
                      "in the insights, claims or label errors.")

@@ -20,9 +20,11 @@ from IMDb.analysis import robustness_report
 from IMDb.analysis.escape import plain, snippet
 from IMDb.analysis.explanation import Explanation
 from IMDb.analysis.faithfulness import Faithfulness
-from IMDb.analysis.plots import (Plot, accuracy_plot, agreement_plot, cluster_plot, correlation_plot,
-                                 faithfulness_plot, label_name, loss_change_plot, metadata_loss_plot,
-                                 population_plot, training_plot, worst_failures_plot)
+from IMDb.analysis.figures import Plot
+from IMDb.analysis.latent_map import label_name, population_plot
+from IMDb.analysis.metric_plots import (accuracy_plot, agreement_plot, cluster_plot, correlation_plot,
+                                        faithfulness_plot, loss_change_plot, metadata_loss_plot, training_plot,
+                                        worst_failures_plot)
 from IMDb.analysis.templating import heat, table
 from IMDb.config import LABELS
 

@@ -1,5 +1,6 @@
-"""Model architectures. Each builder takes a Keras module (`keras` for training, `tf_keras` to write
-an `.h5` that TensorFlow 2.12 reads) so one definition serves both (BERT is Keras 3 only).
+"""Model architectures, one module each (`dense`, `cnn`, `bert`); each family (`IMDb.families`)
+builds its models from them. Each `build` takes a Keras module (`keras` for training, `tf_keras` to
+write an `.h5` that TensorFlow 2.12 reads) so one definition serves both (BERT is Keras 3 only).
 
 Conventions the rest of the package relies on:
 - inputs are float32 (the platform's encoders return float32 and it refuses int64 ONNX inputs) and
@@ -11,21 +12,5 @@ Conventions the rest of the package relies on:
 """
 from __future__ import annotations
 
-from types import ModuleType
-
-from IMDb.config import Config
-from IMDb.models import bert, cnn, dense
-
-INPUT_NAME = "tokens"
 LATENT_LAYER = "latent"
 OUTPUT_NAME = "logits"
-BUILDERS = {"dense": dense.build, "cnn": cnn.build, "bert": bert.build}
-
-
-def build(cfg: Config, keras: ModuleType | None = None):
-    """The untrained model of `cfg.model`, in Keras 3 unless another Keras module is given."""
-    if keras is None:
-        import keras
-    if cfg.model not in BUILDERS:
-        raise ValueError(f"unknown model {cfg.model!r}; choose one of {', '.join(BUILDERS)}")
-    return BUILDERS[cfg.model](cfg, keras)

@@ -67,4 +67,4 @@ def build(cfg: Config, keras: ModuleType):
                                                           mask=ops.cast(mask, "bool"))
     x = layers.Dropout(cfg.dropout, name="dropout")(latent)
     out = layers.Dense(2, name="logits")(x)
-    return keras.Model(inputs, out, name="bert")
+    return keras.Model(inputs, out, name=cfg.model)

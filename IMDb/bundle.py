@@ -1,0 +1,210 @@
+"""A model bundle, ``models/<name>/``: written in one piece, read and checked in one place.
+
+A bundle holds ``card.json`` (what the model is: its settings, data checksum, tokenizer fingerprint,
+figures), ``tokenizer.json``, ``model.onnx`` (the platform's format; output ``logits``) and, for a
+trained model, its family's Keras file (`IMDb.families.base.Family.keras_file`), plus training logs.
+
+- `write`: every file to a temp folder, swapped into place only when all are written, and only over
+  a bundle (a folder holding card.json): an interrupted export never leaves half a model, and a
+  user's folder is never replaced.
+- `read_card` checks the card against its schema; `Bundle.read` loads the tokenizer its family
+  names and refuses one whose fingerprint differs from the card's; `Bundle.session` refuses an ONNX
+  file whose inputs or outputs disagree with the tokenizer and the binder's one prediction.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from IMDb import families
+from IMDb.config import LABELS, MODELS_DIR, Config
+from IMDb.errors import ModelError
+from IMDb.families.base import Family
+from IMDb.io import atomic_dir
+from IMDb.models import OUTPUT_NAME
+from IMDb.tokenizer import Tokenizer
+
+MARKER = "card.json"  # every bundle has one; only such a folder is replaced
+
+# key -> (JSON type, required); other keys are informative (timings, machine...)
+CARD_SCHEMA: dict[str, tuple[type, bool]] = {
+    "model": (str, True), "config": (dict, True), "tokenizer_fingerprint": (str, True),
+    "figures": (dict, False), "input_names": (list, False), "data_checksum": (str, False)}
+NULL_PATHS = ("data", "out_dir", "runs_dir")  # config fields a card stores as null (no local paths)
+
+
+def names(models_dir: str | Path = MODELS_DIR) -> list[str]:
+    """The bundles present in `models_dir` (folders holding a card.json)."""
+    return sorted(p.parent.name for p in Path(models_dir).glob(f"*/{MARKER}"))
+
+
+def write(out_dir: str | Path, writers: dict[str, object]) -> Path:
+    """Create `out_dir` with one file per entry: name -> callable(path) or JSON-able object (see the
+    module docstring for why through a temp folder)."""
+    with atomic_dir(out_dir, MARKER) as tmp:
+        for name, writer in writers.items():
+            if callable(writer):
+                writer(tmp / name)
+            else:
+                (tmp / name).write_text(json.dumps(writer, indent=2) + "\n", encoding="utf-8")
+    return Path(out_dir)
+
+
+def card_fields(cfg: Config, tokenizer: Tokenizer, model: Any, figures: dict, train_seconds: float) -> dict:
+    """What every model card holds: the settings (no local paths), the data and tokenizer it was
+    trained with, its figures, and where and how long it trained."""
+    from IMDb import data
+
+    return {
+        "model": cfg.model,
+        "config": cfg.to_dict() | {k: None for k in NULL_PATHS},
+        "data_checksum": data.checksum(data.labeled(cfg.data)),
+        "tokenizer_fingerprint": tokenizer.fingerprint,
+        "figures": figures,
+        "train_seconds": round(train_seconds, 1),
+        "parameters": int(model.count_params()),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+        "onnx_max_abs_diff": None,
+    }
+
+
+def read_card(name: str, models_dir: str | Path = MODELS_DIR) -> dict:
+    """The bundle's card.json, checked against the card schema here (`check_card`), so that no
+    reader (predict, the binder, the report) meets a wrong type later as a traceback."""
+    path = Path(models_dir) / name / MARKER
+    if not path.is_file():
+        known = ", ".join(names(models_dir)) or "none"
+        raise ModelError(f"no model {name!r}: {path} not found (models in {models_dir}: {known})")
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelError(f"{path} is not valid JSON: {e}") from e
+    check_card(card, path)
+    return card
+
+
+def _typed(value: object, declared: str) -> bool:
+    """Whether a JSON value fits a `Config` field annotation such as ``int | None`` (a bool is
+    not an int here, an int is a float)."""
+    kinds = {"NoneType" if k.strip() == "None" else k.strip() for k in declared.split("|")}
+    return type(value).__name__ in kinds | ({"int"} if "float" in kinds else set())
+
+
+def check_card(card: object, path: Path) -> None:
+    """Raise one ModelError naming the key where `card` breaks the schema: the top-level keys
+    (`CARD_SCHEMA`), the config's fields (typed as in `Config`) and figures {state: {"loss": number,
+    "accuracy": number, "samples": number, ...}}."""
+    def bad(key: str, expected: str, value: object) -> ModelError:
+        return ModelError(f"{path}: {key} must be {expected}, got {json.dumps(value)[:60]}; restore the "
+                          f"bundle's own card.json or retrain the model")
+
+    if not isinstance(card, dict):
+        raise bad("the card", "a JSON object", card)
+    for key, (kind, required) in CARD_SCHEMA.items():
+        if key not in card and required:
+            raise ModelError(f"{path}: no {key!r} key; restore the bundle's own card.json or retrain the model")
+        if key in card and not isinstance(card[key], kind):
+            raise bad(key, {dict: "an object", str: "a string", list: "a list"}[kind], card[key])
+    declared = {f.name: f.type + (" | None" if f.name in NULL_PATHS else "") for f in dataclasses.fields(Config)}
+    for key, value in card["config"].items():
+        if key in declared and not _typed(value, declared[key]):
+            raise bad(f"config.{key}", declared[key], value)
+    fraction = card["config"].get("val_fraction", 0.5)
+    if not 0 < fraction < 1:
+        raise bad("config.val_fraction", "between 0 and 1", fraction)
+    for state, figures in card.get("figures", {}).items():
+        if not isinstance(figures, dict) or not all(_typed(figures.get(k, 0), "float")
+                                                    for k in ("loss", "accuracy", "samples")):
+            raise bad(f"figures.{state}", "an object with numbers loss, accuracy and samples", figures)
+    if not all(isinstance(n, str) for n in card.get("input_names", [])):
+        raise bad("input_names", "a list of strings", card["input_names"])
+
+
+@dataclass
+class Bundle:
+    """One model's bundle, read and checked: its card, its tokenizer and its family."""
+
+    name: str
+    folder: Path
+    card: dict
+    tokenizer: Tokenizer
+    family: Family
+
+    @classmethod
+    def read(cls, name: str, models_dir: str | Path = MODELS_DIR) -> "Bundle":
+        """The bundle of model `name` in `models_dir`: its card (schema-checked, and describing
+        `name`), and the tokenizer of its family, refused unless it is the one the card records."""
+        family = families.get(name)
+        folder = Path(models_dir) / name
+        card = read_card(name, models_dir)
+        if card["model"] != name:
+            raise ModelError(f"{folder / MARKER} describes model {card['model']!r}, not {name!r}: "
+                             f"restore the bundle's own card")
+        path = folder / "tokenizer.json"
+        if not path.is_file():
+            raise ModelError(f"tokenizer file not found: {path}. Train the model first "
+                             f"(imdb-leap train) or restore the file from the repository.")
+        tokenizer = family.tokenizer.load(path)
+        if tokenizer.fingerprint != card["tokenizer_fingerprint"]:
+            raise ModelError(f"{path} (fingerprint {tokenizer.fingerprint}) is not the tokenizer {name} "
+                             f"was trained with ({folder / MARKER} says {card['tokenizer_fingerprint']}); "
+                             f"restore the model's own tokenizer.json")
+        return cls(name, folder, card, tokenizer, family)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return self.tokenizer.input_names
+
+    @property
+    def seq_len(self) -> int:
+        return self.tokenizer.seq_len
+
+    @property
+    def temperature(self) -> float | None:
+        """The calibration temperature `imdb-leap calibrate` recorded in the card, or None: whatever
+        shows a probability divides the logits by it."""
+        return (self.card.get("calibration") or {}).get("temperature")
+
+    def file(self, name: str) -> Path:
+        """A file of the bundle, which must exist."""
+        path = self.folder / name
+        if not path.is_file():
+            raise ModelError(f"model file not found: {path}")
+        return path
+
+    def session(self) -> Any:
+        """The ONNX Runtime session of ``model.onnx``, checked against the tokenizer (input names and
+        length) and the one prediction the binder declares (``logits`` over the two labels)."""
+        import onnxruntime as ort
+
+        path = self.file("model.onnx")
+        try:
+            session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own untyped errors on corrupt files
+            raise ModelError(f"{path} could not be loaded by ONNX Runtime: {e}") from e
+        outputs = [(o.name, o.shape) for o in session.get_outputs()]
+        if len(outputs) != 1 or outputs[0][0] != OUTPUT_NAME or outputs[0][1][-1] != len(LABELS):
+            raise ModelError(f"{path} has outputs {outputs}; expected one output {OUTPUT_NAME!r} of "
+                             f"{len(LABELS)} classes {list(LABELS)}: re-export it with "
+                             f"scripts/export_logits.py {self.name}")
+        inputs = {i.name: i.shape[-1] for i in session.get_inputs()}
+        if set(inputs) != set(self.input_names):
+            raise ModelError(f"{path} takes inputs {sorted(inputs)} but its tokenizer makes "
+                             f"{list(self.input_names)}: the files belong to different models")
+        for length in inputs.values():
+            if isinstance(length, int) and length != self.seq_len:
+                raise ModelError(f"{path} takes {length} tokens but {self.folder / 'tokenizer.json'} "
+                                 f"makes {self.seq_len}: the files belong to different models")
+        return session
+
+    def split_config(self, data: str | None) -> Config:
+        """The data settings the model was trained with (its card's split), on dataset `data`, so
+        that its training and validation states are carved again as they were."""
+        saved = self.card.get("config") or {}
+        kept = {k: saved[k] for k in ("val_fraction", "seed", "train_limit") if k in saved}
+        return Config(data=data, **kept)

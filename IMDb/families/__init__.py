@@ -1,0 +1,32 @@
+"""The model registry: each model name and its family (`IMDb.families.base.Family`).
+
+The one place that knows which family a model belongs to. A new model is one entry here; a new
+kind of model is one module beside these plus its entries (`register` adds one at run time, as the
+toy-family test does).
+"""
+from __future__ import annotations
+
+from IMDb.errors import ModelError
+from IMDb.families.base import Family
+from IMDb.families.bert import BERT, BERT_INT8
+from IMDb.families.words import CNN, DENSE
+
+REGISTRY: dict[str, Family] = {"dense": DENSE, "cnn": CNN, "bert": BERT, "bert-int8": BERT_INT8}
+
+
+def register(name: str, family: Family) -> None:
+    """Serve model `name` as `family` (its preset and its family's ways)."""
+    REGISTRY[name] = family
+
+
+def names(trainable: bool | None = None) -> tuple[str, ...]:
+    """Every model name, or only the trainable ones (or only the derived ones, with False)."""
+    return tuple(n for n, f in REGISTRY.items() if trainable is None or f.trainable == trainable)
+
+
+def get(name: str) -> Family:
+    """The family instance of model `name`; a ModelError lists the models there are."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ModelError(f"unknown model {name!r}; choose one of {', '.join(REGISTRY)}") from None

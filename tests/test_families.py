@@ -1,0 +1,158 @@
+"""The model registry, and the proof that a new kind of model is one module and one registry entry:
+a toy family defined here (a linear model of the review's bag of words), registered at run time,
+is trained, predicted with, served by the binder and analysed with no change to any module of the
+package."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from IMDb import families
+from IMDb.cli import main
+from IMDb.config import Config
+from IMDb.errors import ModelError
+from IMDb.families.base import Family
+from IMDb.text import WordTokenizer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def test_every_model_has_a_family_and_a_valid_preset():
+    fields = {f.name for f in dataclasses.fields(Config)}
+    assert families.names() == ("dense", "cnn", "bert", "bert-int8")
+    for name in families.names():
+        family = families.get(name)
+        assert isinstance(family, Family) and set(family.preset) <= fields, name
+        assert Config.for_model(name).model == name
+
+
+def test_a_derived_model_is_explained_by_its_source_and_not_trained():
+    assert families.names(trainable=True) == ("dense", "cnn", "bert")
+    assert families.names(trainable=False) == ("bert-int8",)
+    int8 = families.get("bert-int8")
+    assert int8.explained_by("bert-int8") == "bert" and int8.keras_file is None and int8.made_by
+    assert families.get("cnn").explained_by("cnn") == "cnn"
+
+
+def test_an_unknown_model_lists_the_known_ones():
+    with pytest.raises(ModelError, match="unknown model 'lstm'; choose one of dense, cnn, bert, bert-int8"):
+        families.get("lstm")
+
+
+# --------------------------------------------------------------------------- a fourth family
+
+
+class BagOfWords(Family):
+    """A linear model of the review's bag of words: the mean of learnt word vectors (``latent``),
+    then logits. Word tokenizer, Keras 3 file, the word models' attribution glue."""
+
+    name = "bag-of-words"
+    tokenizer = WordTokenizer
+    keras_file = "model.keras"
+
+    def build(self, cfg, keras):
+        tokens = keras.layers.Input(shape=(cfg.seq_len,), dtype="float32", name="tokens")
+        x = keras.layers.Embedding(cfg.vocab_size, cfg.embed_dim, name="embedding")(tokens)
+        x = keras.layers.GlobalAveragePooling1D(name="latent")(x)
+        return keras.Model(tokens, keras.layers.Dense(2, name="logits")(x), name=cfg.model)
+
+    def train(self, cfg, restart=False):
+        import keras
+
+        from IMDb import bundle, data, export
+
+        states = data.load_states(cfg)
+        tokenizer = WordTokenizer(cfg.vocab_size, cfg.seq_len).fit(states["training"]["text"])
+        x = {n: tokenizer.encode(f["text"].tolist())["tokens"] for n, f in states.items()}
+        y = {n: f["label"].to_numpy() for n, f in states.items()}
+        keras.utils.set_random_seed(cfg.seed)
+        model = self.build(cfg, keras)
+        model.compile(keras.optimizers.Adam(cfg.learning_rate), metrics=["accuracy"],
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(x["training"], y["training"], epochs=cfg.epochs, batch_size=cfg.batch_size, verbose=0)
+        figures = {n: {"loss": float(loss), "accuracy": float(accuracy), "samples": len(y[n])}
+                   for n in states for loss, accuracy in [model.evaluate(x[n], y[n], verbose=0)]}
+        card = bundle.card_fields(cfg, tokenizer, model, figures, 0.0)
+        bundle.write(cfg.model_dir, {
+            "model.onnx": lambda p: export.export_onnx(model, p, {"tokens": cfg.seq_len}, self.onnx_opset),
+            "model.keras": model.save, "tokenizer.json": tokenizer.save, "card.json": card})
+        return card
+
+    def explainer(self, model, tokenizer, predict_tokens=None, baseline="pad"):
+        from IMDb.analysis.attribution_words import WordReviews
+
+        return WordReviews.of(model, tokenizer, predict_tokens, baseline)
+
+
+TOY = BagOfWords(dict(vocab_size=60, seq_len=40, embed_dim=4, epochs=40, batch_size=16, learning_rate=0.05))
+
+
+def register_toy() -> None:
+    """The one registry entry; a subprocess (the binder's check) calls this too."""
+    families.register("toy", TOY)
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory, synthetic_dataset):
+    """`imdb-leap train --model toy` on the synthetic reviews: models/toy/ in a temp folder."""
+    register_toy()
+    models_dir = tmp_path_factory.mktemp("toy") / "models"
+    try:
+        assert main(["train", "--model", "toy", "--models-dir", str(models_dir), "--data", str(synthetic_dataset),
+                     "--quiet"]) == 0
+        yield models_dir
+    finally:
+        families.REGISTRY.pop("toy", None)
+
+
+def test_the_toy_family_is_trained_and_predicts(toy, capsys):
+    assert sorted(p.name for p in (toy / "toy").iterdir()) == ["card.json", "model.keras", "model.onnx",
+                                                              "tokenizer.json"]
+    card = json.loads((toy / "toy" / "card.json").read_text())
+    assert card["model"] == "toy" and card["figures"]["test"]["accuracy"] > 0.9
+    capsys.readouterr()
+    assert main(["predict", "--model", "toy", "--models-dir", str(toy),
+                 "A wonderful, superb film. Loved it", "Awful, dull and boring: a waste"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines] == ["positive", "negative"], lines
+
+
+def test_the_binder_serves_the_toy_family(toy, synthetic_dataset):
+    """leap_test.py's integration test of one model (every decorated function, every state), in a
+    process where the toy family is registered."""
+    script = ("import json, sys; sys.path.insert(0, '.'); from tests.test_families import register_toy; "
+              "register_toy(); import leap_test; print(json.dumps(leap_test.run_worker('toy', 3)))")
+    env = {**os.environ, "IMDB_MODEL": "toy", "IMDB_MODELS_DIR": str(toy), "IMDB_DATA": str(synthetic_dataset),
+           "TL_DISABLE_ANALYTICS": "1"}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["errors"] == []
+    assert {s: r["samples"] for s, r in result["states"].items()} == \
+        {"training": 3, "validation": 3, "test": 3, "unlabeled": 3}
+    assert result["states"]["test"]["accuracy"] > 0.5
+
+
+@pytest.mark.slow
+def test_the_toy_family_is_analysed(toy, synthetic_dataset, tmp_path):
+    out = tmp_path / "report"
+    assert main(["analyze", "--model", "toy", "--state", "test", "--limit", "20", "--samples", "2",
+                 "--projection", "pca", "--models-dir", str(toy), "--data", str(synthetic_dataset),
+                 "--out", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    row = next(r for r in summary["models_and_baselines"] if r["name"] == "toy")
+    assert row["n"] == 20 and row["accuracy"] > 0.8
+    assert (out / "dashboard.html").is_file() and (out / "table.parquet").is_file()
+    samples = summary["attribution"]["samples"]  # integrated gradients through the word models' glue
+    assert len(samples) == 2 and all(s["completeness"]["positive"]["abs_error"] < 1e-2 for s in samples)
+    assert all(s["ngrams"] for s in samples)  # occlusion ran on the toy's ONNX file
