@@ -1,3 +1,4 @@
-"""IMDb sentiment analysis: data, text pipeline, models and Tensorleap integration."""
+"""IMDb sentiment analysis: data, text pipeline, model families, the Tensorleap integration and
+the local analysis toolkit (layers: README.md, "Code layout")."""
 
 __version__ = "0.1.0"

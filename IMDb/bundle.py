@@ -9,7 +9,8 @@ trained model, its family's Keras file (`IMDb.families.base.Family.keras_file`),
   user's folder is never replaced.
 - `read_card` checks the card against its schema; `Bundle.read` loads the tokenizer its family
   names and refuses one whose fingerprint differs from the card's; `Bundle.session` refuses an ONNX
-  file whose inputs or outputs disagree with the tokenizer and the binder's one prediction.
+  file whose inputs or outputs disagree with the tokenizer and the binder's one prediction;
+  `Bundle.keras` a Keras file that is corrupt or made for another input length.
 """
 from __future__ import annotations
 
@@ -201,6 +202,25 @@ class Bundle:
                 raise ModelError(f"{path} takes {length} tokens but {self.folder / 'tokenizer.json'} "
                                  f"makes {self.seq_len}: the files belong to different models")
         return session
+
+    def keras(self) -> Any:
+        """The Keras model of the family's Keras file, checked against the tokenizer's length; a
+        corrupt file is one ModelError. A bundle without one (made without training) has none."""
+        if self.family.keras_file is None:
+            raise ModelError(f"{self.folder} ships no Keras file: {self.name} is made from "
+                             f"{self.family.source} without training")
+        path = self.file(self.family.keras_file)
+        try:
+            model = self.family.load_keras(path)
+        except Exception as e:  # h5py and Keras raise untyped errors (OSError, ValueError...) on a bad file
+            reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            raise ModelError(f"{path} could not be loaded ({reason}): the file is corrupt or truncated; restore "
+                             f"the bundle's {path.name} or retrain it with `imdb-leap train --model {self.name}`") from e
+        for shape in (model.input_shape if isinstance(model.input_shape, list) else [model.input_shape]):
+            if shape[-1] is not None and shape[-1] != self.seq_len:
+                raise ModelError(f"{path} takes {shape[-1]} tokens but its tokenizer makes {self.seq_len}: "
+                                 f"the files belong to different models")
+        return model
 
     def split_config(self, data: str | None) -> Config:
         """The data settings the model was trained with (its card's split), on dataset `data`, so

@@ -1,4 +1,6 @@
-"""One dataclass holds every setting of a run, so a model card can record it whole.
+"""The settings of a model run: `Architecture` (what the model is made of) apart from `RunSettings`
+(how it is trained, on what data, where its files go), joined in `Config`, which a model card
+records whole.
 
 The fields' defaults are generic; each shipped model's own settings (its preset) are data in its
 family module (`IMDb.families`), applied by `Config.for_model`.
@@ -17,15 +19,16 @@ LABELS = ("negative", "positive")  # index = class id; the platform shows them i
 
 
 @dataclass
-class Config:
-    """Settings of one model: tokenizer, architecture, training, paths (grouped below in that
-    order). `Config.for_model` starts from a shipped model's preset."""
+class Architecture:
+    """What a model is made of: its tokenizer and its layers. Two models with the same architecture
+    settings differ only in their weights; each family's `build` reads these."""
 
-    model: str = "dense"
     # tokenizer
     vocab_size: int = 20_000
     seq_len: int = 400
-    # architecture
+    truncation: str = "headtail"  # BERT: "head" or "headtail", which pieces of a long review are kept
+    head_tokens: int | None = None  # BERT: pieces kept from the start with headtail (default: half)
+    # layers
     embed_dim: int = 64
     hidden: int = 64
     filters: int = 64
@@ -33,23 +36,27 @@ class Config:
     dropout: float = 0.0
     pretrained_embeddings: bool = False  # PPMI-SVD vectors from training + unlabeled reviews
     train_embeddings: bool = True  # False keeps the (pretrained) word vectors fixed
-    fine_tune_epochs: int = 0  # with fixed word vectors: a second stage that trains them too
-    fine_tune_learning_rate: float = 1e-4
-    # BERT (see IMDb.families.bert)
-    bert_checkpoint: str = field(default_factory=settings.bert_checkpoint)
+    bert_checkpoint: str = field(default_factory=settings.bert_checkpoint)  # the pretrained encoder
     bert_tiny: bool = False  # a small random BERT instead of the checkpoint's weights (tests)
-    truncation: str = "headtail"  # or "head": which pieces of a long review are kept
-    head_tokens: int | None = None  # pieces kept from the start with headtail (default: half)
-    weight_decay: float = 0.01
-    warmup_fraction: float = 0.06  # linear warmup, then linear decay to 0
-    max_steps: int | None = None  # stop (and decay to 0) after this many steps, not whole epochs
-    checkpoint_every: int = 50  # steps between resumable checkpoints
-    # training
+
+
+@dataclass
+class RunSettings:
+    """How a model is trained, on what data, and where its files go."""
+
+    # optimisation
     batch_size: int = 64
     epochs: int = 10
     learning_rate: float = 1e-3
     patience: int = 2
     seed: int = 42
+    fine_tune_epochs: int = 0  # with fixed word vectors: a second stage that trains them too
+    fine_tune_learning_rate: float = 1e-4
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.06  # linear warmup, then linear decay to 0
+    max_steps: int | None = None  # stop (and decay to 0) after this many steps, not whole epochs
+    checkpoint_every: int = 50  # steps between resumable checkpoints
+    # data
     val_fraction: float = 0.2
     train_limit: int | None = None  # subsample the training state (tests, quick runs)
     counterfactual: bool = False  # add the CAD training pairs ($IMDB_CAD/train_paired.tsv) to training
@@ -58,6 +65,15 @@ class Config:
     data: str | None = field(default_factory=settings.data)
     out_dir: str = str(MODELS_DIR)
     runs_dir: str = str(REPO_ROOT / "runs")  # checkpoints and TensorBoard events, not shipped
+
+
+@dataclass
+class Config(RunSettings, Architecture):
+    """One model's run: its name, its `Architecture` and its `RunSettings`, as one flat record a
+    model card stores whole (``card.json``'s ``config``). `Config.for_model` starts from a model's
+    preset."""
+
+    model: str = "dense"
 
     @classmethod
     def for_model(cls, model: str, **overrides) -> "Config":

@@ -2,7 +2,10 @@
 binder functions (IMDb.metadata, IMDb.losses) and written as one self-contained report.
 
 Modules (one concept each; import them directly, this package imports nothing heavy):
-- table: per-sample table (predictions, loss, metadata, latent vectors) from batched inference
+- table: per-sample table (predictions, loss, metadata, latent vectors) of one state
+- inference: a bundle's Keras graph (probabilities out) and its one latent pass
+- onnx_latent: the same pass for a model that ships only ONNX (bert-int8)
+- metadata_job: the binder's metadata as table columns, cached, computed on worker processes
 - baselines: TextBlob polarity and TF-IDF logistic-regression baselines
 - compare: two models (or a model and a baseline) sample by sample
 - label_errors: likely label errors, confident-learning style
@@ -11,13 +14,16 @@ Modules (one concept each; import them directly, this package imports nothing he
 - exploration: metadata against loss, Spearman correlations, the seeds' claims, training curves
 - attribution: explanations of chosen reviews (IG, occlusion, faithfulness) for any model family
 - integrated_gradients: integrated gradients, once, for any model with an embedding split
-- attribution_words / attribution_bert: each family's split and glue (word models; BERT's pieces)
+- attribution_words / attribution_bert: each family's split and glue (word models; BERT's pieces),
+  which the family hands out (`IMDb.families.base.Family.explainer`)
 - occlusion: n-gram occlusion, each phrase scored as a unit
 - faithfulness: top-k attributed words removed vs k random words
 - samples: which reviews to explain (costliest errors, least confident)
 - explanation: the records explained reviews travel as (Review, Explanation)
 - report: the output folder (dashboard.html, PNGs, table.parquet, summary.json, projector/)
-- plots: the dashboard's plotly figures and their matplotlib PNGs
+- sections, templating (and templates/): the page's sections and the autoescaping Jinja2 environment
+- describe: the findings in plain words; robustness_report: the robustness section
+- figures, latent_map, metric_plots: the dashboard's plotly figures and their matplotlib PNGs
 - projector: TensorBoard Embedding Projector export (vectors and metadata TSV)
 - escape: untrusted text made safe for HTML, plotly labels and JSON
 - run: `run_analysis` / `run_compare`, the stages in order with timings

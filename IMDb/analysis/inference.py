@@ -1,7 +1,7 @@
 """The analysis's view of a model: its Keras graph (probabilities out) and one latent pass.
 
-`load_keras` reads the bundle's Keras file through its family (`IMDb.families`), checks it against
-the tokenizer and tops it with the card's calibration temperature and a softmax, so the analysis
+`load_keras` reads the bundle's Keras file (`IMDb.bundle.Bundle.keras`: through its family, checked
+against the tokenizer) and tops it with the card's calibration temperature and a softmax, so the analysis
 reports, attributes and checks faithfulness in the probabilities `imdb-leap predict` shows. A model
 that ships only its ONNX file (made without training, e.g. bert-int8) is read as an `OnnxLatent`,
 which has no gradients: its attributions use its source model.
@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from IMDb.bundle import Bundle
-from IMDb.errors import ModelError
 from IMDb.models import LATENT_LAYER
 
 
@@ -28,18 +27,7 @@ def load_keras(bundle: Bundle) -> Any:
         from IMDb.analysis.onnx_latent import OnnxLatent
 
         return OnnxLatent(bundle.file("model.onnx"), bundle.temperature)
-    path = bundle.file(bundle.family.keras_file)
-    try:
-        model = bundle.family.load_keras(path)
-    except Exception as e:  # h5py and Keras raise untyped errors (OSError, ValueError...) on a bad file
-        reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        raise ModelError(f"{path} could not be loaded ({reason}): the file is corrupt or truncated; restore "
-                         f"the bundle's {path.name} or retrain it with `imdb-leap train --model {bundle.name}`") from e
-    for shape in (model.input_shape if isinstance(model.input_shape, list) else [model.input_shape]):
-        if shape[-1] is not None and shape[-1] != bundle.seq_len:
-            raise ModelError(f"{path} takes {shape[-1]} tokens but its tokenizer makes {bundle.seq_len}: "
-                             f"the files belong to different models")
-    return with_probabilities(model, bundle.temperature)
+    return with_probabilities(bundle.keras(), bundle.temperature)
 
 
 def _keras_of(model) -> Any:
