@@ -156,13 +156,13 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
     }
 
     def onnx_writer(path: Path) -> None:
-        export.export_onnx(model, path, {name: cfg.seq_len for name in tokenizer.input_names}, family.onnx_opset)
+        family.save_onnx(model, cfg, path)
         sample = tokenizer.encode(states["test"]["text"].tolist()[:1000])
         card["onnx_max_abs_diff"] = export.onnx_max_abs_diff(model, path, sample)
 
     bundle.write(cfg.model_dir, {
         "model.onnx": onnx_writer,
-        family.keras_file: lambda p: export.export_h5(model, cfg, p),
+        family.keras_file: lambda p: family.save_keras(model, cfg, p),
         "tokenizer.json": tokenizer.save,
         "history.csv": lambda p: p.write_bytes((run_dir / "history.csv").read_bytes()),
         "batches.csv": lambda p: p.write_bytes((run_dir / "batches.csv").read_bytes()),

@@ -30,7 +30,7 @@ import numpy as np
 from IMDb import bundle, data, families
 from IMDb.config import Config
 from IMDb.errors import ModelError
-from IMDb.export import export_onnx, onnx_max_abs_diff
+from IMDb.export import onnx_max_abs_diff
 from IMDb.io import atomic_dir
 from IMDb.wordpiece import INPUT_NAMES, WordPieceTokenizer
 
@@ -267,13 +267,15 @@ def train(cfg: Config, restart: bool = False) -> dict:
     }
     sample = tokenizer.pad(rows["test"][:200])
 
+    family = families.get(cfg.model)
+
     def onnx_writer(path: Path) -> None:
-        export_onnx(trainer.model, path, {n: cfg.seq_len for n in INPUT_NAMES}, families.get(cfg.model).onnx_opset)
+        family.save_onnx(trainer.model, cfg, path)
         card["onnx_max_abs_diff"] = onnx_max_abs_diff(trainer.model, path, sample)
 
     bundle.write(cfg.model_dir, {
         "model.onnx": onnx_writer,
-        families.get(cfg.model).keras_file: lambda p: trainer.model.save(p),
+        family.keras_file: lambda p: family.save_keras(trainer.model, cfg, p),
         "tokenizer.json": tokenizer.save,
         "history.csv": lambda p: p.write_bytes((run_dir / "history.csv").read_bytes()),
         "batches.csv": lambda p: p.write_bytes((run_dir / "batches.csv").read_bytes()),

@@ -80,8 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         model.set_weights(old_weights(bundle))
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
             onnx_path = Path(tmp) / "model.onnx"
-            lengths = {n: cfg.seq_len for n in bundle.input_names}
-            export.export_onnx(model, onnx_path, lengths, family.onnx_opset)
+            family.save_onnx(model, cfg, onnx_path)
             new = Predictor(bundle, ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]))
             after = softmax(new.predict_logits(inputs))
             diff = float(np.abs(after - before).max())
@@ -96,11 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             card["output"] = "logits"
             card["logits_reexport"] = {"test_reviews_compared": len(texts), "max_probability_change": diff,
                                        "same_prediction": same}
-            if family.keras_file == "model.h5":  # the word models: an .h5 that TF 2.12 reads
-                export.export_h5(model, cfg, folder / family.keras_file)
-            else:
-                model.save(Path(tmp) / family.keras_file)
-                os.replace(Path(tmp) / family.keras_file, folder / family.keras_file)
+            family.save_keras(model, cfg, Path(tmp) / family.keras_file)
+            os.replace(Path(tmp) / family.keras_file, folder / family.keras_file)
             os.replace(onnx_path, folder / "model.onnx")
         atomic_write_text(folder / "card.json", json.dumps(card, indent=2) + "\n")
         print(f"{name}: rewrote {folder} in {time.perf_counter() - start:.0f} s")

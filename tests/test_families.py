@@ -68,7 +68,7 @@ class BagOfWords(Family):
     def train(self, cfg, restart=False):
         import keras
 
-        from IMDb import bundle, data, export
+        from IMDb import bundle, data
 
         states = data.load_states(cfg)
         tokenizer = WordTokenizer(cfg.vocab_size, cfg.seq_len).fit(states["training"]["text"])
@@ -83,8 +83,9 @@ class BagOfWords(Family):
                    for n in states for loss, accuracy in [model.evaluate(x[n], y[n], verbose=0)]}
         card = bundle.card_fields(cfg, tokenizer, model, figures, 0.0)
         bundle.write(cfg.model_dir, {
-            "model.onnx": lambda p: export.export_onnx(model, p, {"tokens": cfg.seq_len}, self.onnx_opset),
-            "model.keras": model.save, "tokenizer.json": tokenizer.save, "card.json": card})
+            "model.onnx": lambda p: self.save_onnx(model, cfg, p),
+            self.keras_file: lambda p: self.save_keras(model, cfg, p),
+            "tokenizer.json": tokenizer.save, "card.json": card})
         return card
 
     def explainer(self, model, tokenizer, predict_tokens=None, baseline="pad"):

@@ -1,7 +1,8 @@
 """What every model family provides, behind one small interface: `Family`.
 
 A family is a kind of model (the word models, BERT): its tokenizer, how a model of it is built,
-trained and exported, which Keras file its bundle holds and how that file is read, how many reviews
+trained and exported (`save_onnx`, `save_keras`), which Keras file its bundle holds and how that
+file is read, how many reviews
 a batch holds, and how its attributions are computed. One instance of a family is one model (its
 preset: the shipped settings); `IMDb.families` maps each model name to its instance. Everything
 else (the bundle, the binder, `imdb-leap`, the analysis) reads the instance and never asks which
@@ -68,6 +69,16 @@ class Family:
         """Train `cfg.model`, evaluate it, write its bundle; return the card. `restart` discards a
         resumable checkpoint, where the family keeps one."""
         raise NotImplementedError
+
+    def save_onnx(self, model: Any, cfg: Config, path: Path) -> None:
+        """Write `model` as the bundle's ``model.onnx``: the tokenizer's inputs (float32, length
+        `cfg.seq_len`, dynamic batch), ``logits`` out, at the family's opset."""
+        lengths = {name: cfg.seq_len for name in self.tokenizer.input_names}
+        implementation("IMDb.export").export_onnx(model, path, lengths, self.onnx_opset)
+
+    def save_keras(self, model: Any, cfg: Config, path: Path) -> None:
+        """Write `model` as the bundle's `keras_file` (Keras 3's format by default)."""
+        model.save(path)
 
     def load_keras(self, path: Path) -> Any:
         """The Keras model of the bundle's `keras_file` (Keras 3 by default)."""

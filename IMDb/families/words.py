@@ -41,6 +41,10 @@ class WordFamily(Family):
         """`IMDb.train.train` (a run of minutes: it keeps no checkpoint, so `restart` is moot)."""
         return implementation("IMDb.train").train(cfg)
 
+    def save_keras(self, model: Any, cfg: Config, path: Path) -> None:
+        """An ``.h5`` that the platform's TensorFlow 2.12 reads (`IMDb.export.export_h5`)."""
+        implementation("IMDb.export").export_h5(model, cfg, path)
+
     def load_keras(self, path: Path) -> Any:
         return _load_h5(str(path), Path(path).stat().st_mtime_ns)
 
