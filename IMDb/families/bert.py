@@ -21,6 +21,8 @@ from IMDb.wordpiece import WordPieceTokenizer
 
 
 class BertFamily(Family):
+    """A BERT model (see the module docstring): the fine-tuned one, or one made from it."""
+
     name = "bert"
     tokenizer = WordPieceTokenizer
     keras_file = "model.keras"

@@ -26,6 +26,8 @@ def _load_h5(path: str, mtime_ns: int):
 
 
 class WordFamily(Family):
+    """A word model: its architecture module (dense or CNN) and its preset."""
+
     name = "words"
     tokenizer = WordTokenizer
     keras_file = "model.h5"  # written with tf_keras, which the platform's TF 2.12 reads
@@ -55,6 +57,6 @@ class WordFamily(Family):
 
 
 DENSE = WordFamily("IMDb.models.dense", dict(seq_len=800, embed_dim=64, hidden=64, epochs=8, batch_size=64))
-CNN = WordFamily("IMDb.models.cnn", dict(seq_len=600, embed_dim=64, filters=64, kernel_size=5, hidden=64, dropout=0.5,
-                             pretrained_embeddings=True, train_embeddings=False, fine_tune_epochs=3,
-                             epochs=20, patience=3, batch_size=64))
+CNN = WordFamily("IMDb.models.cnn", dict(seq_len=600, embed_dim=64, filters=64, kernel_size=5, hidden=64,
+                                         dropout=0.5, pretrained_embeddings=True, train_embeddings=False,
+                                         fine_tune_epochs=3, epochs=20, patience=3, batch_size=64))
