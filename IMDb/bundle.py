@@ -147,9 +147,6 @@ class Bundle:
             raise ModelError(f"{folder / MARKER} describes model {card['model']!r}, not {name!r}: "
                              f"restore the bundle's own card")
         path = folder / "tokenizer.json"
-        if not path.is_file():
-            raise ModelError(f"tokenizer file not found: {path}. Train the model first "
-                             f"(imdb-leap train) or restore the file from the repository.")
         tokenizer = family.tokenizer.load(path)
         if tokenizer.fingerprint != card["tokenizer_fingerprint"]:
             raise ModelError(f"{path} (fingerprint {tokenizer.fingerprint}) is not the tokenizer {name} "

@@ -18,7 +18,7 @@ import hashlib
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from IMDb import settings, sources
 from IMDb.config import Config
@@ -77,6 +77,20 @@ def load_states(cfg: Config, include_unlabeled: bool = False) -> dict[str, pd.Da
         unlabeled = sources.load_unlabeled(cfg.data)
         states["unlabeled"] = unlabeled.assign(sample_id=sample_ids(unlabeled)).reset_index(drop=True)
     return states
+
+
+def stratified_sample(frame: pd.DataFrame, limit: int | None, seed: int = 0) -> pd.DataFrame:
+    """At most `limit` rows drawn with `seed`, in the frame's order, keeping the label shares when
+    labeled (an unlabeled frame: a plain seeded draw): `--limit` and ``sample_limit_per_split``."""
+    if limit is None or limit >= len(frame):
+        return frame
+    if limit <= 0:
+        raise ValueError(f"limit must be positive, got {limit}")
+    if "label" in frame and frame["label"].nunique() > 1 and limit >= frame["label"].nunique():
+        picked, _ = train_test_split(frame, train_size=limit, stratify=frame["label"], random_state=seed)
+    else:
+        picked = frame.sample(n=limit, random_state=seed)
+    return picked.sort_index()
 
 
 def checksum(frame: pd.DataFrame) -> str:

@@ -101,19 +101,6 @@ class StateData:
                       self._rating[i] if self._rating else None, self._movie[i])
 
 
-def capped(frame, limit: int | None, seed: int):
-    """At most `limit` rows of a state, drawn with `seed` and in proportion to the labels (the
-    unlabeled state: a plain seeded draw); the rows keep the state's order."""
-    if limit is None or len(frame) <= limit:
-        return frame
-    if "label" not in frame:
-        return frame.sample(n=limit, random_state=seed).sort_index()
-    from sklearn.model_selection import train_test_split
-
-    kept, _ = train_test_split(frame, train_size=limit, stratify=frame["label"], random_state=seed)
-    return kept.sort_index()
-
-
 @functools.lru_cache(maxsize=1)
 def states() -> dict[str, StateData]:
     """training, validation, test and unlabeled, read from the source once per process, each capped
@@ -121,7 +108,7 @@ def states() -> dict[str, StateData]:
     cfg = selected_model().split_config(project_config.data_source())
     frames = data.load_states(cfg, include_unlabeled=True)
     limit = project_config.load().sample_limit_per_split
-    return {name: StateData(name, capped(frames[name], limit, cfg.seed)) for name in STATES}
+    return {name: StateData(name, data.stratified_sample(frames[name], limit, cfg.seed)) for name in STATES}
 
 
 def preprocess_response(state: str):

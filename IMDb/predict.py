@@ -60,7 +60,7 @@ class Predictor:
         batch_size = batch_size or self.bundle.family.batch_size
         n = len(next(iter(inputs.values())))
         return np.concatenate([
-            self.session.run(None, {k: v[i:i + batch_size].astype(np.float32)
+            self.session.run(None, {k: np.asarray(v[i:i + batch_size], dtype=np.float32)
                                     for k, v in inputs.items()})[0]
             for i in range(0, max(n, 1), batch_size)])[:n]
 

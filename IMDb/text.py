@@ -210,14 +210,8 @@ class WordTokenizer(Tokenizer):
 
     @classmethod
     def load(cls, path: str | Path) -> "WordTokenizer":
-        path = Path(path)
-        if not path.is_file():
-            raise ModelError(f"tokenizer file not found: {path}. Train the model first "
-                             f"(imdb-leap train) or restore the file from the repository.")
+        data = cls.read_state(path, FORMAT, "a valid word-tokenizer file")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") != FORMAT:
-                raise ValueError(f"format is {data.get('format')!r}, expected {FORMAT!r}")
             self = cls(vocab_size=int(data["vocab_size"]), seq_len=int(data["seq_len"]))
             words = data["words"]
             if words[:2] != [PAD, OOV]:

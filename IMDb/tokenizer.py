@@ -15,11 +15,14 @@ asks which tokenizer it holds:
 """
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from IMDb.errors import ModelError
 
 
 class Tokenizer(ABC):
@@ -71,3 +74,21 @@ class Tokenizer(ABC):
     @abstractmethod
     def load(cls, path: str | Path) -> "Tokenizer":
         """The tokenizer `save` wrote; a ModelError names the file if it is missing or corrupt."""
+
+    @staticmethod
+    def read_state(path: str | Path, fmt: str, kind: str) -> dict:
+        """The JSON object `save` wrote at `path`, of format `fmt`: what every `load` starts from. A
+        missing file, one that is not JSON or one of another format is a ModelError naming it as
+        not `kind` (e.g. "a WordPiece tokenizer file saved by imdb-leap")."""
+        path = Path(path)
+        if not path.is_file():
+            raise ModelError(f"tokenizer file not found: {path}. Train the model first "
+                             f"(imdb-leap train) or restore the file from the repository.")
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeError) as e:
+            raise ModelError(f"{path} is not {kind}: {e}") from e
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        if found != fmt:
+            raise ModelError(f"{path} is not {kind}: format is {found!r}, expected {fmt!r}")
+        return state

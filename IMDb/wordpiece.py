@@ -77,16 +77,13 @@ class WordPieceTokenizer(Tokenizer):
 
     @classmethod
     def load(cls, path: str | Path) -> "WordPieceTokenizer":
-        from tokenizers import Tokenizer
+        from tokenizers import Tokenizer as Pieces
 
-        path = Path(path)
+        state = cls.read_state(path, FORMAT, "a WordPiece tokenizer file saved by imdb-leap")
         try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-            if state.get("format") != FORMAT:
-                raise ValueError(f"format is {state.get('format')!r}, expected {FORMAT!r}")
-            tokenizer = Tokenizer.from_str(state["tokenizer"])
+            tokenizer = Pieces.from_str(state["tokenizer"])
         except Exception as e:  # tokenizers raises its own untyped errors on a corrupt file
-            raise ModelError(f"{path} is not a WordPiece tokenizer saved by imdb-leap: {e}") from e
+            raise ModelError(f"{path} is not a WordPiece tokenizer file saved by imdb-leap: {e}") from e
         return cls(tokenizer, state["seq_len"], state["truncation"], state["head_tokens"])
 
     def _state(self) -> dict:

@@ -27,7 +27,6 @@ import numpy as np
 
 from IMDb import data, families, project_config
 from IMDb.analysis.inference import latent_and_probabilities, load_keras
-from IMDb.analysis.table import stratified_sample
 from IMDb.bundle import Bundle
 from IMDb.config import MODELS_DIR
 from IMDb.wordpiece import WordPieceTokenizer
@@ -85,7 +84,7 @@ def main() -> int:
     if tokenizer.truncation != "headtail":
         print(f"note: the shipped tokenizer truncates {tokenizer.truncation!r}")
     test = data.load_states(bert.split_config(project_config.data_source()))["test"]
-    frame = stratified_sample(test, args.limit or None, args.seed).reset_index(drop=True)
+    frame = data.stratified_sample(test, args.limit or None, args.seed).reset_index(drop=True)
     texts, labels = frame["text"].tolist(), frame["label"].to_numpy()
     ids = frame["sample_id"].astype(str).tolist()
     lengths = np.array([len(e.ids) for e in tokenizer.encodings(texts)])

@@ -17,7 +17,6 @@ import numpy as np
 
 from IMDb import data, project_config
 from IMDb.analysis.inference import latent_and_probabilities, load_keras
-from IMDb.analysis.table import stratified_sample
 from IMDb.bundle import Bundle
 from IMDb.config import MODELS_DIR
 from IMDb.wordpiece import WordPieceTokenizer
@@ -32,7 +31,7 @@ def main() -> int:
     bert = Bundle.read("bert", MODELS_DIR)
     model, tokenizer = load_keras(bert), bert.tokenizer
     test = data.load_states(bert.split_config(project_config.data_source()))["test"]
-    frame = stratified_sample(test, args.limit or None, args.seed).reset_index(drop=True)
+    frame = data.stratified_sample(test, args.limit or None, args.seed).reset_index(drop=True)
     texts, labels = frame["text"].tolist(), frame["label"].to_numpy()
     lengths = np.array([len(e.ids) for e in tokenizer.encodings(texts)])
     cut = np.flatnonzero(lengths > tokenizer.seq_len - 2)

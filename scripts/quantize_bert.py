@@ -438,8 +438,7 @@ def main(argv: list[str] | None = None) -> int:
               f"fixed, so reviews are run padded to {shape[-1]} pieces (no batching by length)", flush=True)
 
         from IMDb import project_config
-        from IMDb.data import load_states
-        from IMDb.integration import capped
+        from IMDb.data import load_states, stratified_sample
 
         source = source_bundle(args.source)
         cfg = source.split_config(project_config.data_source())
@@ -447,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
         labels = test["label"].to_numpy().astype(int)
         tokenizer = source.tokenizer
         timed = np.arange(0, len(test), 50)[:args.throughput_reviews]
-        compared = capped(test, args.compare, cfg.seed).index.to_numpy()
+        compared = stratified_sample(test, args.compare, cfg.seed).index.to_numpy()
         sanity = np.arange(0, len(test), 50)[:args.batch_size]  # a quick run still checks the file runs
         needed = np.arange(len(test)) if args.evaluate else np.union1d(timed, sanity)
         print(f"encoding {len(needed):,} test reviews ...", flush=True)
@@ -514,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
                 "int8_vs_fp32": {
                     "test_reviews_compared": len(compared),
                     "selection": ("the full test split" if len(compared) == len(test) else
-                                  f"stratified by label, seed {cfg.seed} (IMDb.integration.capped)"),
+                                  f"stratified by label, seed {cfg.seed} (IMDb.data.stratified_sample)"),
                     "same_prediction": round(float((z8[compared].argmax(1) == z32.argmax(1)).mean()), 5),
                     "max_abs_logit_diff": round(float(np.abs(z8[compared] - z32).max()), 5),
                     "mean_abs_logit_diff": round(float(np.abs(z8[compared] - z32).mean()), 5),

@@ -7,7 +7,7 @@ import pytest
 from IMDb import data, metadata
 from IMDb.analysis import baselines as bl
 from IMDb.analysis.inference import latent_and_probabilities, latent_model, load_keras
-from IMDb.analysis.table import BASE_COLUMNS, METADATA_COLUMNS, AnalysisTable, build_table, stratified_sample
+from IMDb.analysis.table import BASE_COLUMNS, METADATA_COLUMNS, AnalysisTable, build_table
 from IMDb.bundle import Bundle
 from IMDb.config import Config
 from tests.conftest import synthetic_reviews, synthetic_unlabeled
@@ -153,10 +153,10 @@ def test_limit_is_a_seeded_stratified_sample(bundle):
     assert len(table) == 40 and table.frame["sample_id"].isin(training["sample_id"]).all()
     share = training["label"].mean()
     assert abs(table.frame["label"].mean() - share) <= 1 / 40 + 1e-9
-    again = stratified_sample(training, 40, seed=0)
+    again = data.stratified_sample(training, 40, seed=0)
     assert list(again["sample_id"]) == list(table.frame["sample_id"])
-    assert list(stratified_sample(training, 40, seed=1)["sample_id"]) != list(again["sample_id"])
-    assert stratified_sample(training, 10_000) is training
+    assert list(data.stratified_sample(training, 40, seed=1)["sample_id"]) != list(again["sample_id"])
+    assert data.stratified_sample(training, 10_000) is training
 
 
 def test_unlabeled_state_has_missing_label_fields(bundle):

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from IMDb import integration, project_config
+from IMDb import data, integration, project_config
 from IMDb.errors import ConfigError, ModelError
 
 GOOD = "data_path: data/imdb.parquet\nmodel: cnn\nsample_limit_per_split: null\n"
@@ -80,9 +80,9 @@ def test_an_unknown_model_or_a_missing_dataset_names_the_file_and_key(config_fil
 
 def test_the_sample_limit_is_seeded_and_keeps_the_label_balance():
     frame = pd.DataFrame({"label": [0] * 300 + [1] * 100, "text": [f"r{i}" for i in range(400)]})
-    kept = integration.capped(frame, 40, seed=42)
+    kept = data.stratified_sample(frame, 40, seed=42)
     assert len(kept) == 40 and kept["label"].sum() == 10 and kept.index.is_monotonic_increasing
-    assert kept.equals(integration.capped(frame, 40, seed=42))
-    assert integration.capped(frame, None, seed=42) is frame and integration.capped(frame, 999, 42) is frame
+    assert kept.equals(data.stratified_sample(frame, 40, seed=42))
+    assert data.stratified_sample(frame, None, seed=42) is frame and data.stratified_sample(frame, 999, 42) is frame
     unlabeled = frame.drop(columns="label")
-    assert len(integration.capped(unlabeled, 7, seed=1)) == 7
+    assert len(data.stratified_sample(unlabeled, 7, seed=1)) == 7

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from IMDb import losses, project_config
+from IMDb import data, losses, project_config
 from IMDb.analysis.inference import latent_and_probabilities, load_keras
 from IMDb.analysis.metadata_job import METADATA_COLUMNS, NUMERIC_METADATA, MetadataJob
 from IMDb.bundle import Bundle
@@ -99,28 +99,9 @@ class AnalysisTable:
 # --------------------------------------------------------------------------- the table
 
 
-def stratified_sample(frame: pd.DataFrame, limit: int | None, seed: int = 0) -> pd.DataFrame:
-    """`limit` rows drawn with `seed`, in the frame's order, keeping the label shares (when labeled)."""
-    if limit is None or limit >= len(frame):
-        return frame
-    if limit <= 0:
-        raise ValueError(f"limit must be positive, got {limit}")
-    if "label" in frame and frame["label"].nunique() > 1 and limit >= frame["label"].nunique():
-        from sklearn.model_selection import train_test_split
-
-        picked, _ = train_test_split(frame, train_size=limit, stratify=frame["label"], random_state=seed)
-    else:
-        picked = frame.sample(n=limit, random_state=seed)
-    return picked.sort_index()
-
-
 def state_frames(bundle: Bundle, state: str, cfg: Config | None) -> dict[str, pd.DataFrame]:
     """The data states as the model was trained with them (its card's split settings), from `cfg`'s
     data, else IMDB_DATA, else project_config.yaml's data_path."""
-    from IMDb import data
-
-    if state not in data.STATES:
-        raise ValueError(f"unknown state {state!r}; choose one of {', '.join(data.STATES)}")
     cfg = cfg or bundle.split_config(project_config.data_source())
     return data.load_states(cfg, include_unlabeled=state == "unlabeled")
 
@@ -187,16 +168,14 @@ def build_table(name: str, state: str = "training", limit: int | None = None, *,
     `AnalysisTable.timings` records the seconds of each step and the process's peak RSS (MiB).
     The data are read first, so the metadata's workers start before the model is loaded.
     """
-    from IMDb.data import STATES
-
-    if state not in STATES:
-        raise ValueError(f"unknown state {state!r}; choose one of {', '.join(STATES)}")
+    if state not in data.STATES:
+        raise ValueError(f"unknown state {state!r}; choose one of {', '.join(data.STATES)}")
     t0 = time.perf_counter()
     bundle = Bundle.read(name, models_dir)
     t_load = time.perf_counter() - t0
     t = time.perf_counter()
     frames = state_frames(bundle, state, cfg)
-    frame = stratified_sample(frames[state], limit, seed).reset_index(drop=True)
+    frame = data.stratified_sample(frames[state], limit, seed).reset_index(drop=True)
     t_data = time.perf_counter() - t
 
     with MetadataJob(frame, bundle.tokenizer, progress) as job:
