@@ -1,6 +1,7 @@
 """Tensorleap integration of the IMDb sentiment models (code-loader 1.0.214 decorators).
 
-Only registrations live here; the logic is in IMDb/ (integration, metadata, losses, visualizers).
+Every registration lives here, and only registrations; the logic is in IMDb/ (integration, metadata,
+losses, visualizers). leap.yaml's entry file is leap_integration.py, which imports this module.
 The model is ``model`` in project_config.yaml (IMDB_MODEL overrides it locally); the input encoders
 registered below are the inputs of the chosen model's tokenizer, so other models need no second binder. The model
 outputs logits: the loss, metrics and the prediction visualizer take their softmax themselves.
@@ -148,6 +149,13 @@ def prediction_visualizer(prediction: np.ndarray, ground_truth: np.ndarray) -> L
     return visualizers.prediction(prediction, ground_truth, MODEL.temperature)
 
 
+@tensorleap_custom_visualizer("prediction_only", LeapDataType.HorizontalBar)
+def prediction_only_visualizer(prediction: np.ndarray) -> LeapHorizontalBar:
+    """The model's output alone: drawn for every review, the 50,000 unlabeled ones included, which
+    get no `prediction` bar because that visualizer also takes the ground truth."""
+    return visualizers.prediction(prediction, None, MODEL.temperature)
+
+
 # ----------------------------------------------------------------------------------- integration test
 
 
@@ -168,6 +176,7 @@ def integration_test(idx, preprocess):
     oov_visualizer(inputs[TEXT_INPUT], sample)
     cleaned_text_visualizer(sample)
     prediction_visualizer(prediction, ground_truth)
+    prediction_only_visualizer(prediction)
 
     for function in METADATA.values():
         function(idx, preprocess)

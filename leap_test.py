@@ -1,24 +1,31 @@
 #!/usr/bin/env python
-"""Check the Tensorleap integration (leap_binder.py) locally before `leap push`.
+"""Check the Tensorleap integration (leap_binder.py, entered through leap_integration.py) locally
+before a push.
 
-For every model the integration serves (each in its own process, chosen with IMDB_MODEL):
+First, project_config.yaml as it is: one clear line when its data_path cannot exist inside a pushed
+bundle (a relative path leaves the uploaded code); the committed placeholder is noted as the one
+edit a push needs. Then, for every model the integration serves (each in its own process, chosen
+with IMDB_MODEL):
 
 (a) runs the integration test over N samples (default 20, spread over each state) of the training,
     validation, test and unlabeled states, and checks what each decorated function returns: input
     dtype and shape, one-hot ground truth in the order [negative, positive], probabilities, a
     finite loss (NaN, "undefined", without a label), metrics, metadata types and visualizers;
 (b) emulates the platform: copies exactly the files leap.yaml includes (what `leap push` uploads)
-    to a temporary folder and sets ``data_path`` and ``model`` in its project_config.yaml as a
-    user does before a push; then, in a virtual environment holding only requirements.txt plus
-    code-loader (cached under .cache/), with no IMDB_* variable and IS_TENSORLEAP_PLATFORM=true,
-    runs ``LeapLoader(<bundle>, "leap_binder.py").check_dataset()`` (``is_valid``, no failing
-    payload) and drives the engine's entry points: samples by state and id, every loss, metric
-    and visualizer on float16 batches of the model's logits;
+    to a temporary folder and makes the one documented edit in its project_config.yaml (data_path:
+    the dataset here; model: the one checked); then, in a virtual environment of leap.yaml's
+    pythonVersion (Python 3.10) holding only requirements.txt plus code-loader (cached under
+    .cache/), with no IMDB_* variable and IS_TENSORLEAP_PLATFORM=true, runs
+    ``LeapLoader(<bundle>, <entryFile>).check_dataset()`` (``is_valid``, no failing payload) and
+    fetches samples by state and id. The model runs apart, as on the platform (ONNX Runtime is not
+    in the lean environment): this process scores the fetched inputs, and a second lean process
+    parses the bundle again, checks that the sample ids and inputs are the first one's, and drives
+    every loss, metric and visualizer on float16 batches of the model's logits;
 (c) prints a summary table. The exit status is 0 only if everything passed.
 
-Usage: python leap_test.py [--models dense,cnn] [--samples 20]
+Usage: python leap_test.py [--models dense,cnn] [--samples 20] [--platform-only] [--config FILE]
 Needs the dataset (IMDB_DATA, else data_path of project_config.yaml) and the model bundles (models/,
-or IMDB_MODELS_DIR for (a); (b) uses the repository's own, as a push does).
+or IMDB_MODELS_DIR, whose bundles then replace models/ in (b)'s copy).
 Telemetry: code-loader's usage analytics stay off unless TL_DISABLE_ANALYTICS is set (to empty to
 turn them on).
 """
@@ -35,7 +42,6 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent
-ENTRY_FILE = "leap_binder.py"
 MAX_ERRORS = 12  # per model: the first few tell the story
 
 os.environ.setdefault("TL_DISABLE_ANALYTICS", "1")
@@ -134,6 +140,10 @@ def check_sample(lb, model, sample_id, response) -> tuple[list[str], dict]:
             or (bar.gt is not None) != labeled:
         problems.append(f"prediction visualizer: labels {bar.labels}, body {bar.body.tolist()}, gt {bar.gt}: "
                         "expected probabilities, with the ground truth where there is a label")
+    only = lb.prediction_only_visualizer(prediction)
+    if only.labels != list(LABELS) or only.gt is not None or not np.allclose(only.body, bar.body):
+        problems.append("prediction_only visualizer: expected the prediction bar's probabilities, without "
+                        "ground truth")
     if not lb.cleaned_text_visualizer(sample).data and review.text.strip():
         problems.append("cleaned_text visualizer: no words")
 
@@ -222,65 +232,82 @@ def registered_names() -> dict:
 # ----------------------------------------------------------------------------------- (b) platform emulation
 
 
-def bundle_files() -> list[str]:
-    """What `leap push` uploads: the files leap.yaml's ``include`` globs match (** spans folders)."""
-    import glob
-
-    import yaml
-
-    patterns = yaml.safe_load((REPO_ROOT / "leap.yaml").read_text())["include"]
-    return sorted({Path(m).as_posix() for pattern in patterns
-                   for m in glob.glob(pattern, root_dir=REPO_ROOT, recursive=True) if (REPO_ROOT / m).is_file()})
-
-
-def make_bundle(dest: Path, data_path: str, model: str) -> Path:
-    """Copy exactly the bundled files to `dest` and edit its project_config.yaml as a user does
-    before a push: data_path on the data volume, model the one pushed."""
+def make_bundle(dest: Path, config: Path, data_path: str, model: str, models_dir: Path) -> Path:
+    """Copy exactly the files leap.yaml includes to `dest` (project_config.yaml from `config`; the
+    models/ files from `models_dir`'s bundles when that is not the repository's models/) and make the one
+    documented edit in its project_config.yaml: data_path, here the dataset on this machine; and
+    model, the one checked."""
     import re
     import shutil
 
-    for rel in bundle_files():
+    from IMDb import leap_workspace
+
+    other_models = models_dir.resolve() != (REPO_ROOT / "models").resolve()
+    for rel in leap_workspace.bundle_files(REPO_ROOT):
+        source = REPO_ROOT / rel
+        if rel == "project_config.yaml":
+            source = config
+        elif rel.startswith("models/") and other_models:  # that folder's bundles instead, file for file
+            source = models_dir / rel[len("models/"):]
+            if not source.is_file():
+                continue
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO_ROOT / rel, dest / rel)
-    config = dest / "project_config.yaml"
-    text = config.read_text()
+        shutil.copy2(source, dest / rel)
+    edited = dest / "project_config.yaml"
+    text = edited.read_text()
     for key, value in (("data_path", data_path), ("model", model)):
         text, n = re.subn(rf"^{key}:.*$", f"{key}: {json.dumps(value)}", text, count=1, flags=re.M)
         if n != 1:
-            raise SystemExit(f"leap_test: {config.name} has no '{key}:' line to set")
-    config.write_text(text)
+            raise SystemExit(f"leap_test: {config} has no '{key}:' line to set")
+    edited.write_text(text)
     return dest
 
 
 def platform_python() -> Path:
-    """A virtual environment holding only requirements.txt plus code-loader (the platform image's
-    own), built once under .cache/ and rebuilt when either changes."""
+    """A virtual environment of leap.yaml's pythonVersion holding only requirements.txt plus
+    code-loader (the platform image's own), built once under .cache/ and rebuilt when either
+    changes."""
     import hashlib
     import shutil
     import tomllib
 
+    from IMDb import leap_workspace
+
+    version = leap_workspace.python_version()
     pins = [d for d in tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
             if d.startswith("code-loader")]
-    key = hashlib.sha256(((REPO_ROOT / "requirements.txt").read_text() + "".join(pins)).encode()).hexdigest()[:12]
-    venv = REPO_ROOT / ".cache" / f"platform-venv-{key}"
+    key = hashlib.sha256((version + (REPO_ROOT / "requirements.txt").read_text() + "".join(pins)).encode()
+                         ).hexdigest()[:12]
+    venv = REPO_ROOT / ".cache" / f"platform-venv-py{version.replace('.', '')}-{key}"
     python = venv / "bin" / "python"
     if (venv / ".complete").is_file():
         return python
+    base = leap_workspace.find_python(version)
     for old in venv.parent.glob("platform-venv-*"):
         shutil.rmtree(old, ignore_errors=True)
-    print(f"leap_test: building {venv.relative_to(REPO_ROOT)} (requirements.txt + {', '.join(pins)}) ...", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    print(f"leap_test: building {venv.relative_to(REPO_ROOT)} (Python {version}: requirements.txt + "
+          f"{', '.join(pins)}) ...", flush=True)
+    subprocess.run([base, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                     "-r", str(REPO_ROOT / "requirements.txt"), *pins], check=True)
     (venv / ".complete").write_text(key)
     return python
 
 
-def run_emulation(bundle: Path, onnx_path: str, per_state: int = 4) -> dict:
+def _ids_digest(ids) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(map(str, ids)).encode()).hexdigest()[:16]
+
+
+def run_emulation(bundle: Path, entry: str, phase: str, arrays: str, per_state: int = 4) -> dict:
     """(b) in this process: the lean environment, the bundle alone on sys.path, no IMDB_* variable,
-    IS_TENSORLEAP_PLATFORM=true before code-loader is imported. Runs check_dataset(), then drives
-    the engine-side entry points of LeapLoader the way the platform does: samples by state and id,
-    and every loss, metric and visualizer on float16 batches of the model's outputs."""
+    IS_TENSORLEAP_PLATFORM=true before code-loader is imported; check_dataset() first in both phases.
+    Phase ``samples`` fetches `per_state` samples of each state by id and writes their ids, inputs
+    and ground truth to `arrays` (.npz). Phase ``engine``, a fresh process, checks that the sample
+    ids and inputs are those of the first phase, then drives the engine-side entry points of
+    LeapLoader the way the platform does: every loss, metric and visualizer on float16 batches of
+    the model's logits, which the parent wrote into `arrays`."""
     result = {"is_valid": False, "general_error": None, "failing": [], "warnings": [], "payloads": 0,
               "engine_calls": 0, "errors": []}
     leaked = sorted(k for k in os.environ if k.startswith("IMDB_"))
@@ -290,20 +317,19 @@ def run_emulation(bundle: Path, onnx_path: str, per_state: int = 4) -> dict:
     sys.path[:] = [str(bundle)] + [p for p in sys.path[1:] if Path(p or ".").resolve() != REPO_ROOT]
     os.chdir(bundle)
     import numpy as np
-    import onnxruntime as ort
     from code_loader import LeapLoader
     from code_loader.contract.enums import DataStateEnum
     from code_loader.contract.mapping import NodeMappingType
 
-    loader = LeapLoader(str(bundle), ENTRY_FILE)
+    loader = LeapLoader(str(bundle), entry)
     parsed = loader.check_dataset()
     result.update(is_valid=bool(parsed.is_valid), general_error=parsed.general_error, payloads=len(parsed.payloads))
     for payload in parsed.payloads:
-        entry = {"name": payload.name, "display": {k: str(v)[:600] for k, v in payload.display.items()}}
+        entry_ = {"name": payload.name, "display": {k: str(v)[:600] for k, v in payload.display.items()}}
         if not payload.is_passed:
-            result["failing"].append(entry)
+            result["failing"].append(entry_)
         elif payload.display:  # passed, with something to say
-            result["warnings"].append(entry)
+            result["warnings"].append(entry_)
     connections = (parsed.engine_file_contract.node_connections or []) if parsed.engine_file_contract else []
     wiring = {c.node.name: dict(c.node_inputs or {}) for c in connections}
     wired = sorted(str(m.type.value) for m in wiring.get("cross_entropy", {}).values())
@@ -316,6 +342,8 @@ def run_emulation(bundle: Path, onnx_path: str, per_state: int = 4) -> dict:
                              "test": p.test_length, "unlabeled": p.unlabeled_length}
         result["metadata_fields"] = len(parsed.setup.metadata)
     result["connections"] = len(connections)
+    result["python"] = "%d.%d.%d" % sys.version_info[:3]
+    result["packages"] = {m: __import__(m).__version__ for m in ("numpy", "pandas", "sklearn")}
     if not parsed.is_valid:
         return result
     import IMDb
@@ -323,22 +351,49 @@ def run_emulation(bundle: Path, onnx_path: str, per_state: int = 4) -> dict:
     if not Path(IMDb.__file__).resolve().is_relative_to(bundle.resolve()):
         result["errors"].append(f"the package was imported from {IMDb.__file__}, not from the bundle")
 
+    states = (DataStateEnum.training, DataStateEnum.validation, DataStateEnum.test, DataStateEnum.unlabeled)
+    ids_by_state = loader.get_preprocess_sample_ids(update_unlabeled_preprocess=True)
+    if phase == "samples":
+        saved = {}
+        for state in states:
+            ids = list(ids_by_state[state])[:per_state]
+            try:
+                samples = [loader.get_sample(state, sid) for sid in ids]
+            except Exception as e:  # report, do not crash: the parent prints it
+                result["errors"].append(f"{state.name}: {type(e).__name__}: {e}")
+                continue
+            saved[f"{state.name}/ids"] = np.array(ids)
+            saved[f"{state.name}/all_ids"] = np.array([_ids_digest(ids_by_state[state])])
+            for name in samples[0].inputs:
+                saved[f"{state.name}/input/{name}"] = np.stack([s.inputs[name] for s in samples]).astype(np.float32)
+            if state != DataStateEnum.unlabeled:
+                saved[f"{state.name}/gt"] = np.stack([s.gt["sentiment"] for s in samples]).astype(np.float32)
+        if "onnxruntime" in sys.modules:
+            result["errors"].append("the dataset side imported onnxruntime, which the platform does not install")
+        np.savez(arrays, **saved)
+        return result
+
+    stored = dict(np.load(arrays))
     defaults = code_loader_defaults()
     losses = {k: v for k, v in loader.custom_loss_by_name().items() if k not in defaults}
     metrics = {k: v for k, v in loader.metric_by_name().items() if k not in defaults}
     visualizers = {k: v for k, v in loader.visualizer_by_name().items() if k not in defaults}
-    session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
-    ids_by_state = loader.get_preprocess_sample_ids(update_unlabeled_preprocess=True)
-    for state in (DataStateEnum.training, DataStateEnum.validation, DataStateEnum.test, DataStateEnum.unlabeled):
-        ids = list(ids_by_state[state])[:per_state]
+    for state in states:
+        if f"{state.name}/ids" not in stored:
+            continue
+        ids = [str(i) for i in stored[f"{state.name}/ids"]]
         try:
+            if _ids_digest(ids_by_state[state]) != str(stored[f"{state.name}/all_ids"][0]):
+                result["errors"].append(f"{state.name}: the sample ids differ between two processes")
             samples = [loader.get_sample(state, sid) for sid in ids]
             inputs = {name: np.stack([s.inputs[name] for s in samples]).astype(np.float32)
                       for name in samples[0].inputs}
+            for name, x in inputs.items():
+                if not np.array_equal(x, stored[f"{state.name}/input/{name}"]):
+                    result["errors"].append(f"{state.name}: input {name} of the same ids differs between two processes")
             labeled = state != DataStateEnum.unlabeled
-            gt = (np.stack([s.gt["sentiment"] for s in samples]) if labeled
-                  else np.zeros((len(ids), 0))).astype(np.float16)
-            logits = session.run(None, inputs)[0].astype(np.float16)  # the platform stores float16
+            gt = (stored[f"{state.name}/gt"] if labeled else np.zeros((len(ids), 0))).astype(np.float16)
+            logits = stored[f"{state.name}/logits"].astype(np.float16)  # the platform stores float16
             sample_ids = np.array(ids)
 
             def feed(node: str, args: list[str], rows=slice(None)) -> dict:
@@ -380,6 +435,21 @@ def run_emulation(bundle: Path, onnx_path: str, per_state: int = 4) -> dict:
     return result
 
 
+def score_arrays(arrays: Path, onnx_path: Path) -> None:
+    """The model's part, apart from the lean processes as on the platform: the logits of the inputs
+    the first phase fetched, added to `arrays`."""
+    import numpy as np
+    import onnxruntime as ort
+
+    stored = dict(np.load(arrays))
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    for key in [k for k in stored if k.endswith("/ids")]:
+        state = key.split("/")[0]
+        inputs = {k.split("/")[-1]: v for k, v in stored.items() if k.startswith(f"{state}/input/")}
+        stored[f"{state}/logits"] = session.run(None, inputs)[0]
+    np.savez(arrays, **stored)
+
+
 # ----------------------------------------------------------------------------------- (c) driver and summary
 
 
@@ -402,19 +472,49 @@ def _fmt(value, spec: str = ".3f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+def emulate(model: str, config: Path, data_path: str, models_dir: Path, python: Path) -> dict:
+    """(b) for one model: the bundle in a temporary folder, the two lean processes and the model's
+    logits between them; one result (the second process's, with the first one's problems)."""
+    from IMDb import leap_workspace
+
+    lean_env = {k: v for k, v in os.environ.items() if not k.startswith("IMDB_")} | {"IS_TENSORLEAP_PLATFORM": "true"}
+    entry = leap_workspace.read()["entryFile"]
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = make_bundle(Path(tmp) / "bundle", config, data_path, model, models_dir)
+        arrays = Path(tmp) / "samples.npz"
+        common = ["--emulate", str(bundle), "--entry", entry, "--arrays", str(arrays)]
+        first, crash = _subprocess([*common, "--phase", "samples"], lean_env, python=python)
+        if first is None:
+            return {"is_valid": False, "failing": [], "payloads": 0,
+                    "errors": [f"the platform-emulation process failed: {crash}"]}
+        if not first.get("is_valid") or first.get("failing") or first.get("errors") or not arrays.is_file():
+            return first
+        score_arrays(arrays, models_dir / model / "model.onnx")
+        second, crash = _subprocess([*common, "--phase", "engine"], lean_env, python=python)
+        if second is None:
+            return first | {"errors": [f"the second platform-emulation process failed: {crash}"]}
+        return second | {"errors": first.get("errors", []) + second.get("errors", [])}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", help="comma-separated models (default: every model the integration serves)")
     parser.add_argument("--samples", type=int, default=20, help="samples per state (default 20)")
+    parser.add_argument("--platform-only", dest="platform_only", action="store_true",
+                        help="only (b), the platform emulation (what `imdb-leap push` runs)")
+    parser.add_argument("--config", type=Path, help="the project_config.yaml to check and bundle (default: "
+                                                     "the repository's)")
     parser.add_argument("--worker", metavar="MODEL", help=argparse.SUPPRESS)
     parser.add_argument("--emulate", metavar="BUNDLE", help=argparse.SUPPRESS)
-    parser.add_argument("--onnx", help=argparse.SUPPRESS)
+    parser.add_argument("--entry", help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=("samples", "engine"), help=argparse.SUPPRESS)
+    parser.add_argument("--arrays", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker or args.emulate:  # a child process: write the JSON result
         try:
-            result = run_emulation(Path(args.emulate), args.onnx) if args.emulate \
+            result = run_emulation(Path(args.emulate), args.entry, args.phase, args.arrays) if args.emulate \
                 else run_worker(args.worker, args.samples)
         except Exception as e:
             result = {"errors": [f"{type(e).__name__}: {e}"], "general_error": f"{type(e).__name__}: {e}"}
@@ -425,44 +525,47 @@ def main(argv: list[str] | None = None) -> int:
     from IMDb import integration, project_config, settings
     from IMDb.errors import IMDbError
 
+    if args.config:
+        project_config.PATH = args.config.resolve()
     models = args.models.split(",") if args.models else list(integration.served_models())
     start = time.perf_counter()
     tests, checks, failures, registered = [], [], [], None
     try:
+        committed = project_config.load()
         data_path, python = str(Path(project_config.data_source()).resolve()), platform_python()
     except (IMDbError, subprocess.CalledProcessError) as e:
         print(f"leap_test: {e}", file=sys.stderr)
         return 1
-    lean_env = {k: v for k, v in os.environ.items() if not k.startswith("IMDB_")} | {"IS_TENSORLEAP_PLATFORM": "true"}
+    problem = project_config.bundle_problem(committed)
+    if problem:  # checked as the file is, before the bundle's copy is edited
+        failures.append(problem)
+    elif committed.is_placeholder:
+        print(f"leap_test: {project_config.PATH.name}: data_path is the placeholder {committed.written!r}: "
+              f"the one edit before a push (the emulation sets it to {data_path})")
+    models_dir = settings.models_dir()
     for model in models:
-        env = {**os.environ, settings.MODEL: model}
-        print(f"leap_test: {model}: integration test over {args.samples} samples per state ...", flush=True)
-        worker, crash = _subprocess(["--worker", model, "--samples", str(args.samples)], env)
-        if worker is None:
-            failures.append(f"{model}: the integration-test process failed: {crash}")
-            worker = {"states": {}, "errors": []}
-        failures += [f"{model}: {e}" for e in worker.get("errors", [])]
-        registered = registered or worker.get("registered")
-        if not worker["states"]:
-            tests.append([model, "-", "-", "did not run", "-", "-", "-"])
-        for state, s in worker["states"].items():
-            labels = ", ".join(f"{k} {v}" for k, v in sorted(s["labels"].items()))
-            tests.append([model, state, f"{s['samples']} of {s['size']}", labels, _fmt(s["accuracy"], ".2f"),
-                          _fmt(s["mean_loss"]), f"{s['ms_per_sample']:.0f}"])
+        if not args.platform_only:
+            env = {**os.environ, settings.MODEL: model, settings.DATA: data_path}
+            print(f"leap_test: {model}: integration test over {args.samples} samples per state ...", flush=True)
+            worker, crash = _subprocess(["--worker", model, "--samples", str(args.samples)], env)
+            if worker is None:
+                failures.append(f"{model}: the integration-test process failed: {crash}")
+                worker = {"states": {}, "errors": []}
+            failures += [f"{model}: {e}" for e in worker.get("errors", [])]
+            registered = registered or worker.get("registered")
+            if not worker["states"]:
+                tests.append([model, "-", "-", "did not run", "-", "-", "-"])
+            for state, s in worker["states"].items():
+                labels = ", ".join(f"{k} {v}" for k, v in sorted(s["labels"].items()))
+                tests.append([model, state, f"{s['samples']} of {s['size']}", labels, _fmt(s["accuracy"], ".2f"),
+                              _fmt(s["mean_loss"]), f"{s['ms_per_sample']:.0f}"])
 
-        if model not in bundles.names():
-            checks.append([model, "skipped: not in the repository's models/", "-", "-", "-", "-", "-", "-", "-"])
+        if model not in bundles.names(models_dir):
+            checks.append([model, f"skipped: not in {models_dir}", "-", "-", "-", "-", "-", "-", "-", "-"])
             continue
         print(f"leap_test: {model}: the bundle alone, lean environment, IS_TENSORLEAP_PLATFORM=true ...", flush=True)
         emulated = time.perf_counter()
-        with tempfile.TemporaryDirectory() as tmp:
-            bundle = make_bundle(Path(tmp) / "bundle", data_path, model)
-            checked, crash = _subprocess(["--emulate", str(bundle), "--onnx",
-                                          str(REPO_ROOT / "models" / model / "model.onnx")],
-                                         lean_env, python=python)
-        if checked is None:
-            failures.append(f"{model}: the platform-emulation process failed: {crash}")
-            checked = {"is_valid": False, "failing": [], "payloads": 0}
+        checked = emulate(model, project_config.PATH, data_path, models_dir, python)
         general = _short(checked.get("general_error"))
         ok = checked.get("is_valid") and not checked.get("failing") and not general and not checked.get("errors")
         if general:
@@ -474,16 +577,19 @@ def main(argv: list[str] | None = None) -> int:
         for warning in checked.get("warnings", []):
             print(f"leap_test: {model}: check_dataset note: {warning}")
         lengths = checked.get("lengths") or {}
+        environment = ", ".join(f"{k} {v}" for k, v in {"Python": checked.get("python"),
+                                                         **(checked.get("packages") or {})}.items() if v)
         checks.append([model, "valid" if ok else "INVALID", str(checked.get("payloads", 0)),
                        str(len(checked.get("failing", []))), str(checked.get("metadata_fields", "-")),
                        str(checked.get("connections", "-")), str(checked.get("engine_calls", 0)),
                        f"{time.perf_counter() - emulated:.0f}",
-                       ", ".join(f"{k} {v}" for k, v in lengths.items())])
+                       ", ".join(f"{k} {v}" for k, v in lengths.items()), environment])
 
-    print_table(["model", "state", "samples", "labels", "accuracy", "mean loss", "ms/sample"], tests,
-                "(a) integration test")
+    if tests:
+        print_table(["model", "state", "samples", "labels", "accuracy", "mean loss", "ms/sample"], tests,
+                    "(a) integration test")
     print_table(["model", "check_dataset", "payloads", "failing", "metadata fields", "mapping links",
-                 "engine calls", "seconds", "states"], checks,
+                 "engine calls", "seconds", "states", "lean environment"], checks,
                 f"(b) platform emulation: the bundle alone, requirements.txt only ({python.parent.parent.name}), "
                 "no IMDB_* variable")
     if registered:

@@ -1,8 +1,9 @@
 """A model bundle, ``models/<name>/``: written in one piece, read and checked in one place.
 
-A bundle holds ``card.json`` (what the model is: its settings, data checksum, tokenizer fingerprint,
-figures), ``tokenizer.json``, ``model.onnx`` (the platform's format; output ``logits``) and, for a
-trained model, its family's Keras file (`IMDb.families.base.Family.keras_file`), plus training logs.
+A bundle holds ``card.json`` (what the model is: its settings, data and split checksums, tokenizer
+fingerprint, figures), ``tokenizer.json``, ``split.json`` (the ids of its validation reviews),
+``model.onnx`` (the platform's format; output ``logits``) and, for a trained model, its family's
+Keras file (`IMDb.families.base.Family.keras_file`), plus training logs.
 
 - `write`: every file to a temp folder, swapped into place only when all are written, and only over
   a bundle (a folder holding card.json): an interrupted export never leaves half a model, and a
@@ -24,18 +25,20 @@ from typing import Any
 
 from IMDb import families
 from IMDb.config import LABELS, MODELS_DIR, Config
-from IMDb.errors import ModelError
+from IMDb.errors import DataError, ModelError
 from IMDb.families.base import Family
 from IMDb.io import atomic_dir
 from IMDb.models import OUTPUT_NAME
 from IMDb.tokenizer import Tokenizer
 
 MARKER = "card.json"  # every bundle has one; only such a folder is replaced
+SPLIT = "split.json"  # {"validation": [sample ids]}: the reviews the model was validated on
 
 # key -> (JSON type, required); other keys are informative (timings, machine...)
 CARD_SCHEMA: dict[str, tuple[type, bool]] = {
     "model": (str, True), "config": (dict, True), "tokenizer_fingerprint": (str, True),
-    "figures": (dict, False), "input_names": (list, False), "data_checksum": (str, False)}
+    "figures": (dict, False), "input_names": (list, False), "data_checksum": (str, False),
+    "split_checksums": (dict, False)}
 NULL_PATHS = ("data", "out_dir", "runs_dir")  # config fields a card stores as null (no local paths)
 
 
@@ -57,14 +60,16 @@ def write(out_dir: str | Path, writers: dict[str, object]) -> Path:
 
 
 def card_fields(cfg: Config, tokenizer: Tokenizer, model: Any, figures: dict, train_seconds: float) -> dict:
-    """What every model card holds: the settings (no local paths), the data and tokenizer it was
-    trained with, its figures, and where and how long it trained."""
+    """What every model card holds: the settings (no local paths), the data, split and tokenizer
+    it was trained with, its figures, and where and how long it trained."""
     from IMDb import data
 
+    labeled = data.labeled(cfg.data)
     return {
         "model": cfg.model,
         "config": cfg.to_dict() | {k: None for k in NULL_PATHS},
-        "data_checksum": data.checksum(data.labeled(cfg.data)),
+        "data_checksum": data.checksum(labeled),
+        "split_checksums": data.split_checksums(data.make_states(labeled, cfg)),
         "tokenizer_fingerprint": tokenizer.fingerprint,
         "figures": figures,
         "train_seconds": round(train_seconds, 1),
@@ -72,6 +77,11 @@ def card_fields(cfg: Config, tokenizer: Tokenizer, model: Any, figures: dict, tr
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
         "onnx_max_abs_diff": None,
     }
+
+
+def split_record(validation) -> dict:
+    """What ``split.json`` holds: the sorted sample ids of the validation state (a DataFrame)."""
+    return {"validation": sorted(validation["sample_id"].astype(str))}
 
 
 def read_card(name: str, models_dir: str | Path = MODELS_DIR) -> dict:
@@ -124,6 +134,9 @@ def check_card(card: object, path: Path) -> None:
             raise bad(f"figures.{state}", "an object with numbers loss, accuracy and samples", figures)
     if not all(isinstance(n, str) for n in card.get("input_names", [])):
         raise bad("input_names", "a list of strings", card["input_names"])
+    for state, value in card.get("split_checksums", {}).items():
+        if not isinstance(value, str):
+            raise bad(f"split_checksums.{state}", "a string", value)
 
 
 @dataclass
@@ -218,6 +231,34 @@ class Bundle:
                 raise ModelError(f"{path} takes {shape[-1]} tokens but its tokenizer makes {self.seq_len}: "
                                  f"the files belong to different models")
         return model
+
+    def validation_ids(self) -> list[str] | None:
+        """The validation ids of ``split.json``, or None for a bundle without one (the split is then
+        drawn again from the card's seed, as it was before bundles recorded it)."""
+        path = self.folder / SPLIT
+        if not path.is_file():
+            return None
+        try:
+            ids = json.loads(path.read_text(encoding="utf-8"))["validation"]
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
+            raise ModelError(f"{path} is not a split file ({e}): restore the bundle's own split.json") from None
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise ModelError(f"{path}: validation must be a list of sample ids: restore the bundle's own split.json")
+        return ids
+
+    def check_split(self, states: dict) -> None:
+        """Refuse states whose sample ids are not the ones the model was trained and validated on
+        (the card's ``split_checksums``; a card without them is not checked): one DataError naming
+        the first state that differs."""
+        from IMDb import data
+
+        expected = self.card.get("split_checksums") or {}
+        for state, checksum in expected.items():
+            if state in states and (found := data.split_checksum(states[state])) != checksum:
+                raise DataError(
+                    f"the {state} state differs from the one {self.name} was trained with: its sample ids "
+                    f"have checksum {found}, {self.folder / MARKER} says {checksum} (split_checksums."
+                    f"{state}); the dataset at data_path or the installed scikit-learn splits differently")
 
     def split_config(self, data: str | None) -> Config:
         """The data settings the model was trained with (its card's split), on dataset `data`, so

@@ -123,6 +123,12 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _push(args: argparse.Namespace) -> int:
+    from IMDb import push
+
+    return push.run(_one_model(args), args.name, args.batch, args.dry_run)
+
+
 # --------------------------------------------------------------------------- the grammar
 # Every command names models with --model (one, or several joined by commas), writes to --out (alias
 # --output), replaces an earlier output only with --overwrite, reads bundles from --models-dir and
@@ -294,6 +300,17 @@ def parser() -> argparse.ArgumentParser:
                  examples="  imdb-leap calibrate --model dense,cnn")
     _models_option(k, "shipped models")
     _data_option(k)
+
+    u = _command(sub, "push", "check project_config.yaml and the bundle as the platform runs it, then run "
+                              "Tensorleap's `leap push` for one model", _push,
+                 examples="  imdb-leap push --model cnn --dry-run\n"
+                          "  imdb-leap push --model dense --name dense-v1 --batch 64")
+    u.add_argument("--model", type=model_list, required=True, metavar="MODEL",
+                   help="the model to push: project_config.yaml must name it (dense, cnn or bert)")
+    u.add_argument("--name", help="the model version's name on the platform (default: the model's)")
+    u.add_argument("--batch", type=int, default=32, help="the evaluation's batch size (default: 32)")
+    u.add_argument("--dry-run", dest="dry_run", action="store_true",
+                   help="print the leap command and exit: no leap, network or dataset needed")
     return p
 
 

@@ -3,7 +3,9 @@
 - training / validation: the official train split, minus the reviews whose exact text is also in
   the test split (123 such texts exist), divided by `StratifiedGroupKFold` grouped by `movie` so that
   no film is in both (a random split shares films and reads about a point above the test split).
-  With `val_fraction=0.2` that is about 20,000 / 5,000 reviews, balanced by label.
+  With `val_fraction=0.2` that is about 20,000 / 5,000 reviews, balanced by label. A trained model
+  records its validation ids (``split.json``), and the Tensorleap binder rebuilds the states from
+  them: scikit-learn 1.7 (the newest for Python 3.10) draws other folds than 1.8+ from one seed.
 - test: the official 25,000-review test split, untouched. Nothing from it reaches training or the
   tokenizer.
 - unlabeled: the 50,000 unlabeled reviews (no label, no rating).
@@ -52,13 +54,32 @@ def split_train_validation(train: pd.DataFrame, val_fraction: float, seed: int,
     return train.iloc[train_idx], train.iloc[val_idx]
 
 
-def make_states(labeled: pd.DataFrame, cfg: Config) -> dict[str, pd.DataFrame]:
-    """training, validation and test from the labeled reviews (see the module docstring)."""
+def split_by_ids(train: pd.DataFrame, validation_ids, source: str = "the data source"
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The train split divided as a model was: its validation reviews are `validation_ids` (a
+    bundle's ``split.json``), every other one is training, in the frame's order. Every id must be
+    there, or the dataset is not the one the model was validated on."""
+    wanted = set(map(str, validation_ids))
+    mask = train["sample_id"].isin(wanted)
+    if int(mask.sum()) != len(wanted):
+        raise DataError(f"{source}: {len(wanted) - int(mask.sum())} of the {len(wanted)} validation reviews the "
+                        f"model was validated on are not in its train split: not the dataset it was trained on")
+    return train[~mask], train[mask]
+
+
+def make_states(labeled: pd.DataFrame, cfg: Config, validation_ids=None) -> dict[str, pd.DataFrame]:
+    """training, validation and test from the labeled reviews (see the module docstring). With
+    `validation_ids` (a trained model's recorded split) the validation state is those reviews
+    instead of a new `StratifiedGroupKFold` draw, whose result depends on the scikit-learn version
+    (1.7 and 1.8 draw different folds from the same seed)."""
     labeled = labeled.assign(sample_id=sample_ids(labeled))
     test = labeled[labeled["split"] == "test"]
     train = labeled[(labeled["split"] == "train") & ~labeled["text"].isin(set(test["text"]))]
     source = cfg.data or settings.data() or "the data source"
-    training, validation = split_train_validation(train, cfg.val_fraction, cfg.seed, source)
+    if validation_ids is None:
+        training, validation = split_train_validation(train, cfg.val_fraction, cfg.seed, source)
+    else:
+        training, validation = split_by_ids(train, validation_ids, source)
     if cfg.train_limit:
         training = training.sample(n=min(cfg.train_limit, len(training)), random_state=cfg.seed)
     return {name: frame.reset_index(drop=True)
@@ -70,9 +91,9 @@ def labeled(source: str | None) -> pd.DataFrame:
     return sources.load_labeled(source)
 
 
-def load_states(cfg: Config, include_unlabeled: bool = False) -> dict[str, pd.DataFrame]:
-    """All states, the sources read once per process and source."""
-    states = make_states(labeled(cfg.data), cfg)
+def load_states(cfg: Config, include_unlabeled: bool = False, validation_ids=None) -> dict[str, pd.DataFrame]:
+    """All states, the sources read once per process and source (`make_states` for `validation_ids`)."""
+    states = make_states(labeled(cfg.data), cfg, validation_ids)
     if include_unlabeled:
         unlabeled = sources.load_unlabeled(cfg.data)
         states["unlabeled"] = unlabeled.assign(sample_id=sample_ids(unlabeled)).reset_index(drop=True)
@@ -98,3 +119,18 @@ def checksum(frame: pd.DataFrame) -> str:
     cols = [c for c in ("split", "label", "rating", "id", "movie", "text") if c in frame]
     hashed = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy()
     return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def split_checksum(frame: pd.DataFrame) -> str:
+    """16 hex digits of sha256 over the state's sorted sample ids: which reviews it holds, whatever
+    their order. A model card stores one per labeled state (`split_checksums`), so that the binder
+    can tell a rebuilt split (another dataset, another scikit-learn) from the one it was trained on."""
+    ids = sorted(frame["sample_id"].astype(str))
+    return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()[:16]
+
+
+def split_checksums(states: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """`split_checksum` of each labeled state (training, validation, test) of `states`, in full:
+    before any ``sample_limit_per_split`` sample. The unlabeled state is not split: it is the file."""
+    return {name: split_checksum(states[name]) for name in LABELED_STATES if name in states}
+

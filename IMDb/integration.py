@@ -103,10 +103,14 @@ class StateData:
 
 @functools.lru_cache(maxsize=1)
 def states() -> dict[str, StateData]:
-    """training, validation, test and unlabeled, read from the source once per process, each capped
-    at ``sample_limit_per_split`` of project_config.yaml."""
-    cfg = selected_model().split_config(project_config.data_source())
-    frames = data.load_states(cfg, include_unlabeled=True)
+    """training, validation, test and unlabeled, read from the source once per process, divided
+    as the model's bundle records (``split.json``), checked against the split it was trained on
+    (its card's ``split_checksums``, over each full state), then each capped at
+    ``sample_limit_per_split`` of project_config.yaml."""
+    model = selected_model()
+    cfg = model.split_config(project_config.data_source())
+    frames = data.load_states(cfg, include_unlabeled=True, validation_ids=model.validation_ids())
+    model.check_split(frames)
     limit = project_config.load().sample_limit_per_split
     return {name: StateData(name, data.stratified_sample(frames[name], limit, cfg.seed)) for name in STATES}
 

@@ -4,8 +4,11 @@ The platform sets no ``IMDB_*`` environment variables, so what a push needs is i
 listed in ``leap.yaml``'s ``include`` and edited before ``leap push`` (nothing in Python is):
 
 - ``data_path``: the dataset: a parquet file with ``imdb_unsup.parquet`` beside it, an ``aclImdb``
-  folder or the archive (`IMDb.sources`). A relative path is relative to this file's folder. On the
-  platform: the dataset's path on the Tensorleap data volume.
+  folder or the archive (`IMDb.sources`). A relative path is relative to this file's folder. As
+  committed it is `PLACEHOLDER`, a clear stand-in for the dataset's path on your Tensorleap data
+  volume: setting it is the one edit a push needs (Tensorleap's convention: the active line is the
+  platform path, the local one a comment). `bundle_problem` says when a value cannot exist inside
+  a pushed bundle (a relative path leaves the uploaded code; ``~`` is not the platform's home).
 - ``model``: the model the integration serves: ``dense``, ``cnn`` or ``bert`` (a trained model of
   the registry, `IMDb.families`). It decides the input
   encoders, so it must name the model file uploaded with ``leap push -m``.
@@ -17,7 +20,7 @@ a wrong type or an unreadable file stops with one line that names the file and t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from IMDb import settings
@@ -26,6 +29,7 @@ from IMDb.errors import ConfigError
 
 PATH = REPO_ROOT / "project_config.yaml"
 KEYS = ("data_path", "model", "sample_limit_per_split")
+PLACEHOLDER = "/your/data/volume/imdb/imdb.parquet"  # the committed data_path: edit it before a push
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,12 @@ class ProjectConfig:
     data_path: Path
     model: str
     sample_limit_per_split: int | None
+    written: str = field(default="", compare=False)  # data_path as the file has it, before resolving
+
+    @property
+    def is_placeholder(self) -> bool:
+        """data_path is still the committed stand-in for the platform path."""
+        return self.written == PLACEHOLDER
 
 
 def parse(raw: object, path: Path) -> ProjectConfig:
@@ -54,7 +64,23 @@ def parse(raw: object, path: Path) -> ProjectConfig:
         raise ConfigError(f"{path}: sample_limit_per_split must be null or a positive whole number, "
                           f"got {limit!r}")
     resolved = Path(data_path.strip()).expanduser()
-    return ProjectConfig(resolved if resolved.is_absolute() else path.parent / resolved, model.strip(), limit)
+    return ProjectConfig(resolved if resolved.is_absolute() else path.parent / resolved, model.strip(), limit,
+                         data_path.strip())
+
+
+def bundle_problem(cfg: ProjectConfig, path: Path | None = None) -> str | None:
+    """Why ``data_path`` as written cannot exist inside a pushed bundle, as one line naming `path`
+    (default: `PATH`), or None. The platform unpacks the files leap.yaml includes and nothing else;
+    the dataset is on a data volume, so only an absolute path can reach it."""
+    where = Path(path or PATH)
+    fix = ("set it to the dataset's absolute path on your Tensorleap data volume (`leap server info` "
+           "lists a local server's volumes)")
+    if cfg.written.startswith("~"):
+        return f"{where}: data_path {cfg.written!r} starts with ~, which on the platform is not your home: {fix}"
+    if not Path(cfg.written).is_absolute():
+        return (f"{where}: data_path {cfg.written!r} is relative: inside a pushed bundle it names a file "
+                f"beside the uploaded code, where no dataset is uploaded: {fix}")
+    return None
 
 
 def load(path: Path | None = None) -> ProjectConfig:
@@ -81,9 +107,13 @@ def data_source() -> str:
     """IMDB_DATA if set, else ``data_path`` of project_config.yaml, which must exist."""
     if settings.data():
         return settings.data()
-    path = load().data_path
-    if not path.exists():
-        raise ConfigError(f"{PATH}: data_path {str(path)!r} does not exist: set it to the IMDb parquet "
+    cfg = load()
+    if cfg.is_placeholder and not cfg.data_path.exists():
+        raise ConfigError(f"{PATH}: data_path is the platform placeholder {PLACEHOLDER!r}: for a local run "
+                          f"set {settings.DATA} to the IMDb parquet file, aclImdb folder or archive; "
+                          f"before a push, put the dataset's path on your Tensorleap data volume there")
+    if not cfg.data_path.exists():
+        raise ConfigError(f"{PATH}: data_path {str(cfg.data_path)!r} does not exist: set it to the IMDb parquet "
                           f"file, aclImdb folder or archive (on the platform: its path on the Tensorleap "
                           f"data volume), or set {settings.DATA} for a local run")
-    return str(path)
+    return str(cfg.data_path)

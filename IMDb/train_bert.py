@@ -280,6 +280,7 @@ def train(cfg: Config, restart: bool = False) -> dict:
         "history.csv": lambda p: p.write_bytes((run_dir / "history.csv").read_bytes()),
         "batches.csv": lambda p: p.write_bytes((run_dir / "batches.csv").read_bytes()),
         "card.json": card,
+        bundle.SPLIT: bundle.split_record(states["validation"]),
     })
     print(f"wrote {cfg.model_dir} (train {train_s:.0f} s, {total} steps)")
     return card

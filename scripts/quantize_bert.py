@@ -26,9 +26,9 @@ The run measures what the card then reports, on this machine:
   split with ``--compare 25000``): both models run, giving the agreement rate, the largest logit
   difference and the fp32 accuracy on the same reviews.
 
-The bundle (model.onnx, tokenizer.json, card.json) is written atomically (`IMDb.bundle.write`):
-a run that fails or is interrupted leaves the previous bundle as it was. Quantization is
-deterministic: with ``--no-evaluate`` (quantize and check 32 reviews only, no timing) the measured
+The bundle (model.onnx, tokenizer.json, card.json, bert's split.json) is written atomically
+(`IMDb.bundle.write`): a run that fails or is interrupted leaves the previous bundle as it was.
+Quantization is deterministic: with ``--no-evaluate`` (quantize and check 32 reviews only, no timing) the measured
 figures of an existing bundle are kept when its model.onnx is byte-identical to the new one, and
 left out otherwise.
 
@@ -64,8 +64,8 @@ MAX_BYTES = 25_000_000  # issue 14: the int8 file must stay at or under 25 MB
 MAX_ACCURACY_DROP = 0.005  # ... and within half a point of fp32's test accuracy
 # keys of bert's card that describe the trained network (true of the quantized copy too); every
 # other key (figures, calibration, export parity) was measured on the fp32 file and is left out
-KEPT_KEYS = ("config", "data_checksum", "tokenizer_fingerprint", "input_names", "steps", "epochs_run",
-             "train_seconds", "seconds_per_step", "parameters", "machine", "output")
+KEPT_KEYS = ("config", "data_checksum", "split_checksums", "tokenizer_fingerprint", "input_names", "steps",
+             "epochs_run", "train_seconds", "seconds_per_step", "parameters", "machine", "output")
 # transformer layers whose feed-forward output MatMul is not dynamically quantized: measured on 250
 # stratified test reviews (mean |int8 - fp32 logit|), each layer in turn quantized dynamically with
 # the others weight-only: none 0.0753, layer 0 0.0949, 1 0.0803, 2 0.0918, 3 0.0774, 4 0.0747, 5 0.0754
@@ -560,6 +560,8 @@ def main(argv: list[str] | None = None) -> int:
             "model.onnx": lambda path: shutil.copyfile(int8_path, path),
             "tokenizer.json": lambda path: shutil.copyfile(args.source / "tokenizer.json", path),
             "card.json": card,
+            **({bundle.SPLIT: lambda path: shutil.copyfile(args.source / bundle.SPLIT, path)}
+               if (args.source / bundle.SPLIT).is_file() else {}),
         })
     print(f"wrote {args.out} in {time.perf_counter() - started:.0f} s", flush=True)
     return 0

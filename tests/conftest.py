@@ -158,3 +158,45 @@ def bert_bundle(tmp_path_factory, synthetic_dataset) -> Path:
     cfg = tiny_bert_config(make_bert_vocab(root / "checkpoint"), synthetic_dataset, root)
     train(cfg)
     return Path(cfg.out_dir)
+
+
+# --------------------------------------------------------------------------- shipped bundles, synthetic data
+# A shipped bundle records the split it was trained on (split.json, its card's split_checksums) and
+# the binder refuses any other: on the synthetic reviews its copy must record theirs.
+
+
+def record_synthetic_split(folder: Path, dataset: Path) -> None:
+    """Rewrite the split.json and split_checksums of the bundle copy `folder` for `dataset`, drawn
+    with the card's seed and validation fraction (the tokenizer and model stay the shipped ones)."""
+    import json
+
+    from IMDb import bundle, data
+    from IMDb.config import Config
+
+    card = json.loads((folder / bundle.MARKER).read_text(encoding="utf-8"))
+    saved = card["config"]
+    cfg = Config(data=str(dataset), **{k: saved[k] for k in ("val_fraction", "seed", "train_limit") if k in saved})
+    states = data.make_states(data.labeled(str(dataset)), cfg)
+    card["split_checksums"] = data.split_checksums(states)
+    (folder / bundle.MARKER).write_text(json.dumps(card, indent=2), encoding="utf-8")
+    (folder / bundle.SPLIT).write_text(json.dumps(bundle.split_record(states["validation"])), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def shipped_on_synthetic(tmp_path_factory, synthetic_dataset) -> Path:
+    """A models folder of the shipped served bundles (tokenizer and model linked, not copied) whose
+    cards and split files record the synthetic dataset's split."""
+    from IMDb.config import MODELS_DIR
+
+    models = tmp_path_factory.mktemp("shipped") / "models"
+    for name in ("dense", "cnn", "bert"):
+        source = MODELS_DIR / name
+        if not (source / "card.json").is_file():
+            continue
+        folder = models / name
+        folder.mkdir(parents=True)
+        for file in ("tokenizer.json", "model.onnx"):
+            (folder / file).symlink_to(source / file)
+        shutil.copy(source / "card.json", folder / "card.json")
+        record_synthetic_split(folder, synthetic_dataset)
+    return models

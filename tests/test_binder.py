@@ -1,6 +1,7 @@
 """The Tensorleap integration: model choice and bad input, data states, label order, loss, metrics
 and visualizers, then leap_binder.py end to end through leap_test.py (synthetic data, tiny bundles),
 and the shipped models (a missing bundle fails here, it does not skip)."""
+import json
 import os
 import re
 import shutil
@@ -15,7 +16,7 @@ from IMDb import data, families, integration, losses, project_config, visualizer
 from IMDb import settings as env
 from IMDb.bundle import Bundle
 from IMDb.config import LABELS, MODELS_DIR
-from IMDb.errors import ModelError
+from IMDb.errors import DataError, ModelError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_ID = re.compile(r"(train|test)/(pos|neg)/\d+|unsup/\d+")
@@ -165,6 +166,45 @@ def test_reviews_are_found_by_sample_id(settings):
         integration.review("train/pos/999999", response)
 
 
+# --------------------------------------------------------------------------- the recorded split
+
+
+def test_the_recorded_split_is_the_validation_state(own_bundles, synthetic_dataset):
+    from conftest import record_synthetic_split
+
+    record_synthetic_split(own_bundles / "dense", synthetic_dataset)
+    recorded = json.loads((own_bundles / "dense" / "split.json").read_text())["validation"]
+    assert sorted(integration.states()["validation"].sample_ids) == recorded
+
+
+def test_a_split_that_differs_from_the_card_names_the_state(own_bundles, synthetic_dataset):
+    from conftest import record_synthetic_split
+
+    record_synthetic_split(own_bundles / "dense", synthetic_dataset)
+    card = json.loads((own_bundles / "dense" / "card.json").read_text())
+    card["split_checksums"]["test"] = "0123456789abcdef"
+    (own_bundles / "dense" / "card.json").write_text(json.dumps(card))
+    with pytest.raises(DataError) as error:
+        integration.states()
+    message = str(error.value)
+    assert message.startswith("the test state differs from the one dense was trained with") and "\n" not in message
+    assert "split_checksums.test" in message and "0123456789abcdef" in message
+
+
+def test_a_split_of_another_dataset_is_refused(own_bundles, synthetic_dataset):
+    (own_bundles / "dense" / "split.json").write_text(json.dumps({"validation": ["train/pos/999999"]}))
+    with pytest.raises(DataError, match="1 of the 1 validation reviews the model was validated on are not in its "
+                                        "train split"):
+        integration.states()
+
+
+def test_the_shipped_bundles_record_their_split():
+    for model in integration.served_models():
+        loaded = Bundle.read(model)
+        assert len(loaded.validation_ids()) == loaded.card["figures"]["validation"]["samples"]
+        assert set(loaded.card["split_checksums"]) == {"training", "validation", "test"}
+
+
 # --------------------------------------------------------------------------- label order
 
 
@@ -270,10 +310,25 @@ def test_leap_test_passes_on_synthetic_data(all_bundles, synthetic_dataset):
     for model in ("dense", "cnn"):
         for state in ("training", "validation", "test", "unlabeled"):
             assert re.search(rf"{model}\s+\| {state}\s+\| 4 of \d+", proc.stdout), (model, state)
-        assert re.search(rf"{model}\s+\| valid\s+\| 23\s+\| 0\s+\| 19\s+\| \d+\s+\| 96", proc.stdout), model
+        assert re.search(rf"{model}\s+\| valid\s+\| 23\s+\| 0\s+\| 19\s+\| \d+\s+\| 112 .*\| Python 3\.10\.",
+                         proc.stdout), model
     assert "prediction_types: ['logits', ['negative', 'positive']]" in proc.stdout
-    assert "visualizers: review, lexicon, oov_tokens, cleaned_text, prediction" in proc.stdout
+    assert "visualizers: review, lexicon, oov_tokens, cleaned_text, prediction, prediction_only" in proc.stdout
+    assert "data_path is the placeholder '/your/data/volume/imdb/imdb.parquet': the one edit" in proc.stdout
     assert "leap_test: passed" in proc.stdout
+
+
+def test_leap_test_checks_the_config_as_it_is_first(word_bundles, synthetic_dataset, tmp_path):
+    """A data_path that cannot exist inside a pushed bundle fails in one line, though the emulation's
+    copy (data_path set to the dataset here) would pass."""
+    config = tmp_path / "project_config.yaml"
+    config.write_text("data_path: ../shared/data/imdb/imdb.parquet\nmodel: dense\nsample_limit_per_split: null\n")
+    proc = run_leap_test({env.DATA: str(synthetic_dataset), env.MODELS_DIR: str(word_bundles)},
+                         "--models", "dense", "--platform-only", "--config", str(config))
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert re.search(r"  - .*project_config.yaml: data_path '../shared/data/imdb/imdb.parquet' is relative: "
+                     r"inside a pushed bundle .* data volume", proc.stdout), proc.stdout[-2000:]
+    assert re.search(r"dense\s+\| valid", proc.stdout)  # the copy, with the one edit, is fine
 
 
 def test_leap_test_fails_clearly_on_an_unknown_model(word_bundles, synthetic_dataset):

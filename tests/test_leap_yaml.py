@@ -1,4 +1,5 @@
-"""leap.yaml bundles what leap_binder.py needs on the platform, and no model weights or data.
+"""leap.yaml bundles what its entry file (leap_integration.py, which imports leap_binder.py) needs on
+the platform, and no model weights or data.
 
 The modules the entry file needs are found twice: statically (every import in the local modules it
 reaches, lazy imports inside functions included) and at run time (the local modules and repository
@@ -13,7 +14,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -55,12 +55,24 @@ def covered(path: str, leap_yaml) -> bool:
 
 
 def test_fields(leap_yaml):
-    assert leap_yaml["entryFile"] == "leap_binder.py" and (ROOT / leap_yaml["entryFile"]).is_file()
+    """leap_integration.py is the entry (the guide's name), leap_binder.py holds the registrations;
+    pythonVersion is py310, the Python of Tensorleap's current examples, which the lean emulation
+    (leap_test.py) and the wheel check read from here."""
+    from IMDb import leap_workspace
+
+    assert leap_yaml["entryFile"] == "leap_integration.py" and (ROOT / leap_yaml["entryFile"]).is_file()
     assert "projectId" in leap_yaml, "projectId is left for the user, but the key must be there"
-    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
-    version = leap_yaml["pythonVersion"]
-    assert version.startswith("py3") and f">={version[2]}.{version[3:]}" in requires, (version, requires)
-    assert {"leap_binder.py", "requirements.txt"} <= set(leap_yaml["include"])
+    assert leap_yaml["pythonVersion"] == "py310" and leap_workspace.python_version() == "3.10"
+    assert {"leap_integration.py", "leap_binder.py", "requirements.txt", "project_config.yaml"} \
+        <= set(leap_yaml["include"])
+
+
+def test_the_entry_file_only_imports_the_binder():
+    """No decorator in leap_integration.py: every registration stays in leap_binder.py, imported once."""
+    tree = ast.parse((ROOT / "leap_integration.py").read_text())
+    decorated = [n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.decorator_list]
+    assert not decorated, decorated
+    assert "leap_binder" in local_imports(ROOT / "leap_integration.py")
 
 
 def local_imports(path: Path) -> set[str]:
@@ -89,7 +101,8 @@ def module_file(module: str) -> Path | None:
 
 
 def static_closure() -> set[str]:
-    todo, seen = [ROOT / "leap_binder.py"], set()
+    entry = yaml.safe_load((ROOT / "leap.yaml").read_text())["entryFile"]
+    todo, seen = [ROOT / entry], set()
     while todo:
         path = todo.pop()
         rel = path.relative_to(ROOT).as_posix()
@@ -102,17 +115,17 @@ def static_closure() -> set[str]:
 
 def test_exactly_the_modules_the_entry_file_imports_are_bundled(leap_yaml, bundled):
     needed = static_closure()
-    assert {"leap_binder.py", "IMDb/integration.py", "IMDb/metadata.py", "IMDb/losses.py",
+    assert {"leap_integration.py", "leap_binder.py", "IMDb/integration.py", "IMDb/metadata.py", "IMDb/losses.py",
             "IMDb/visualizers.py", "IMDb/bundle.py", "IMDb/text.py"} <= needed
     missing = sorted(needed - bundled)
-    assert not missing, f"leap.yaml does not bundle {missing}, which leap_binder.py imports"
+    assert not missing, f"leap.yaml does not bundle {missing}, which the entry file imports"
     unused = sorted(f for f in bundled if f.endswith(".py") and f not in needed)
-    assert not unused, f"leap.yaml bundles {unused}, which leap_binder.py does not import"
+    assert not unused, f"leap.yaml bundles {unused}, which the entry file does not import"
 
 
 @pytest.mark.parametrize("model", ["dense", "cnn"])
 def test_each_model_s_tokenizer_and_card_are_covered(leap_yaml, model):
-    for name in ("tokenizer.json", "card.json"):
+    for name in ("tokenizer.json", "card.json", "split.json"):
         assert covered(f"models/{model}/{name}", leap_yaml), f"leap.yaml misses models/{model}/{name}"
 
 
@@ -152,6 +165,7 @@ TRACE = textwrap.dedent("""
             lb.lexicon_visualizer(sample)
             lb.oov_visualizer(tokens, sample)
             lb.cleaned_text_visualizer(sample)
+    lb.prediction_only_visualizer(np.array([[0.2, 0.8]], np.float32))
     modules = {m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)}
     environment = tuple(os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
 
@@ -164,8 +178,25 @@ TRACE = textwrap.dedent("""
 """)
 
 
-def test_what_the_binder_loads_at_run_time_is_bundled(leap_yaml, bundled, synthetic_dataset, tmp_path):
-    """The dataset side of the binder, run for each shipped model, reads only bundled repo files."""
+@pytest.fixture
+def bundle_copy(bundled, synthetic_dataset, tmp_path) -> Path:
+    """Exactly the files leap.yaml uploads, in a folder of their own; the shipped bundles' recorded
+    split (split.json, split_checksums) is the synthetic dataset's, since the binder refuses any
+    dataset but the one a model was trained on."""
+    from conftest import record_synthetic_split
+
+    bundle = tmp_path / "bundle"
+    for rel in bundled:
+        (bundle / rel).parent.mkdir(parents=True, exist_ok=True)
+        (bundle / rel).write_bytes((ROOT / rel).read_bytes())
+    for card in bundle.glob("models/*/card.json"):
+        record_synthetic_split(card.parent, synthetic_dataset)
+    return bundle
+
+
+def test_what_the_binder_loads_at_run_time_is_bundled(leap_yaml, bundled, bundle_copy, synthetic_dataset, tmp_path):
+    """The dataset side of the binder, run for each shipped model from a copy of the bundled files,
+    reads only bundled files (a module or file leap.yaml leaves out is missing there)."""
     from IMDb.bundle import names as bundle_names
 
     models = [m for m in ("dense", "cnn") if m in bundle_names(ROOT / "models")]
@@ -175,11 +206,11 @@ def test_what_the_binder_loads_at_run_time_is_bundled(leap_yaml, bundled, synthe
     for model in models:
         env = {**os.environ, "IMDB_MODEL": model, "IMDB_DATA": str(synthetic_dataset), "TL_DISABLE_ANALYTICS": "1"}
         env.pop("IMDB_MODELS_DIR", None)
-        proc = subprocess.run([sys.executable, str(script), str(ROOT)], env=env, capture_output=True, text=True,
-                              timeout=300)
+        proc = subprocess.run([sys.executable, str(script), str(bundle_copy.resolve())], env=env,
+                              capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr[-3000:]
         loaded = set(json.loads(proc.stdout.strip().splitlines()[-1]))
-        assert f"models/{model}/tokenizer.json" in loaded and "IMDb/integration.py" in loaded, loaded
+        assert {f"models/{model}/tokenizer.json", f"models/{model}/split.json", "IMDb/integration.py"} <= loaded, loaded
         missing = sorted(loaded - bundled)
         assert not missing, f"{model}: the binder loaded {missing[:20]}, which leap.yaml does not bundle"
 
@@ -191,31 +222,28 @@ CHECK_BUNDLE = textwrap.dedent("""
     sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != repo]
     os.chdir(bundle)
     from code_loader import LeapLoader
-    result = LeapLoader(bundle, "leap_binder.py").check_dataset()
+    result = LeapLoader(bundle, "leap_integration.py").check_dataset()
     import IMDb
     print(json.dumps({"valid": result.is_valid, "error": result.general_error, "imdb": IMDb.__file__,
                       "failing": [p.name for p in result.payloads if not p.is_passed]}))
 """)
 
 
-def test_the_bundle_alone_passes_check_dataset(leap_yaml, bundled, synthetic_dataset, tmp_path):
-    """Only the files leap.yaml uploads, parsed as the platform does: nothing else is needed."""
+def test_the_bundle_alone_passes_check_dataset(leap_yaml, bundle_copy, synthetic_dataset, tmp_path):
+    """Only the files leap.yaml uploads, parsed as the platform does from its entry file: nothing
+    else is needed."""
     from IMDb.bundle import names as bundle_names
 
     models = [m for m in ("dense", "cnn") if m in bundle_names(ROOT / "models")]
     assert models, "no shipped model bundle under models/: train one (imdb-leap train --model dense)"
-    bundle = tmp_path / "bundle"
-    for rel in bundled:
-        (bundle / rel).parent.mkdir(parents=True, exist_ok=True)
-        (bundle / rel).write_bytes((ROOT / rel).read_bytes())
     script = tmp_path / "check_bundle.py"
     script.write_text(CHECK_BUNDLE)
     env = {**os.environ, "IS_TENSORLEAP_PLATFORM": "true", "IMDB_MODEL": models[0],
            "IMDB_DATA": str(synthetic_dataset), "TL_DISABLE_ANALYTICS": "1"}
     env.pop("IMDB_MODELS_DIR", None)
-    proc = subprocess.run([sys.executable, str(script), str(bundle), str(ROOT)], env=env, cwd=tmp_path,
+    proc = subprocess.run([sys.executable, str(script), str(bundle_copy), str(ROOT)], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert Path(result["imdb"]).resolve().is_relative_to(bundle.resolve()), result["imdb"]
+    assert Path(result["imdb"]).resolve().is_relative_to(bundle_copy.resolve()), result["imdb"]
     assert result["valid"] and not result["failing"] and not result["error"], result

@@ -21,6 +21,10 @@ DEV_ONLY = {"tensorflow", "tf-keras", "keras", "keras-hub", "tensorflow-text", "
 # imported when installed, not needed: scikit-learn shows progress bars with rich if it is there
 OPTIONAL = {"rich"}
 
+# imported only by load_model's body (Bundle.session), which runs locally, never on the platform:
+# the platform runs the model from its own upload
+LOCAL_ONLY = {"onnxruntime"}
+
 RUN_INTEGRATION = textwrap.dedent("""
     import json, sys
     at_start = set(sys.modules)  # the interpreter's own, e.g. setuptools' .pth hook
@@ -43,6 +47,7 @@ RUN_INTEGRATION = textwrap.dedent("""
         lb.oov_visualizer(inputs[lb.TEXT_INPUT], sample)
         lb.cleaned_text_visualizer(sample)
         lb.prediction_visualizer(logits, gt)
+        lb.prediction_only_visualizer(logits)
     print(json.dumps(sorted({name.split(".")[0] for name in set(sys.modules) - at_start})))
 """)
 
@@ -79,7 +84,7 @@ def installed_closure(names: list[str]) -> set[str]:
     return seen
 
 
-def test_requirements_list_what_the_integration_imports(synthetic_dataset):
+def test_requirements_list_what_the_integration_imports(synthetic_dataset, shipped_on_synthetic):
     """Run the integration in a fresh process; every third-party distribution it imports must be in
     requirements.txt, or installed by one listed there, or be code-loader's (the platform image's);
     and every listed package must be imported by it (nothing is there for nothing)."""
@@ -92,8 +97,8 @@ def test_requirements_list_what_the_integration_imports(synthetic_dataset):
     assert "code-loader" not in listed, "code-loader is the platform image's own"
     modules = set()
     for model in ("dense", "bert"):  # a word model and BERT (its tokenizer is another package)
-        env = {**os.environ, "IMDB_DATA": str(synthetic_dataset), "IMDB_MODEL": model, "TL_DISABLE_ANALYTICS": "1"}
-        env.pop("IMDB_MODELS_DIR", None)
+        env = {**os.environ, "IMDB_DATA": str(synthetic_dataset), "IMDB_MODEL": model, "TL_DISABLE_ANALYTICS": "1",
+               "IMDB_MODELS_DIR": str(shipped_on_synthetic)}
         proc = subprocess.run([sys.executable, "-c", RUN_INTEGRATION, str(ROOT)], env=env, capture_output=True,
                               text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr[-3000:]
@@ -102,7 +107,8 @@ def test_requirements_list_what_the_integration_imports(synthetic_dataset):
     imported = {canonicalize_name(d) for m in modules for d in owners.get(m, [])}
     imported -= {"imdb-leap"}
     provided = installed_closure(listed) | installed_closure(["code-loader"])
-    missing = sorted(imported - provided - OPTIONAL)
+    assert not LOCAL_ONLY & set(listed), f"requirements.txt names local-only {LOCAL_ONLY & set(listed)}"
+    missing = sorted(imported - provided - OPTIONAL - LOCAL_ONLY)
     assert not missing, f"the integration imports {missing}, which requirements.txt does not install"
     unused = sorted(set(listed) - imported)
     assert not unused, f"requirements.txt lists {unused}, which the integration never imports"

@@ -86,3 +86,35 @@ def test_the_sample_limit_is_seeded_and_keeps_the_label_balance():
     assert data.stratified_sample(frame, None, seed=42) is frame and data.stratified_sample(frame, 999, 42) is frame
     unlabeled = frame.drop(columns="label")
     assert len(data.stratified_sample(unlabeled, 7, seed=1)) == 7
+
+
+# --------------------------------------------------------------------------- a pushable data_path
+
+
+def test_the_committed_data_path_is_the_platform_placeholder_and_pushable():
+    """Tensorleap's convention: the active line is the platform path (a clear placeholder, the one
+    edit before a push), the local path only a comment; local runs use IMDB_DATA."""
+    cfg = project_config.load()
+    assert cfg.is_placeholder and cfg.written == project_config.PLACEHOLDER
+    assert project_config.bundle_problem(cfg) is None
+    text = project_config.PATH.read_text()
+    assert "# data_path: ../shared/data/imdb/imdb.parquet" in text and "IMDB_DATA" in text
+
+
+@pytest.mark.parametrize("value, words", [
+    ("../shared/data/imdb/imdb.parquet", "is relative: inside a pushed bundle"),
+    ("data/imdb.parquet", "is relative: inside a pushed bundle"),
+    ("~/imdb/imdb.parquet", "starts with ~"),
+])
+def test_a_data_path_a_pushed_bundle_cannot_reach_is_one_line(tmp_path, value, words):
+    path = write(tmp_path, GOOD.replace("data/imdb.parquet", value))
+    problem = project_config.bundle_problem(project_config.load(path), path)
+    assert str(path) in problem and words in problem and "data volume" in problem and "\n" not in problem
+
+
+def test_the_placeholder_asks_for_imdb_data_locally(config_file, monkeypatch):
+    config_file(f"data_path: {project_config.PLACEHOLDER}\nmodel: cnn\nsample_limit_per_split: null\n")
+    with pytest.raises(ConfigError, match="data_path is the platform placeholder .* set IMDB_DATA"):
+        project_config.data_source()
+    monkeypatch.setenv("IMDB_DATA", "/elsewhere.parquet")
+    assert project_config.data_source() == "/elsewhere.parquet"

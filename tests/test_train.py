@@ -35,7 +35,10 @@ def test_bundle_files_and_card(bundle):
     cfg, card = bundle
     folder = cfg.model_dir
     assert {p.name for p in folder.iterdir()} == {
-        "model.h5", "model.onnx", "tokenizer.json", "card.json", "history.csv", "batches.csv"}
+        "model.h5", "model.onnx", "tokenizer.json", "card.json", "split.json", "history.csv", "batches.csv"}
+    validation = json.loads((folder / "split.json").read_text())["validation"]
+    assert len(validation) == card["figures"]["validation"]["samples"] and validation == sorted(validation)
+    assert set(card["split_checksums"]) == {"training", "validation", "test"}
     assert json.loads((folder / "card.json").read_text()) == card
     assert set(card["figures"]) == {"training", "validation", "test"}
     assert card["epochs_run"] == 3 and 1 <= card["best_epoch"] <= 3  # 2 + 1 fine-tuning
