@@ -20,7 +20,10 @@ with IMDB_MODEL):
     fetches samples by state and id. The model runs apart, as on the platform (ONNX Runtime is not
     in the lean environment): this process scores the fetched inputs, and a second lean process
     parses the bundle again, checks that the sample ids and inputs are the first one's, and drives
-    every loss, metric and visualizer on float16 batches of the model's logits;
+    every loss, metric and visualizer as the engine does: inputs and logits as float16, the
+    unlabeled ground truth None (what reads it is skipped there, and a prediction bar must still be
+    drawn), losses and metrics on batches of several sizes (per-sample values must agree), each
+    input-wired visualizer's heat-map hook called with a map shaped like its input;
 (c) prints a summary table. The exit status is 0 only if everything passed.
 
 Usage: python leap_test.py [--models dense,cnn] [--samples 20] [--platform-only] [--config FILE]
@@ -306,8 +309,8 @@ def run_emulation(bundle: Path, entry: str, phase: str, arrays: str, per_state: 
     Phase ``samples`` fetches `per_state` samples of each state by id and writes their ids, inputs
     and ground truth to `arrays` (.npz). Phase ``engine``, a fresh process, checks that the sample
     ids and inputs are those of the first phase, then drives the engine-side entry points of
-    LeapLoader the way the platform does: every loss, metric and visualizer on float16 batches of
-    the model's logits, which the parent wrote into `arrays`."""
+    LeapLoader the way the platform does (see the module docstring) with the model's logits, which
+    the parent wrote into `arrays`."""
     result = {"is_valid": False, "general_error": None, "failing": [], "warnings": [], "payloads": 0,
               "engine_calls": 0, "errors": []}
     leaked = sorted(k for k in os.environ if k.startswith("IMDB_"))
@@ -368,6 +371,8 @@ def run_emulation(bundle: Path, entry: str, phase: str, arrays: str, per_state: 
                 saved[f"{state.name}/input/{name}"] = np.stack([s.inputs[name] for s in samples]).astype(np.float32)
             if state != DataStateEnum.unlabeled:
                 saved[f"{state.name}/gt"] = np.stack([s.gt["sentiment"] for s in samples]).astype(np.float32)
+            elif any(s.gt is not None for s in samples):
+                result["errors"].append("unlabeled: get_sample gave a ground truth; the engine expects None")
         if "onnxruntime" in sys.modules:
             result["errors"].append("the dataset side imported onnxruntime, which the platform does not install")
         np.savez(arrays, **saved)
@@ -378,6 +383,10 @@ def run_emulation(bundle: Path, entry: str, phase: str, arrays: str, per_state: 
     losses = {k: v for k, v in loader.custom_loss_by_name().items() if k not in defaults}
     metrics = {k: v for k, v in loader.metric_by_name().items() if k not in defaults}
     visualizers = {k: v for k, v in loader.visualizer_by_name().items() if k not in defaults}
+
+    def reads_ground_truth(node: str, args: list[str]) -> bool:
+        return any(wiring[node][arg].type.value == NodeMappingType.GroundTruth.value for arg in args)
+
     for state in states:
         if f"{state.name}/ids" not in stored:
             continue
@@ -391,10 +400,10 @@ def run_emulation(bundle: Path, entry: str, phase: str, arrays: str, per_state: 
             for name, x in inputs.items():
                 if not np.array_equal(x, stored[f"{state.name}/input/{name}"]):
                     result["errors"].append(f"{state.name}: input {name} of the same ids differs between two processes")
+            stored_inputs = {name: x.astype(np.float16) for name, x in inputs.items()}  # as the engine keeps them
             labeled = state != DataStateEnum.unlabeled
-            gt = (stored[f"{state.name}/gt"] if labeled else np.zeros((len(ids), 0))).astype(np.float16)
+            gt = stored[f"{state.name}/gt"].astype(np.float16) if labeled else None  # get_sample's None
             logits = stored[f"{state.name}/logits"].astype(np.float16)  # the platform stores float16
-            sample_ids = np.array(ids)
 
             def feed(node: str, args: list[str], rows=slice(None)) -> dict:
                 """Each argument as the platform wires it (the integration test's mapping)."""
@@ -402,8 +411,8 @@ def run_emulation(bundle: Path, entry: str, phase: str, arrays: str, per_state: 
                 for arg in args:
                     source = wiring[node][arg]
                     kind = source.type.value
-                    if kind.startswith("Input") and source.name in inputs:
-                        fed[arg] = inputs[source.name][rows]
+                    if kind.startswith("Input") and source.name in stored_inputs:
+                        fed[arg] = stored_inputs[source.name][rows]
                     elif kind == NodeMappingType.GroundTruth.value:
                         fed[arg] = gt[rows]
                     elif kind.startswith("Prediction"):
@@ -412,24 +421,51 @@ def run_emulation(bundle: Path, entry: str, phase: str, arrays: str, per_state: 
                         raise ValueError(f"{node}.{arg} is wired to {kind} {source.name!r}")
                 return fed
 
-            for name, handler in losses.items():
-                loss = np.asarray(loader.run_custom_loss(name, sample_ids, state, feed(name, handler.arg_names)))
-                result["engine_calls"] += 1
-                if loss.shape != (len(ids),) or (labeled and not np.all(np.isfinite(loss))) \
-                        or (not labeled and not np.all(np.isnan(loss))):
-                    result["errors"].append(f"{state.name}: loss {name} gave {loss.tolist()}")
-            for name, handler in metrics.items():
-                value = loader.run_metric(name, sample_ids, state, feed(name, handler.arg_names))
-                result["engine_calls"] += 1
-                if len(value) != len(ids) and not isinstance(value, dict):
-                    result["errors"].append(f"{state.name}: metric {name} gave {len(value)} values for {len(ids)}")
-            for name, handler in visualizers.items():
-                for i, sid in enumerate(ids):
-                    shown = loader.run_visualizer(name, np.array([sid]), state,
-                                                  feed(name, handler.arg_names, slice(i, i + 1)))
+            # the engine skips what reads a ground truth for unlabeled samples (code-loader says so)
+            run_losses = {k: v for k, v in losses.items() if labeled or not reads_ground_truth(k, v.arg_names)}
+            run_metrics = {k: v for k, v in metrics.items() if labeled or not reads_ground_truth(k, v.arg_names)}
+            run_visualizers = {k: v for k, v in visualizers.items()
+                               if labeled or not reads_ground_truth(k, v.arg_names)}
+            # several batch sizes: the whole batch, one sample, and the rest; per-sample values must agree
+            batches = [slice(None), slice(0, 1), slice(1, None)] if len(ids) > 1 else [slice(None)]
+            for name, handler in run_losses.items():
+                per_batch = []
+                for rows in batches:
+                    loss = np.asarray(loader.run_custom_loss(name, np.array(ids[rows]), state,
+                                                             feed(name, handler.arg_names, rows)), np.float64)
                     result["engine_calls"] += 1
+                    if loss.shape != (len(ids[rows]),) or not np.all(np.isfinite(loss)):
+                        result["errors"].append(f"{state.name}: loss {name} gave {loss.tolist()}")
+                    per_batch.append(loss.reshape(-1))
+                if len(per_batch) == 3 and per_batch[0].shape == (len(ids),) \
+                        and not np.allclose(per_batch[0], np.concatenate(per_batch[1:]), atol=1e-3):
+                    result["errors"].append(f"{state.name}: loss {name} depends on the batch size")
+            for name, handler in run_metrics.items():
+                for rows in batches:
+                    value = loader.run_metric(name, np.array(ids[rows]), state, feed(name, handler.arg_names, rows))
+                    result["engine_calls"] += 1
+                    if len(value) != len(ids[rows]) and not isinstance(value, dict):
+                        result["errors"].append(f"{state.name}: metric {name} gave {len(value)} values for "
+                                                f"{len(ids[rows])}")
+            drawn = set()
+            for name, handler in run_visualizers.items():
+                heat_args = [a for a in handler.arg_names if wiring[name][a].type.value.startswith("Input")]
+                for i, sid in enumerate(ids):
+                    fed = feed(name, handler.arg_names, slice(i, i + 1))
+                    shown = loader.run_visualizer(name, np.array([sid]), state, fed)
+                    result["engine_calls"] += 1
+                    drawn.add(str(shown.type))
                     if shown.type != handler.type:
                         result["errors"].append(f"{state.name} {sid}: visualizer {name} drew {shown.type}")
+                    for arg in heat_args:  # the platform's attribution map, shaped like the input
+                        heat = loader.run_heatmap_visualizer(name, np.array([sid]), state,
+                                                             {arg: np.ones_like(fed[arg], dtype=np.float32)})
+                        result["engine_calls"] += 1
+                        if heat is not None and np.asarray(heat).size != fed[arg].size:
+                            result["errors"].append(f"{state.name} {sid}: heat map of {name} has shape "
+                                                    f"{np.asarray(heat).shape}")
+            if not labeled and not any("HorizontalBar" in t for t in drawn):
+                result["errors"].append("unlabeled: no prediction bar is drawn without a ground truth")
         except Exception as e:  # report, do not crash: the parent prints it
             result["errors"].append(f"{state.name}: {type(e).__name__}: {e}")
     return result

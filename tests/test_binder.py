@@ -310,7 +310,7 @@ def test_leap_test_passes_on_synthetic_data(all_bundles, synthetic_dataset):
     for model in ("dense", "cnn"):
         for state in ("training", "validation", "test", "unlabeled"):
             assert re.search(rf"{model}\s+\| {state}\s+\| 4 of \d+", proc.stdout), (model, state)
-        assert re.search(rf"{model}\s+\| valid\s+\| 23\s+\| 0\s+\| 19\s+\| \d+\s+\| 112 .*\| Python 3\.10\.",
+        assert re.search(rf"{model}\s+\| valid\s+\| 23\s+\| 0\s+\| 19\s+\| \d+\s+\| 160 .*\| Python 3\.10\.",
                          proc.stdout), model
     assert "prediction_types: ['logits', ['negative', 'positive']]" in proc.stdout
     assert "visualizers: review, lexicon, oov_tokens, cleaned_text, prediction, prediction_only" in proc.stdout
