@@ -126,15 +126,25 @@ def check_card(card: object, path: Path) -> None:
         raise bad("input_names", "a list of strings", card["input_names"])
 
 
+def _identity(folder: Path) -> tuple[int, int]:
+    """What tells a bundle folder from the one that replaced it: a bundle is swapped in by renaming
+    a new folder into place (`IMDb.io.atomic_dir`), so a replaced bundle has another inode."""
+    info = folder.stat()
+    return info.st_dev, info.st_ino
+
+
 @dataclass
 class Bundle:
-    """One model's bundle, read and checked: its card, its tokenizer and its family."""
+    """One model's bundle, read and checked: its card, its tokenizer and its family. The files read
+    later (`file`) must come from the same folder the card and tokenizer came from: a bundle
+    replaced meanwhile (a `train --overwrite` finishing) is refused, not mixed in."""
 
     name: str
     folder: Path
     card: dict
     tokenizer: Tokenizer
     family: Family
+    identity: tuple[int, int] | None = None
 
     @classmethod
     def read(cls, name: str, models_dir: str | Path = MODELS_DIR) -> "Bundle":
@@ -142,6 +152,7 @@ class Bundle:
         `name`), and the tokenizer of its family, refused unless it is the one the card records."""
         family = families.get(name)
         folder = Path(models_dir) / name
+        identity = _identity(folder) if folder.is_dir() else None
         card = read_card(name, models_dir)
         if card["model"] != name:
             raise ModelError(f"{folder / MARKER} describes model {card['model']!r}, not {name!r}: "
@@ -152,7 +163,9 @@ class Bundle:
             raise ModelError(f"{path} (fingerprint {tokenizer.fingerprint}) is not the tokenizer {name} "
                              f"was trained with ({folder / MARKER} says {card['tokenizer_fingerprint']}); "
                              f"restore the model's own tokenizer.json")
-        return cls(name, folder, card, tokenizer, family)
+        bundle = cls(name, folder, card, tokenizer, family, identity)
+        bundle.file(MARKER)  # replaced between the card and the tokenizer: refused here already
+        return bundle
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -169,10 +182,13 @@ class Bundle:
         return (self.card.get("calibration") or {}).get("temperature")
 
     def file(self, name: str) -> Path:
-        """A file of the bundle, which must exist."""
+        """A file of the bundle, which must exist, in the folder the bundle was read from."""
         path = self.folder / name
         if not path.is_file():
             raise ModelError(f"model file not found: {path}")
+        if self.identity is not None and _identity(self.folder) != self.identity:
+            raise ModelError(f"{self.folder} was replaced while this run was using it (a train or copy "
+                             f"finished meanwhile); run the command again")
         return path
 
     def session(self) -> Any:
