@@ -5,8 +5,8 @@ figures), ``tokenizer.json``, ``model.onnx`` (the platform's format; output ``lo
 trained model, its family's Keras file (`IMDb.families.base.Family.keras_file`), plus training logs.
 
 - `write`: every file to a temp folder, swapped into place only when all are written, and only over
-  a bundle (a folder holding card.json): an interrupted export never leaves half a model, and a
-  user's folder is never replaced.
+  a bundle (a folder holding card.json and a manifest of what it wrote) when asked: an interrupted
+  export never leaves half a model, and a user's folder, or a file a user added, is never replaced.
 - `read_card` checks the card against its schema; `Bundle.read` loads the tokenizer its family
   names and refuses one whose fingerprint differs from the card's; `Bundle.session` refuses an ONNX
   file whose inputs or outputs disagree with the tokenizer and the binder's one prediction;
@@ -44,10 +44,11 @@ def names(models_dir: str | Path = MODELS_DIR) -> list[str]:
     return sorted(p.parent.name for p in Path(models_dir).glob(f"*/{MARKER}"))
 
 
-def write(out_dir: str | Path, writers: dict[str, object]) -> Path:
+def write(out_dir: str | Path, writers: dict[str, object], replace: bool | None = None) -> Path:
     """Create `out_dir` with one file per entry: name -> callable(path) or JSON-able object (see the
-    module docstring for why through a temp folder)."""
-    with atomic_dir(out_dir, MARKER) as tmp:
+    module docstring for why through a temp folder). An earlier bundle there is replaced as
+    `IMDb.io.atomic_dir` allows: by default, as the command's ``--overwrite`` reserved it."""
+    with atomic_dir(out_dir, MARKER, replace=replace, flag="--overwrite") as tmp:
         for name, writer in writers.items():
             if callable(writer):
                 writer(tmp / name)

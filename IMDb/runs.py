@@ -1,7 +1,7 @@
 """Where a training run writes its logs and checkpoints (under ``Config.runs_dir``), so that two
 runs at once never write into each other's files.
 
-- A word model's run gets a fresh folder, ``runs/<model>/<time>-<pid>/``: its per-batch and
+- A word model's run gets a fresh folder, ``runs/<model>/<time>-<pid>-<random>/``: its per-batch and
   per-epoch logs, its best-epoch checkpoint and its TensorBoard events belong to that run alone.
 - A resumable run (BERT) keeps one folder per bundle it is making, ``runs/<model>/<key>/``, the key
   a hash of the bundle's folder, so running the same command again resumes it; the folder is held
@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,9 +24,9 @@ from IMDb.errors import ModelError
 
 def new_run_dir(cfg: Config) -> Path:
     """A folder of its own for this run of `cfg.model`."""
-    folder = Path(cfg.runs_dir) / cfg.model / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    folder.mkdir(parents=True)
-    return folder
+    parent = Path(cfg.runs_dir) / cfg.model
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-", dir=parent))
 
 
 @contextlib.contextmanager
