@@ -6,8 +6,8 @@ fingerprint, figures), ``tokenizer.json``, ``split.json`` (the ids of its valida
 Keras file (`IMDb.families.base.Family.keras_file`), plus training logs.
 
 - `write`: every file to a temp folder, swapped into place only when all are written, and only over
-  a bundle (a folder holding card.json): an interrupted export never leaves half a model, and a
-  user's folder is never replaced.
+  a bundle (a folder holding card.json and a manifest of what it wrote) when asked: an interrupted
+  export never leaves half a model, and a user's folder, or a file a user added, is never replaced.
 - `read_card` checks the card against its schema; `Bundle.read` loads the tokenizer its family
   names and refuses one whose fingerprint differs from the card's; `Bundle.session` refuses an ONNX
   file whose inputs or outputs disagree with the tokenizer and the binder's one prediction;
@@ -47,10 +47,11 @@ def names(models_dir: str | Path = MODELS_DIR) -> list[str]:
     return sorted(p.parent.name for p in Path(models_dir).glob(f"*/{MARKER}"))
 
 
-def write(out_dir: str | Path, writers: dict[str, object]) -> Path:
+def write(out_dir: str | Path, writers: dict[str, object], replace: bool | None = None) -> Path:
     """Create `out_dir` with one file per entry: name -> callable(path) or JSON-able object (see the
-    module docstring for why through a temp folder)."""
-    with atomic_dir(out_dir, MARKER) as tmp:
+    module docstring for why through a temp folder). An earlier bundle there is replaced as
+    `IMDb.io.atomic_dir` allows: by default, as the command's ``--overwrite`` reserved it."""
+    with atomic_dir(out_dir, MARKER, replace=replace, flag="--overwrite") as tmp:
         for name, writer in writers.items():
             if callable(writer):
                 writer(tmp / name)
@@ -139,15 +140,25 @@ def check_card(card: object, path: Path) -> None:
             raise bad(f"split_checksums.{state}", "a string", value)
 
 
+def _identity(folder: Path) -> tuple[int, int]:
+    """What tells a bundle folder from the one that replaced it: a bundle is swapped in by renaming
+    a new folder into place (`IMDb.io.atomic_dir`), so a replaced bundle has another inode."""
+    info = folder.stat()
+    return info.st_dev, info.st_ino
+
+
 @dataclass
 class Bundle:
-    """One model's bundle, read and checked: its card, its tokenizer and its family."""
+    """One model's bundle, read and checked: its card, its tokenizer and its family. The files read
+    later (`file`) must come from the same folder the card and tokenizer came from: a bundle
+    replaced meanwhile (a `train --overwrite` finishing) is refused, not mixed in."""
 
     name: str
     folder: Path
     card: dict
     tokenizer: Tokenizer
     family: Family
+    identity: tuple[int, int] | None = None
 
     @classmethod
     def read(cls, name: str, models_dir: str | Path = MODELS_DIR) -> "Bundle":
@@ -155,6 +166,7 @@ class Bundle:
         `name`), and the tokenizer of its family, refused unless it is the one the card records."""
         family = families.get(name)
         folder = Path(models_dir) / name
+        identity = _identity(folder) if folder.is_dir() else None
         card = read_card(name, models_dir)
         if card["model"] != name:
             raise ModelError(f"{folder / MARKER} describes model {card['model']!r}, not {name!r}: "
@@ -165,7 +177,9 @@ class Bundle:
             raise ModelError(f"{path} (fingerprint {tokenizer.fingerprint}) is not the tokenizer {name} "
                              f"was trained with ({folder / MARKER} says {card['tokenizer_fingerprint']}); "
                              f"restore the model's own tokenizer.json")
-        return cls(name, folder, card, tokenizer, family)
+        bundle = cls(name, folder, card, tokenizer, family, identity)
+        bundle.file(MARKER)  # replaced between the card and the tokenizer: refused here already
+        return bundle
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -182,10 +196,13 @@ class Bundle:
         return (self.card.get("calibration") or {}).get("temperature")
 
     def file(self, name: str) -> Path:
-        """A file of the bundle, which must exist."""
+        """A file of the bundle, which must exist, in the folder the bundle was read from."""
         path = self.folder / name
         if not path.is_file():
             raise ModelError(f"model file not found: {path}")
+        if self.identity is not None and _identity(self.folder) != self.identity:
+            raise ModelError(f"{self.folder} was replaced while this run was using it (a train or copy "
+                             f"finished meanwhile); run the command again")
         return path
 
     def session(self) -> Any:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from pathlib import Path
 
 from IMDb import console
-from IMDb.config import Config
-from IMDb.errors import IMDbError, UsageError
+
+from IMDb.config import MODELS_DIR, Config
+from IMDb.errors import IMDbError, OutputError, UsageError
 
 
 # Train options that set a `Config` field of the same name (tests check they all exist): the others
-# (--model, --models-dir as Config.out_dir, --restart, --quiet, --verbose) are read by `_train` itself, so none is dropped unread.
+# (--model, --models-dir as Config.out_dir, --restart, --overwrite, --quiet, --verbose) are read by `_train` itself, so none is dropped unread.
 CONFIG_OPTIONS = ("data", "epochs", "seq_len", "vocab_size", "batch_size", "seed", "train_limit", "counterfactual", "augment", "bert_checkpoint", "truncation", "learning_rate", "max_steps",
                   "checkpoint_every")
 
@@ -29,7 +31,12 @@ def _train(args: argparse.Namespace) -> int:
         raise IMDbError(f"{name} is not trained: it is made from the trained {family.source} by {family.made_by}")
     overrides = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None}
     cfg = Config.for_model(name, out_dir=args.models_dir, **overrides)
-    check_out_dir(cfg.model_dir, bundle.MARKER)  # refused before hours of training, not after
+    if not args.overwrite and Path(cfg.out_dir).resolve() == MODELS_DIR.resolve():
+        raise OutputError(f"{cfg.model_dir}: the repository's models/ holds the shipped models; train into "
+                          f"another folder with --models-dir (the quick start uses runs/models), or pass "
+                          f"--overwrite to write models/{name}")
+    # refused before hours of training, not after; the bundle's swap re-checks with the same --overwrite
+    check_out_dir(cfg.model_dir, bundle.MARKER, replace=args.overwrite, flag="--overwrite")
     family.train(cfg, restart=args.restart)
     return 0
 
@@ -46,7 +53,7 @@ def _predict(args: argparse.Namespace) -> int:
         raise IMDbError("give reviews as arguments or with --input, not both")
     if args.text_column is not None and (args.input is None or reviews_io.input_format(args.input) == "lines"):
         raise IMDbError("--text-column names the review column of a --input .csv or .jsonl file")
-    out = reviews_io.check_output(args.out, args.overwrite) if args.out else None
+    out = reviews_io.check_output(args.out, args.overwrite, args.input) if args.out else None
     names = args.model or bundle.names(args.models_dir)
     if not names:
         raise IMDbError(f"no shipped models found in {args.models_dir}: train one with "
@@ -67,7 +74,7 @@ def _predict(args: argparse.Namespace) -> int:
             print(f"predict: {name}: {len(texts):,} reviews in {seconds:.1f} s "
                   f"({len(texts) / seconds:,.0f} reviews/s)", file=sys.stderr, flush=True)
     if out is not None:
-        reviews_io.write_predictions(reviews_io.predictions_frame(texts, probabilities), out)
+        reviews_io.write_predictions(reviews_io.predictions_frame(texts, probabilities), out, args.overwrite)
         print(out)
         return 0
     width = max(map(len, probabilities))
@@ -238,8 +245,11 @@ def parser() -> argparse.ArgumentParser:
                    help="train this many steps (the learning rate decays to 0 over them)")
     b.add_argument("--checkpoint-every", dest="checkpoint_every", type=int,
                    help="steps between resumable checkpoints (default: 50)")
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier bundle of this model in --models-dir (never a folder holding a "
+                        "file imdb-leap did not write); needed for anything in the repository's models/")
     b.add_argument("--restart", action="store_true",
-                   help="discard runs/bert/checkpoint instead of resuming from it")
+                   help="discard the run's checkpoint (runs/bert/<key>/checkpoint) instead of resuming from it")
 
     r = _command(sub, "predict", "classify reviews with the shipped models (offline, no TensorFlow)", _predict,
                  examples='  imdb-leap predict "Mildly entertaining, not brilliant."\n'

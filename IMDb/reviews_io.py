@@ -7,9 +7,10 @@ UTF-8 become U+FFFD, as everywhere else in `predict`.
 
 Outputs, by extension: ``.csv`` or ``.jsonl``, one row per review in input order: ``row``
 (1-based), ``text``, ``no_words`` (no letter or digit: the label means nothing), then for each model
-``<model>_p_positive`` and ``<model>_label``. A file that exists is refused unless the caller passes
-``overwrite``; the file is written to a temp file beside it and renamed, so a crash leaves nothing
-half-written.
+``<model>_p_positive`` and ``<model>_label``. A file that exists is replaced only when it is an
+earlier predictions file (`is_predictions_file`) and the caller passes ``overwrite``, never when it
+is the input; the file is written to a temp file and takes the name at the end (`IMDb.io`), so a
+crash leaves nothing half-written and a file that appeared meanwhile is kept.
 """
 from __future__ import annotations
 
@@ -25,11 +26,12 @@ import pandas as pd
 
 from IMDb.config import LABELS
 from IMDb.errors import DataError, OutputError
-from IMDb.io import atomic_path
+from IMDb.io import check_out_file, output_file
 from IMDb.text import has_words
 
 TABLE_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 OUTPUT_FORMATS = (".csv", ".jsonl")
+PREDICTION_COLUMNS = ("row", "text", "no_words")  # the first columns of every predictions file
 STDIN = "-"
 
 
@@ -88,34 +90,51 @@ def read_reviews(path: str, text_column: str = "text") -> list[str]:
     return reviews
 
 
-def check_output(path: str, overwrite: bool) -> Path:
-    """Refuse, before any scoring, an output whose format is unknown or a file that exists (unless
-    `overwrite`): a user's file is never replaced without being asked."""
+def check_output(path: str, overwrite: bool, input_path: str | None = None) -> Path:
+    """Refuse, before any scoring, an output whose format is unknown, the command's own input, or a
+    file that exists unless it is an earlier ``predict`` output and `overwrite` asks to replace it
+    (`IMDb.io.check_out_file`): a user's file is never replaced."""
     out = Path(path)
     if out.suffix.lower() not in OUTPUT_FORMATS:
         raise OutputError(f"--output {path}: write .csv or .jsonl (or leave --output out to print lines)")
     if out.is_dir():
         raise OutputError(f"--output {path} is a folder; name a .csv or .jsonl file")
-    if out.exists() and not overwrite:
-        raise OutputError(f"--output {path} exists; pass --overwrite to replace it, or choose another name")
     if not out.parent.is_dir():
         raise OutputError(f"--output {path}: folder {out.parent} does not exist")
-    return out
+    return check_out_file(out, is_predictions_file, replace=overwrite, inputs=(input_path,))
+
+
+def is_predictions_file(path: Path) -> bool:
+    """Whether `path` is what ``predict --output`` writes: its first line is the predictions' CSV
+    header, or a JSON record whose first keys are theirs. Only such a file is ever replaced."""
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(1 << 20).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if path.suffix.lower() == ".csv":
+        return first.startswith(",".join(f'"{c}"' for c in PREDICTION_COLUMNS))
+    try:
+        return list(json.loads(first))[:len(PREDICTION_COLUMNS)] == list(PREDICTION_COLUMNS)
+    except (ValueError, TypeError):
+        return False
 
 
 def predictions_frame(texts: list[str], probabilities: dict[str, np.ndarray]) -> pd.DataFrame:
     """One row per review: row, text, no_words, and per model <model>_p_positive, <model>_label."""
-    frame = pd.DataFrame({"row": np.arange(1, len(texts) + 1), "text": texts,
-                          "no_words": [not has_words(t) for t in texts]})
+    row, text, no_words = PREDICTION_COLUMNS
+    frame = pd.DataFrame({row: np.arange(1, len(texts) + 1), text: texts,
+                          no_words: [not has_words(t) for t in texts]})
     for name, probs in probabilities.items():
         frame[f"{name}_p_positive"] = probs[:, 1].round(6)
         frame[f"{name}_label"] = np.array(LABELS, dtype=object)[np.argmax(probs, axis=1)]
     return frame
 
 
-def write_predictions(frame: pd.DataFrame, path: Path) -> None:
-    """`frame` as CSV or JSON Lines at `path`, through a temp file renamed into place."""
-    with atomic_path(path) as tmp:
+def write_predictions(frame: pd.DataFrame, path: Path, overwrite: bool) -> None:
+    """`frame` as CSV or JSON Lines at `path`, through a temp file that takes the name only if it is
+    still free, or replaces an earlier output when `overwrite` (re-checked at the swap)."""
+    with output_file(path, is_predictions_file, replace=overwrite) as tmp:
         if path.suffix.lower() == ".csv":
             frame.to_csv(tmp, index=False, quoting=csv.QUOTE_NONNUMERIC, encoding="utf-8")
         else:

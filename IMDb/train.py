@@ -1,6 +1,7 @@
 """Training the dense and CNN models: seeded, logged per batch and per epoch, best epoch kept.
 
-The run writes its checkpoints and TensorBoard events under ``runs/<model>/`` and, once training
+The run writes its logs, checkpoints and TensorBoard events in a folder of its own
+(``runs/<model>/<time>-<pid>/``, `IMDb.runs`) and, once training
 and evaluation succeed, the shipped bundle under ``models/<model>/``: ``model.h5``, ``model.onnx``,
 ``tokenizer.json``, ``card.json`` (config, data checksum, figures, wall time), ``history.csv``
 (per epoch) and ``batches.csv`` (per batch).
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from IMDb import bundle, data, embeddings, export, families
+from IMDb import bundle, data, embeddings, export, families, runs
 from IMDb.config import Config
 from IMDb.text import WordTokenizer
 
@@ -87,8 +88,7 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
     family = families.get(cfg.model)
     keras.utils.set_random_seed(cfg.seed)
     verbose = (1 if os.isatty(1) else 2) if verbose is None else verbose
-    run_dir = Path(cfg.runs_dir) / cfg.model
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = runs.new_run_dir(cfg)
 
     t0 = time.perf_counter()
     states = data.load_states(cfg, include_unlabeled=cfg.pretrained_embeddings)

@@ -5,8 +5,9 @@
 - AdamW (decoupled weight decay, none on biases and norms), gradient norm clipped at 1, linear
   warmup then linear decay to 0 over the whole run.
 - Every ``checkpoint_every`` steps (and at each epoch's end) the weights, the optimizer's state, the
-  step and the curves are written to ``runs/bert/checkpoint/`` (a temp folder, then renamed). Run
-  the same command again and it goes on from there; ``--restart`` discards it. A checkpoint made
+  step and the curves are written to ``runs/bert/<key>/checkpoint/`` (a temp folder, then renamed;
+  one folder per bundle being made, locked while a run uses it: `IMDb.runs`). Run the same command
+  again and it goes on from there; ``--restart`` discards it. A checkpoint made
   with other settings is refused rather than mixed in.
 - Logs: ``batches.csv`` (per step), ``history.csv`` (per epoch: training and validation loss and
   accuracy), a progress bar.
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from IMDb import bundle, data, families
+from IMDb import bundle, data, families, runs
 from IMDb.config import Config
 from IMDb.errors import ModelError
 from IMDb.export import onnx_max_abs_diff
@@ -127,7 +128,7 @@ class Trainer:
     # ------------------------------------------------------------------ checkpoints
 
     def save(self, folder: Path, state: dict) -> None:
-        with atomic_dir(folder, "state.json") as tmp:  # only a checkpoint (state.json) is replaced
+        with atomic_dir(folder, "state.json", replace=True) as tmp:  # only a checkpoint (state.json) is replaced
             self.model.save_weights(tmp / "model.weights.h5")
             np.savez(tmp / "optimizer.npz", *[v.numpy() for v in self.optimizer.variables])
             (tmp / "state.json").write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
@@ -167,13 +168,16 @@ def _open_batch_log(path: Path, keep_until: int):
 
 def train(cfg: Config, restart: bool = False) -> dict:
     """Fine-tune (or resume), evaluate on validation and test, export the bundle; return the card."""
+    with runs.resumable_run_dir(cfg) as run_dir:
+        return _train(cfg, run_dir, restart)
+
+
+def _train(cfg: Config, run_dir: Path, restart: bool) -> dict:
     from tqdm.auto import tqdm
 
-    run_dir = Path(cfg.runs_dir) / cfg.model
     checkpoint = run_dir / "checkpoint"
     if restart and checkpoint.exists():
         shutil.rmtree(checkpoint)
-    run_dir.mkdir(parents=True, exist_ok=True)
 
     t0 = time.perf_counter()
     tokenizer = tokenizer_for(cfg)

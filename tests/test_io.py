@@ -13,11 +13,11 @@ import pytest
 from IMDb.cli import main
 from IMDb.config import REPO_ROOT
 from IMDb.errors import OutputError
-from IMDb.io import REPORT_MARKER, atomic_dir, check_out_dir
+from IMDb.io import MANIFEST, REPORT_MARKER, atomic_dir, check_out_dir
 
 
-def _report(out: Path, text: str = "new", **kwargs) -> None:
-    with atomic_dir(out, REPORT_MARKER, flag="--overwrite", **kwargs) as tmp:
+def _report(out: Path, text: str = "new", replace: bool = True) -> None:
+    with atomic_dir(out, REPORT_MARKER, replace=replace, flag="--overwrite") as tmp:
         (tmp / "dashboard.html").write_text(text)
 
 
@@ -77,15 +77,19 @@ def test_an_unwritable_parent_is_refused_up_front(tmp_path):
 SWAPPER = textwrap.dedent("""
     import sys
     from pathlib import Path
+    from IMDb.errors import OutputError
     from IMDb.io import REPORT_MARKER, atomic_dir
 
     out, n, who = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     for i in range(n):
-        with atomic_dir(out, REPORT_MARKER) as tmp:
-            (tmp / "sub").mkdir()
-            for j in range(5):
-                (tmp / "sub" / f"{j}.txt").write_text(f"{who} {i}")
-            (tmp / "who.txt").write_text(f"{who} {i}")
+        try:
+            with atomic_dir(out, REPORT_MARKER, replace=True) as tmp:
+                (tmp / "sub").mkdir()
+                for j in range(5):
+                    (tmp / "sub" / f"{j}.txt").write_text(f"{who} {i}")
+                (tmp / "who.txt").write_text(f"{who} {i}")
+        except OutputError as e:  # another writer holds the folder: the only refusal allowed
+            assert "being written by another imdb-leap run" in str(e), e
 """)
 
 
@@ -96,7 +100,7 @@ def test_concurrent_swaps_neither_fail_nor_leave_folders(tmp_path):
     errors = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], errors
     assert [p.name for p in tmp_path.iterdir()] == ["report"]
-    assert sorted(p.name for p in out.iterdir()) == [REPORT_MARKER, "sub", "who.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, REPORT_MARKER, "sub", "who.txt"]
     who = (out / "who.txt").read_text()
     assert all((out / "sub" / f"{j}.txt").read_text() == who for j in range(5))  # one writer's folder
 

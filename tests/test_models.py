@@ -79,6 +79,6 @@ def test_interrupted_bundle_write_keeps_the_old_bundle(tmp_path):
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        bundle.write(out, {"model.onnx": crash, "card.json": {"version": 2}})
+        bundle.write(out, {"model.onnx": crash, "card.json": {"version": 2}}, replace=True)
     assert json.loads((out / "card.json").read_text()) == {"version": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["cnn"]

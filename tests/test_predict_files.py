@@ -42,9 +42,15 @@ def test_an_existing_output_is_refused_unless_overwrite(tmp_path, capsys):
     assert main(["predict", "--model", "dense", "--input", str(src), "--output", str(out)]) == 2
     assert "exists; pass --overwrite" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "my own notes\n"
+    assert main(["predict", "--model", "dense", "--input", str(src), "--output", str(out), "--overwrite"]) == 2
+    assert "not an output of this command" in capsys.readouterr().err  # a user's file: never replaced
+    assert out.read_text(encoding="utf-8") == "my own notes\n"
+    out.unlink()
+    assert main(["predict", "--model", "dense", "--input", str(src), "--output", str(out)]) == 0
+    src.write_text("great\n", encoding="utf-8")
     assert main(["predict", "--model", "dense", "--input", str(src), "--output", str(out), "--overwrite"]) == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [r["text"] for r in rows] == ["good", "bad"] and set(rows[0]) >= {"dense_p_positive", "dense_label"}
+    assert [r["text"] for r in rows] == ["great"] and set(rows[0]) >= {"dense_p_positive", "dense_label"}
 
 
 def test_stdin_lines_give_one_prediction_each(monkeypatch, capsys):
