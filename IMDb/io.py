@@ -16,14 +16,16 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from IMDb.errors import OutputError
+from IMDb import console
+from IMDb.errors import OutputError, writing
 
 REPORT_MARKER = ".imdb-leap-report"  # in every report folder: only such a folder is ever replaced
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temp path in the target's folder; rename it to `path` only if the block succeeds."""
+    """Yield a temp path in the target's folder; rename it to `path` only if the block succeeds (and
+    no Ctrl-C came meanwhile). A full disk is one `DiskFullError` naming `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -31,7 +33,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = Path(tmp)
     tmp.chmod(0o644)  # mkstemp makes 0600; shipped files must be readable like any other
     try:
-        yield tmp
+        with writing(path):
+            yield tmp
+        console.check_interrupt()
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -98,16 +102,19 @@ def atomic_dir(path: str | Path, marker: str, *, replace: bool = True,
     and again under a lock at the swap, so concurrent writers neither delete a user's folder nor
     race each other into ENOTEMPTY. The block must write `marker` into the temp folder (for reports
     it is written here). The temp folder is removed whatever happens, SIGTERM included (the CLI
-    turns it into an exception).
+    turns it into an exception); a Ctrl-C that a library swallowed still stops the swap
+    (`IMDb.console.check_interrupt`), and a full disk is one `DiskFullError` naming `path`.
     """
     path = check_out_dir(path, marker, replace=replace, flag=flag)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     old = path.with_name(f".{path.name}.old-{secrets.token_hex(8)}")
     try:
-        if marker == REPORT_MARKER:
-            (tmp / marker).write_text("written by imdb-leap; a folder holding this file may be replaced\n",
-                                      encoding="utf-8")
-        yield tmp
+        with writing(path):
+            if marker == REPORT_MARKER:
+                (tmp / marker).write_text("written by imdb-leap; a folder holding this file may be replaced\n",
+                                          encoding="utf-8")
+            yield tmp
+        console.check_interrupt()
         if not (tmp / marker).is_file():
             raise RuntimeError(f"atomic_dir: the block did not write {marker} into {tmp}")
         for item in [tmp, *tmp.rglob("*")]:

@@ -7,13 +7,13 @@ UTF-8 become U+FFFD, as everywhere else in `predict`.
 
 Outputs, by extension: ``.csv`` or ``.jsonl``, one row per review in input order: ``row``
 (1-based), ``text``, ``no_words`` (no letter or digit: the label means nothing), then for each model
-``<model>_p_positive`` and ``<model>_label``. A file that exists is refused unless the caller passes
+``<model>_p_positive`` and ``<model>_label``; a CSV text cell a spreadsheet would run as a formula
+(``=HYPERLINK(...)``) starts with ``'`` (`IMDb.writers`). A file that exists is refused unless the caller passes
 ``overwrite``; the file is written to a temp file beside it and renamed, so a crash leaves nothing
 half-written.
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -27,6 +27,7 @@ from IMDb.config import LABELS
 from IMDb.errors import DataError, OutputError
 from IMDb.io import atomic_path
 from IMDb.text import has_words
+from IMDb.writers import write_csv
 
 TABLE_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 OUTPUT_FORMATS = (".csv", ".jsonl")
@@ -114,10 +115,11 @@ def predictions_frame(texts: list[str], probabilities: dict[str, np.ndarray]) ->
 
 
 def write_predictions(frame: pd.DataFrame, path: Path) -> None:
-    """`frame` as CSV or JSON Lines at `path`, through a temp file renamed into place."""
+    """`frame` as CSV (spreadsheet-safe cells, `IMDb.writers`) or JSON Lines at `path`, through a
+    temp file renamed into place."""
     with atomic_path(path) as tmp:
         if path.suffix.lower() == ".csv":
-            frame.to_csv(tmp, index=False, quoting=csv.QUOTE_NONNUMERIC, encoding="utf-8")
+            write_csv(frame, tmp, quote_text=True)
         else:
             frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
 
