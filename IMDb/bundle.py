@@ -30,6 +30,7 @@ from IMDb.families.base import Family
 from IMDb.io import atomic_dir
 from IMDb.models import OUTPUT_NAME
 from IMDb.tokenizer import Tokenizer
+from IMDb.writers import json_file
 
 MARKER = "card.json"  # every bundle has one; only such a folder is replaced
 SPLIT = "split.json"  # {"validation": [sample ids]}: the reviews the model was validated on
@@ -43,8 +44,10 @@ NULL_PATHS = ("data", "out_dir", "runs_dir")  # config fields a card stores as n
 
 
 def names(models_dir: str | Path = MODELS_DIR) -> list[str]:
-    """The bundles present in `models_dir` (folders holding a card.json)."""
-    return sorted(p.parent.name for p in Path(models_dir).glob(f"*/{MARKER}"))
+    """The bundles present in `models_dir`: folders holding a card.json and named after a model of
+    the registry. Another folder (a copy such as ``models/dense-old``) is not a model to load."""
+    known = set(families.names())
+    return sorted(p.parent.name for p in Path(models_dir).glob(f"*/{MARKER}") if p.parent.name in known)
 
 
 def write(out_dir: str | Path, writers: dict[str, object], replace: bool | None = None) -> Path:
@@ -56,7 +59,7 @@ def write(out_dir: str | Path, writers: dict[str, object], replace: bool | None 
             if callable(writer):
                 writer(tmp / name)
             else:
-                (tmp / name).write_text(json.dumps(writer, indent=2) + "\n", encoding="utf-8")
+                (tmp / name).write_text(json_file(writer), encoding="utf-8")
     return Path(out_dir)
 
 

@@ -122,11 +122,12 @@ def _write(folder: Path, rows: pd.DataFrame) -> bool:
 
 def stored_array(kind: str, version_: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
     """`compute()`, or the array a previous run stored for the same `version_` (a hash of every
-    input, see `version`) in ``<cache>/<kind>/``; a missing or damaged file is computed again."""
+    input, see `version`) in ``<cache>/<kind>/``; a missing or damaged file (empty or cut short by a
+    power loss, or not an array at all) is computed again and replaced."""
     path = settings.cache_dir() / kind / f"{version_}.npy"
     try:
         return np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):  # EOFError: a 0-byte file
         pass
     out = compute()
     try:

@@ -3,14 +3,12 @@ behaviour and calibrate them."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 
-from IMDb import console
-
+from IMDb import console, settings
 from IMDb.config import MODELS_DIR, Config
-from IMDb.errors import IMDbError, OutputError, UsageError
+from IMDb.errors import FULL_DISK, DataError, IMDbError, OutputError, UsageError
 
 
 # Train options that set a `Config` field of the same name (tests check they all exist): the others
@@ -60,6 +58,8 @@ def _predict(args: argparse.Namespace) -> int:
                         f"`imdb-leap train --model dense`")
     if args.input is not None:
         texts = reviews_io.read_reviews(args.input, args.text_column or "text")
+        if not texts:
+            raise DataError(f"--input {args.input} holds no reviews: nothing to score")
     else:  # undecodable bytes (stdin, or argv through surrogateescape) become U+FFFD
         texts = [t.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
                  for t in args.text] or [sys.stdin.buffer.read().decode("utf-8", "replace")]
@@ -324,29 +324,47 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _terminated(signum: int, frame: object) -> None:
-    """SIGTERM (kill, a CI timeout) unwinds like Ctrl-C, so every `finally` removes its temp
-    files and folders instead of leaving half-written ones behind."""
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
-    previous = signal.signal(signal.SIGTERM, _terminated)
-    try:
-        args = parser().parse_args(argv)
-        console.quiet(args.verbose)  # before anything imports TensorFlow
-        with console.line_progress():
-            if args.tensorflow:
-                console.import_tensorflow(args.verbose)
-            return args.func(args)
-    except IMDbError as e:
-        print(f"imdb-leap: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("imdb-leap: interrupted", file=sys.stderr)
-        return 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    """Run one command; every way it can end is handled here, once for all commands: an
+    `IMDbError` (bad input, a full disk naming the path) is one line and status 2, Ctrl-C or SIGTERM
+    "interrupted" and 130 (its temp files removed on the way out), a reader of stdout that went
+    away (``| head``) a quiet 141, a closed or full stdout one line (see `IMDb.console`)."""
+    with console.standard_streams(), console.signals():
+        try:
+            console.require_stdout()
+            args = parser().parse_args(argv)
+            settings.raw_csv()  # a bad IMDB_RAW_CSV is refused before any work, not when a CSV is written
+            console.quiet(args.verbose)  # before anything imports TensorFlow
+            with console.line_progress():
+                if args.tensorflow:
+                    console.import_tensorflow(args.verbose)
+                code = args.func(args)
+            console.finish()
+            return code
+        except console.PipeClosed:
+            return console.PIPE_CLOSED
+        except KeyboardInterrupt:
+            message, code = INTERRUPTED, console.INTERRUPTED
+        except IMDbError as e:
+            message, code = f"imdb-leap: error: {e}", 2
+        except OSError as e:
+            if e.errno not in FULL_DISK and not console.interrupted():
+                raise
+            where = f" writing {e.filename}" if e.filename else ""
+            message, code = f"imdb-leap: error: {e.strerror or e}{where}; free some space and run it again", 2
+        except Exception:
+            if not console.interrupted():
+                raise
+            message, code = INTERRUPTED, console.INTERRUPTED
+        if console.interrupted():  # whatever a library turned the Ctrl-C into (matplotlib: "Invalid bounding box")
+            message, code = INTERRUPTED, console.INTERRUPTED
+        # printed here, after the except block has let go of the traceback: a progress bar that its
+        # frames held has closed and drawn its last state, so this line is the last one
+        console.error(message)
+        return code
+
+
+INTERRUPTED = "imdb-leap: interrupted"
 
 
 if __name__ == "__main__":

@@ -22,12 +22,21 @@ LABELS = {"Negative": 0, "Positive": 1}
 COLUMNS = ("Sentiment", "Text", "batch_id")
 
 
+def not_given(name: str, folder: str | Path | None = None) -> str | None:
+    """Why there are no pairs to read when neither `folder` (--cad) nor $IMDB_CAD names a folder
+    (`imdb-leap robustness` then skips them and says so); None when one is named."""
+    if folder or settings.cad_dir():
+        return None
+    return (f"no counterfactual pairs given: pass --cad FOLDER or set {settings.CAD} to the folder holding "
+            f"{name} (here: ../shared/data/cad)")
+
+
 def cad_file(name: str, folder: str | Path | None = None) -> Path:
     """`name` (train_paired.tsv or dev_paired.tsv) in `folder`, else in $IMDB_CAD; one line if not."""
+    reason = not_given(name, folder)
+    if reason:
+        raise DataError(reason)
     folder = folder or settings.cad_dir()
-    if not folder:
-        raise DataError(f"no counterfactual pairs given: pass --cad FOLDER or set {settings.CAD} to the folder "
-                        f"holding {name} (here: ../shared/data/cad)")
     path = Path(folder).expanduser() / name
     if not path.is_file():
         raise DataError(f"{path} not found: --cad / {settings.CAD} must name the CAD folder holding {name}")
@@ -37,19 +46,25 @@ def cad_file(name: str, folder: str | Path | None = None) -> Path:
 def read_pairs(path: str | Path) -> pd.DataFrame:
     """One row per pair: batch_id, original, revised, original_label, revised_label (0/1).
 
-    A malformed file stops with one line naming the file and what is wrong (a missing column, an
-    unknown sentiment, a pair that is not two rows of opposite sentiment, empty text)."""
+    A malformed file stops with one line naming the file and what is wrong (an empty file or one
+    without pairs, a missing column, an unknown sentiment, a pair that is not two rows of opposite
+    sentiment, empty text): no figure is ever computed over nothing."""
     path = Path(path)
     try:
         frame = pd.read_csv(path, sep="\t", dtype={"Text": str}, keep_default_na=False)
     except FileNotFoundError:
         raise DataError(f"counterfactual pairs not found: {path} (expected train_paired.tsv or "
                         f"dev_paired.tsv of the CAD release)") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty: it holds no counterfactual pairs (expected the CAD release's "
+                        f"{path.name}, columns {', '.join(COLUMNS)})") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
         raise DataError(f"{path} is not a tab-separated file: {str(e).splitlines()[0]}") from None
     missing = [c for c in COLUMNS if c not in frame]
     if missing:
         raise DataError(f"{path}: missing column {missing[0]!r} (expected {', '.join(COLUMNS)})")
+    if frame.empty:
+        raise DataError(f"{path} holds no counterfactual pairs, only its header")
     unknown = frame.loc[~frame["Sentiment"].isin(list(LABELS)), "Sentiment"]
     if len(unknown):
         row = int(unknown.index[0]) + 2  # 1-based, after the header

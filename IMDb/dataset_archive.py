@@ -31,6 +31,8 @@ ARCHIVE_MD5 = "7c2ac02c03563afcf9b574c7e56c153a"
 ARCHIVE_SHA1 = "01ada507287d82875905620988597833ad4e0903"
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
 _TAR_FILTER = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+# what the filter raises for an unsafe member (a TarError too, but not a sign of a damaged file)
+_FILTER_ERRORS = (tarfile.FilterError,) if hasattr(tarfile, "FilterError") else ()
 
 
 def archive_cache(cache_dir: str | os.PathLike | None) -> Path:
@@ -122,7 +124,8 @@ def extract_archive(archive: Path, dest: Path, *, progress: bool = True) -> Path
     """Safely extract ``archive`` into ``dest`` and return ``dest/aclImdb`` (reused if already there).
 
     Every member is checked (no absolute paths, ``..``, links leaving the tree, or device files) and
-    tarfile's "data" filter is applied too. Extraction goes to a temp folder renamed at the end, so an
+    tarfile's "data" filter is applied too (it also catches a link that leaves the tree through an
+    earlier link); either reports the member as unsafe, not the archive as corrupt. Extraction goes to a temp folder renamed at the end, so an
     interrupted run leaves no half-extracted ``aclImdb``.
     """
     archive, dest = Path(archive), Path(dest)
@@ -149,6 +152,9 @@ def extract_archive(archive: Path, dest: Path, *, progress: bool = True) -> Path
         except OSError:
             if not final.is_dir():  # not a concurrent extraction that finished first
                 raise
+    except _FILTER_ERRORS as e:  # tarfile's "data" filter, past `_check_member`: a link chain leaving the tree
+        raise DataError(f"{archive}: unsafe archive member {e.tarinfo.name!r} ({e}); refusing to extract. "
+                        f"Use the official {ARCHIVE_NAME} from {ARCHIVE_URL}.") from e
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
         raise DataError(f"{archive}: corrupt or truncated archive ({e}). Delete it and download it again.") from e
     finally:

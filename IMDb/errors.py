@@ -1,4 +1,10 @@
 """Errors the package raises on bad input: each message says what, where and how to fix it."""
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Iterator
 
 
 class IMDbError(Exception):
@@ -27,3 +33,29 @@ class ConfigError(IMDbError):
 
 class UsageError(IMDbError):
     """The command line itself is wrong: an unknown option or model, a missing or malformed value."""
+
+
+class DiskFullError(OutputError, OSError):
+    """Writing `filename` failed because its disk or quota is full (ENOSPC, EDQUOT, EFBIG): one line
+    naming the path. Still an OSError, so a cache write, which only saves time, goes on ignoring it."""
+
+    def __str__(self) -> str:
+        return (f"cannot write {self.filename}: {self.strerror}; nothing was replaced: free some space "
+                f"(or choose another folder) and run it again")
+
+
+FULL_DISK = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike) -> Iterator[None]:
+    """Inside the block, a full disk while writing `path` (the file or folder the user named, not
+    its temp twin) is a `DiskFullError` naming it; other errors pass unchanged."""
+    try:
+        yield
+    except DiskFullError:
+        raise
+    except OSError as e:
+        if e.errno not in FULL_DISK:
+            raise
+        raise DiskFullError(e.errno, e.strerror or os.strerror(e.errno), str(path)) from e

@@ -29,7 +29,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from IMDb.errors import OutputError
+from IMDb import console
+from IMDb.errors import OutputError, writing
 
 REPORT_MARKER = ".imdb-leap-report"  # in every report folder: only such a folder is ever replaced
 MANIFEST = ".imdb-leap-manifest"  # every folder output: the files the tool wrote into it
@@ -92,9 +93,10 @@ def _check_writable(path: Path, flag_name: str) -> Path:
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temp path in the target's folder; rename it to `path` only if the block succeeds.
-    For the tool's own files (caches, checkpoints, a card being updated): a user's output goes
-    through `output_file`, which never replaces what it does not recognise."""
+    """Yield a temp path in the target's folder; rename it to `path` only if the block succeeds (and
+    no Ctrl-C came meanwhile). A full disk is one `DiskFullError` naming `path`. For the tool's own
+    files (caches, checkpoints, a card being updated): a user's output goes through `output_file`,
+    which never replaces what it does not recognise."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=_prefix(path), suffix=".tmp", dir=path.parent)
@@ -102,7 +104,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = Path(tmp)
     tmp.chmod(0o644)  # mkstemp makes 0600; shipped files must be readable like any other
     try:
-        yield tmp
+        with writing(path):
+            yield tmp
+        console.check_interrupt()
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -151,7 +155,9 @@ def output_file(path: str | Path, ours: Callable[[Path], bool], *, replace: bool
     tmp = Path(tmp)
     tmp.chmod(0o644)
     try:
-        yield tmp
+        with writing(path):
+            yield tmp
+        console.check_interrupt()
         path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(path.parent):
             try:
@@ -275,7 +281,9 @@ def atomic_dir(path: str | Path, marker: str, *, replace: bool | None = None,
     trainer writing its bundle applies the user's ``--overwrite``), else no replacing. The
     block must write `marker` into the temp folder (for reports it is written here); the manifest
     of what was written is added here. The temp folder is removed whatever happens, SIGTERM
-    included (the CLI turns it into an exception), and the reservation released.
+    included (the CLI turns it into an exception), and the reservation released; a Ctrl-C that a
+    library swallowed still stops the swap (`IMDb.console.check_interrupt`), and a full disk is one
+    `DiskFullError` naming `path`.
     """
     if replace is None:
         _, replace, flag = _RESERVED.get(Path(path).absolute(), (None, False, flag))
@@ -283,10 +291,12 @@ def atomic_dir(path: str | Path, marker: str, *, replace: bool | None = None,
     tmp = Path(tempfile.mkdtemp(prefix=_prefix(path), suffix=".tmp", dir=_existing_ancestor(path)))
     old = path.with_name(f"{_prefix(path)}{secrets.token_hex(4)}.old")
     try:
-        if marker == REPORT_MARKER:
-            (tmp / marker).write_text("written by imdb-leap; a folder holding this file may be replaced\n",
-                                      encoding="utf-8")
-        yield tmp
+        with writing(path):
+            if marker == REPORT_MARKER:
+                (tmp / marker).write_text("written by imdb-leap; a folder holding this file may be replaced\n",
+                                          encoding="utf-8")
+            yield tmp
+        console.check_interrupt()
         if not (tmp / marker).is_file():
             raise RuntimeError(f"atomic_dir: the block did not write {marker} into {tmp}")
         (tmp / MANIFEST).write_text(json.dumps({"written_by": "imdb-leap", "files": _files(tmp)}, indent=1)

@@ -7,14 +7,14 @@ UTF-8 become U+FFFD, as everywhere else in `predict`.
 
 Outputs, by extension: ``.csv`` or ``.jsonl``, one row per review in input order: ``row``
 (1-based), ``text``, ``no_words`` (no letter or digit: the label means nothing), then for each model
-``<model>_p_positive`` and ``<model>_label``. A file that exists is replaced only when it is an
+``<model>_p_positive`` and ``<model>_label``; a CSV text cell a spreadsheet would run as a formula
+(``=HYPERLINK(...)``) starts with ``'`` (`IMDb.writers`). A file that exists is replaced only when it is an
 earlier predictions file (`is_predictions_file`) and the caller passes ``overwrite``, never when it
 is the input; the file is written to a temp file and takes the name at the end (`IMDb.io`), so a
 crash leaves nothing half-written and a file that appeared meanwhile is kept.
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -28,6 +28,7 @@ from IMDb.config import LABELS
 from IMDb.errors import DataError, OutputError
 from IMDb.io import check_out_file, output_file
 from IMDb.text import has_words
+from IMDb.writers import write_csv
 
 TABLE_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 OUTPUT_FORMATS = (".csv", ".jsonl")
@@ -132,11 +133,11 @@ def predictions_frame(texts: list[str], probabilities: dict[str, np.ndarray]) ->
 
 
 def write_predictions(frame: pd.DataFrame, path: Path, overwrite: bool) -> None:
-    """`frame` as CSV or JSON Lines at `path`, through a temp file that takes the name only if it is
+    """`frame` as CSV (spreadsheet-safe cells, `IMDb.writers`) or JSON Lines at `path`, through a temp file that takes the name only if it is
     still free, or replaces an earlier output when `overwrite` (re-checked at the swap)."""
     with output_file(path, is_predictions_file, replace=overwrite) as tmp:
         if path.suffix.lower() == ".csv":
-            frame.to_csv(tmp, index=False, quoting=csv.QUOTE_NONNUMERIC, encoding="utf-8")
+            write_csv(frame, tmp, quote_text=True)
         else:
             frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
 

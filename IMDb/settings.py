@@ -9,6 +9,7 @@
 | ``IMDB_CAD`` | the folder of the counterfactual pairs (``train_paired.tsv``, ``dev_paired.tsv``) |
 | ``IMDB_MODEL`` | the model the Tensorleap integration serves (overrides ``project_config.yaml``) |
 | ``IMDB_MODELS_DIR`` | the folder of the model bundles the integration reads (default: the repository's ``models/``) |
+| ``IMDB_RAW_CSV`` | ``1``: CSV cells as they are, without the ``'`` before text a spreadsheet would run as a formula (`IMDb.writers`) |
 
 A variable set to an empty string counts as unset. Variables other libraries read
 (``TL_DISABLE_ANALYTICS``, ``TF_CPP_MIN_LOG_LEVEL``, ``HF_HUB_OFFLINE``) are set, never read, by the
@@ -26,6 +27,7 @@ BERT = "IMDB_BERT"
 CAD = "IMDB_CAD"
 MODEL = "IMDB_MODEL"
 MODELS_DIR = "IMDB_MODELS_DIR"
+RAW_CSV = "IMDB_RAW_CSV"
 
 DEFAULT_BERT = "hf://sentence-transformers/all-MiniLM-L6-v2"
 REPO_MODELS = Path(__file__).resolve().parent.parent / "models"
@@ -64,3 +66,14 @@ def model() -> str | None:
 
 def models_dir() -> Path:
     return Path(get(MODELS_DIR) or REPO_MODELS).expanduser()
+
+
+def raw_csv() -> bool:
+    """Whether CSV cells are written as they are (``IMDB_RAW_CSV=1``); any value but 1 or 0 is one
+    line naming the variable."""
+    value = get(RAW_CSV)
+    if value not in (None, "0", "1"):
+        from IMDb.errors import UsageError
+
+        raise UsageError(f"{RAW_CSV}={value!r}: set it to 1 to write CSV cells as they are, or leave it unset")
+    return value == "1"

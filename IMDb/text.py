@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 
 from IMDb.errors import ModelError
 from IMDb.io import atomic_write_text
+from IMDb.writers import dumps
 from IMDb.tokenizer import Tokenizer
 
 PAD, OOV = "[PAD]", "[OOV]"
@@ -206,7 +207,7 @@ class WordTokenizer(Tokenizer):
     def save(self, path: str | Path) -> Path:
         data = {"format": FORMAT, "vocab_size": self.vocab_size, "seq_len": self.seq_len,
                 "fingerprint": self.fingerprint, "words": self.words}
-        return atomic_write_text(path, json.dumps(data, ensure_ascii=True))
+        return atomic_write_text(path, dumps(data, ensure_ascii=True))
 
     @classmethod
     def load(cls, path: str | Path) -> "WordTokenizer":

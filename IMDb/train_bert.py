@@ -33,6 +33,7 @@ from IMDb.config import Config
 from IMDb.errors import ModelError
 from IMDb.export import onnx_max_abs_diff
 from IMDb.io import atomic_dir
+from IMDb.writers import dumps
 from IMDb.wordpiece import INPUT_NAMES, WordPieceTokenizer
 
 CHUNK_BATCHES = 50
@@ -131,7 +132,7 @@ class Trainer:
         with atomic_dir(folder, "state.json", replace=True) as tmp:  # only a checkpoint (state.json) is replaced
             self.model.save_weights(tmp / "model.weights.h5")
             np.savez(tmp / "optimizer.npz", *[v.numpy() for v in self.optimizer.variables])
-            (tmp / "state.json").write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
+            (tmp / "state.json").write_text(dumps(state, indent=1) + "\n", encoding="utf-8")
 
     def restore(self, folder: Path) -> dict:
         self.model.load_weights(folder / "model.weights.h5")

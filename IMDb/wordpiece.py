@@ -19,6 +19,7 @@ import numpy as np
 
 from IMDb.errors import ModelError
 from IMDb.io import atomic_write_text
+from IMDb.writers import dumps
 from IMDb.text import HTML_RESIDUE
 from IMDb.tokenizer import Tokenizer
 
@@ -73,7 +74,7 @@ class WordPieceTokenizer(Tokenizer):
         return cls(tokenizer, **settings)
 
     def save(self, path: str | Path) -> Path:
-        return atomic_write_text(path, json.dumps(self._state(), indent=1) + "\n")
+        return atomic_write_text(path, dumps(self._state(), indent=1, ensure_ascii=True) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> "WordPieceTokenizer":

@@ -15,7 +15,6 @@ Needs IMDB_DATA; BERT also needs the checkpoint folder its card names (or IMDB_B
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from IMDb import data, families, settings
 from IMDb.bundle import Bundle
 from IMDb.config import MODELS_DIR, Config
 from IMDb.io import atomic_write_text
+from IMDb.writers import json_file
 from IMDb.predict import Predictor
 from IMDb.scores import softmax
 
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             family.save_keras(model, cfg, Path(tmp) / family.keras_file)
             os.replace(Path(tmp) / family.keras_file, folder / family.keras_file)
             os.replace(onnx_path, folder / "model.onnx")
-        atomic_write_text(folder / "card.json", json.dumps(card, indent=2) + "\n")
+        atomic_write_text(folder / "card.json", json_file(card))
         print(f"{name}: rewrote {folder} in {time.perf_counter() - start:.0f} s")
     return 0
 

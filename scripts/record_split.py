@@ -23,6 +23,7 @@ import sys
 from IMDb import bundle, data, families, project_config
 from IMDb.config import MODELS_DIR, Config
 from IMDb.io import atomic_write_text
+from IMDb.writers import dumps, json_file
 
 
 def trained_states(name: str, card: dict, source: str) -> dict:
@@ -67,14 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         origin = families.get(name).source or name  # bert-int8 is bert's weights, split and card
         states = trained_states(origin, bundle.read_card(origin, MODELS_DIR), source)
         checksums = data.split_checksums(states)
-        split = json.dumps(bundle.split_record(states["validation"]), indent=0) + "\n"
+        split = dumps(bundle.split_record(states["validation"]), indent=0) + "\n"
         current = (folder / bundle.SPLIT).read_text(encoding="utf-8") if (folder / bundle.SPLIT).is_file() else None
         fresh = card.get("split_checksums") == checksums and current == split
         if not fresh:
             stale.append(name)
             if not args.check:
                 atomic_write_text(folder / bundle.SPLIT, split)
-                atomic_write_text(folder / bundle.MARKER, json.dumps(with_checksums(card, checksums), indent=2) + "\n")
+                atomic_write_text(folder / bundle.MARKER, json_file(with_checksums(card, checksums)))
         status = "up to date" if fresh else "out of date" if args.check else "written"
         print(f"{name}: {len(states['validation'])} validation ids; "
               f"{', '.join(f'{k} {v}' for k, v in checksums.items())} ({status})")

@@ -26,7 +26,7 @@ def test_robustness_writes_json_and_page_for_two_models(word_bundles, cad, tmp_p
     results = json.loads((out / "robustness.json").read_text())
     assert [r["model"] for r in results] == ["dense", "cnn"]
     for r in results:
-        assert r["counterfactual"]["pairs"] == 2 and r["calibration"] is None
+        assert r["cad"]["pairs"] == 2 and r["calibration"] is None
         for form in ("short", "carrier"):
             tests = r["behaviour"][form]["tests"]
             assert len(tests) >= 15 and all(0 <= t["failure_rate"] <= 1 for t in tests)
@@ -36,11 +36,10 @@ def test_robustness_writes_json_and_page_for_two_models(word_bundles, cad, tmp_p
     assert str(out / "dashboard.html") in capsys.readouterr().out
 
 
-def test_robustness_refuses_before_work_without_pairs(word_bundles, tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv("IMDB_CAD", raising=False)
+def test_robustness_with_a_named_folder_lacking_the_pairs_refuses_before_work(word_bundles, tmp_path, capsys):
     assert cli.main(["robustness", "--model", "dense", "--models-dir", str(word_bundles),
-                     "--out", str(tmp_path / "r")]) == 2
-    assert "IMDB_CAD" in capsys.readouterr().err and not (tmp_path / "r").exists()
+                     "--cad", str(tmp_path), "--out", str(tmp_path / "r")]) == 2
+    assert "dev_paired.tsv" in capsys.readouterr().err and not (tmp_path / "r").exists()
 
 
 def test_calibrate_records_the_temperature_and_predict_applies_it(word_bundles, synthetic_dataset, tmp_path,
@@ -70,7 +69,7 @@ def test_the_dashboards_carry_the_robustness_section():
 
     result = {"model": "m", "behaviour": {"cases": 1, "short": {"tests": [], "by_capability": {}},
                                           "carrier": {"tests": [], "by_capability": {}}},
-              "counterfactual": {"pairs": 0}, "calibration": None}
+              "cad": {"skipped": "no pairs <given>"}, "calibration": None}
     result["behaviour"]["short"]["by_capability"] = {"negation": 0.5}
     result["behaviour"]["carrier"]["by_capability"] = {"negation": 0.25}
     test = {"name": "t<b>", "capability": "negation", "type": "MFT", "description": "d", "cases": 1,
@@ -80,6 +79,7 @@ def test_the_dashboards_carry_the_robustness_section():
     result["behaviour"]["carrier"]["tests"] = [test]
     html = section([result])
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html and "t&lt;b&gt;" in html
+    assert "Skipped: no pairs &lt;given&gt;" in html
     inputs = make_inputs(with_comparison=True)
     inputs.robustness = [result]
     page, _ = render_html(inputs, plotly_js="")
@@ -99,7 +99,7 @@ def test_the_robustness_page_renders_in_chromium(tmp_path):
              "accuracy": 0.7 if i > 7 else None} for i in range(15)]
     result = {"model": PAYLOAD[:20], "behaviour": {"cases": 2, "short": {"tests": [test], "by_capability": {
               "invariance": 0.5}}, "carrier": {"tests": [test], "by_capability": {"invariance": 0.5}}},
-              "counterfactual": {"pairs": 1, "accuracy_original": 1.0, "accuracy_revised": 0.0, "both_right": 0.0,
+              "cad": {"pairs": 1, "accuracy_original": 1.0, "accuracy_revised": 0.0, "both_right": 0.0,
                                  "mean_p_change_toward_revision": -0.2},
               "calibration": {"temperature": 1.2, "ece_before": 0.02, "ece_after": 0.01, "nll_before": 0.3,
                               "nll_after": 0.29, "measured_on": "test", "reliability_before": bins,

@@ -1,23 +1,20 @@
-"""Untrusted text made safe for the report: HTML text, plotly labels, ``<script>`` JSON and strict JSON.
+"""Untrusted text made safe for the report: HTML text, plotly labels and ``<script>`` JSON.
 
 Review text is untrusted input. The dashboard's templates escape every value they print
 (`IMDb.analysis.templating`: Jinja2 with autoescaping; `plain` formats numbers for them); a string
 built into HTML by hand goes through `esc` (`html.escape`), a plotly label through `ptext`; figure
 data that sits in ``<script type="application/json">`` blocks through `script_json`, which writes
-``<``, ``>`` and ``&`` as ``\\u003c`` etc., so no review can close the block. `jsonable`/`dumps` turn
-numpy and pandas values into strict JSON (no NaN tokens).
+``<``, ``>`` and ``&`` as ``\\u003c`` etc., so no review can close the block. Strict JSON (no NaN tokens) is
+`IMDb.writers.dumps`, the package's one JSON writer.
 """
 from __future__ import annotations
 
 import html
-import json
 import math
 import textwrap
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 SNIPPET_CHARS = 220
 
@@ -43,41 +40,6 @@ def script_json(text: str) -> str:
     separators) only occur inside JSON strings, where their \\u escapes mean the same characters, so
     a review holding ``</script>`` can neither end the element nor open a comment."""
     return text.translate(_SCRIPT_SAFE)
-
-
-def jsonable(obj: Any) -> Any:
-    """Plain JSON values: numpy and pandas scalars unwrapped, NaN/inf -> None, frames -> records."""
-    if obj is None or isinstance(obj, (str, bool)):
-        return obj
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(float(obj)) else None
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, pd.DataFrame):
-        frame = obj.reset_index() if obj.index.name is not None else obj
-        return [jsonable(r) for r in frame.to_dict("records")]
-    if isinstance(obj, pd.Series):
-        return jsonable(obj.to_dict())
-    if isinstance(obj, Path):
-        return str(obj)
-    if obj is pd.NA or obj is pd.NaT:
-        return None
-    if hasattr(obj, "item"):
-        return jsonable(obj.item())
-    return str(obj)
-
-
-def dumps(obj: Any, indent: int | None = None) -> str:
-    """Strict JSON (no NaN tokens) of `jsonable(obj)`."""
-    return json.dumps(jsonable(obj), indent=indent, allow_nan=False, ensure_ascii=False)
 
 
 def snippet(text: Any, chars: int = SNIPPET_CHARS) -> str:

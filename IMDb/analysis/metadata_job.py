@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 import multiprocessing
 import os
+import signal
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -78,7 +79,10 @@ class MetadataJob:
         workers = min(len(self.tasks), len(os.sched_getaffinity(0)) - 1) if missing > CHUNK else 0
         self.pool, self.broken = None, False
         if workers > 0:  # spawned, not forked: this process may hold TensorFlow's threads
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            # Ctrl-C reaches the whole process group: the workers leave it to this process, which
+            # cancels what has not started, instead of each printing its own traceback
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
         self.futures = [self.pool.submit(_field_columns, chunk, tok) for _, chunk, tok in self.tasks] \
             if self.pool else []
 

@@ -15,6 +15,7 @@ import numpy as np
 from IMDb.analysis.escape import snippet
 from IMDb.analysis.latent_map import ground_truth
 from IMDb.config import LABELS
+from IMDb.writers import csv_cell
 
 PROJECTOR_FIELDS = ("label_name", "prediction", "correct", "loss", "p_positive", "cluster",
                     "length_words", "oov_count", "oov_ratio", "textblob_polarity",
@@ -26,7 +27,9 @@ def _tsv_cell(value: Any) -> str:
         return ""
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.5g}"
-    return " ".join(str(value).replace("\t", " ").split())
+    if isinstance(value, (bool, int, np.bool_, np.integer)):
+        return str(value)
+    return csv_cell(" ".join(str(value).replace("\t", " ").split()))  # text a spreadsheet would not run
 
 
 def write_projector(folder: Path, tables: dict[str, Any], clusters: np.ndarray | None = None) -> list[str]:

@@ -45,13 +45,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from IMDb.analysis.escape import dumps
 from IMDb.analysis.explanation import Explanation
 from IMDb.analysis.figures import Plot, write_png
 from IMDb.analysis.projector import write_projector
 from IMDb.analysis.sections import LABEL_ERRORS_CSV, model_rows, sections
 from IMDb.analysis.templating import figure_json, inline_script, render
 from IMDb.io import REPORT_MARKER, atomic_dir
+from IMDb.writers import dumps, write_csv
 
 
 @dataclass
@@ -188,7 +188,7 @@ def write_report(out_dir: str | Path, inputs: ReportInputs, *, plotly_js: str | 
             inputs.comparison["frame"].to_parquet(tmp / "comparison.parquet", index=False)
             files.append("comparison.parquet")
         if inputs.label_errors is not None:
-            label_errors_csv(inputs.label_errors, inputs.tables).to_csv(tmp / LABEL_ERRORS_CSV, index=False)
+            write_csv(label_errors_csv(inputs.label_errors, inputs.tables), tmp / LABEL_ERRORS_CSV)
             files.append(LABEL_ERRORS_CSV)
         if inputs.tables:
             files += [f"projector/{f}" for f in write_projector(tmp / "projector", inputs.tables, inputs.clusters)]

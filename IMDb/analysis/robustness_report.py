@@ -11,6 +11,7 @@ dashboard.
 """
 from __future__ import annotations
 
+import math
 import time
 
 from IMDb.analysis.escape import plain
@@ -20,8 +21,8 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'n
 
 
 def percent(value) -> str:
-    """A rate as a percentage with one decimal ('–' when missing)."""
-    return "–" if value is None else f"{value:.1%}"
+    """A rate as a percentage with one decimal ('–' when missing or not a number)."""
+    return "–" if value is None or not math.isfinite(value) else f"{value:.1%}"
 
 
 def capability_table(results: list[dict]) -> dict:
@@ -50,8 +51,9 @@ def test_table(results: list[dict]) -> dict:
 
 
 def counterfactual_table(results: list[dict]) -> dict:
-    rows = [{"model": r["model"], **{k: v for k, v in r["counterfactual"].items() if k != "file"}}
-            for r in results]
+    """The CAD figures of the models that have them (``"cad": {"skipped": ...}`` has none)."""
+    rows = [{"model": r["model"], **{k: v for k, v in r["cad"].items() if k != "file"}}
+            for r in results if "skipped" not in r["cad"]]
     pct = {k: percent for k in ("accuracy_original", "accuracy_revised", "both_right")}
     return table(rows, headers={"accuracy_original": "originals", "accuracy_revised": "revisions",
                                 "both_right": "both right",
@@ -105,7 +107,9 @@ def context(results: list[dict]) -> dict:
     """The robustness section's template context for `results` (each a robustness.json document)."""
     return {"cases": f"{results[0]['behaviour']['cases']:,}", "tests": len(results[0]["behaviour"]["short"]["tests"]),
             "capabilities": capability_table(results), "every_test": test_table(results),
-            "counterfactual": counterfactual_table(results), "calibration": calibration_part(results),
+            "counterfactual": counterfactual_table(results),
+            "cad_skipped": next((r["cad"]["skipped"] for r in results if "skipped" in r["cad"]), None),
+            "calibration": calibration_part(results),
             "examples": examples_part(results)}
 
 

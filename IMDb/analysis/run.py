@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from IMDb import families
+from IMDb import console, families
 from IMDb.config import MODELS_DIR, Config
 from IMDb.data import STATES
 from IMDb.errors import AnalysisError
@@ -59,6 +59,7 @@ class StageLog:
             print(f"{prefix} ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         result = fn()
+        console.check_interrupt()  # a Ctrl-C that a library swallowed during the stage ends the run here
         seconds = time.perf_counter() - t0
         entry = {"stage": name, "seconds": round(seconds, 3), "peak_rss_mib": round(peak_rss_mib(), 1)}
         self.timings.append(entry)
@@ -307,9 +308,8 @@ def run_compare(a: str, b: str, state: str = "test", out_dir: str | Path | None 
     cards = _cards([a, b], models_dir)  # both models checked before the first table is built
     if robustness:
         from IMDb import robustness as checks
-        from IMDb.counterfactual import cad_file
 
-        cad_file("dev_paired.tsv", cad)  # a missing CAD file fails before any work too
+        checks.check_cad(cad)  # a missing or empty CAD file fails before any work too; none given: skipped
     log = StageLog(f"compare {a} {b}/{state}", COMPARE_STAGES, progress)
     table_a = log.run("table a", lambda: _table(a, state, limit, models_dir, cfg or state_cfg(a, models_dir, data),
                                                 baselines, progress, seed), lambda t: f"{a}: {len(t):,} reviews")

@@ -28,6 +28,7 @@ from IMDb.analysis.metadata_job import METADATA_COLUMNS, NUMERIC_METADATA, Metad
 from IMDb.bundle import Bundle
 from IMDb.config import MODELS_DIR, Config
 from IMDb.io import atomic_path
+from IMDb.writers import dumps
 from IMDb.text import has_words
 
 FORMAT = "imdb-leap/analysis-table/1"
@@ -75,7 +76,7 @@ class AnalysisTable:
         table = table.append_column("latent", pa.FixedSizeListArray.from_arrays(values, d))
         info = {"format": FORMAT, "model": self.model, "latent_dim": d, "timings": self.timings}
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                               b"imdb_leap": json.dumps(info).encode()})
+                                               b"imdb_leap": dumps(info).encode()})
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp)
         return Path(path)

@@ -27,6 +27,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from IMDb.analysis.escape import plain, script_json
+from IMDb.writers import dumps
 
 TEMPLATES = "templates"  # the package-data folder beside this module
 ASSETS = ("report.css", "report.js")  # inlined by `asset`, unescaped
@@ -92,8 +93,7 @@ def figure_json(figure: Any) -> Markup:
     import plotly.io as pio
 
     spec = json.loads(pio.to_json(figure, validate=False, engine="json"))
-    data = json.dumps({"data": spec.get("data", []), "layout": spec.get("layout", {})},
-                      allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    data = dumps({"data": spec.get("data", []), "layout": spec.get("layout", {})}, separators=(",", ":"))
     return Markup(script_json(data))
 
 
