@@ -183,6 +183,9 @@ def integration_test(idx, preprocess):
 
 
 if __name__ == "__main__":
-    responses = preprocess() + [preprocess_unlabeled()]
-    for response in responses:
-        integration_test(response.sample_ids[0], response)
+    try:
+        responses = preprocess() + [preprocess_unlabeled()]
+        for response in responses:
+            integration_test(response.sample_ids[0], response)
+    except IMDbError as error:  # a bad dataset path or file: the message names it, no traceback
+        sys.exit(f"leap_binder.py: {error}")

@@ -8,10 +8,14 @@ Keras file (`IMDb.families.base.Family.keras_file`), plus training logs.
 - `write`: every file to a temp folder, swapped into place only when all are written, and only over
   a bundle (a folder holding card.json and a manifest of what it wrote) when asked: an interrupted
   export never leaves half a model, and a user's folder, or a file a user added, is never replaced.
-- `read_card` checks the card against its schema; `Bundle.read` loads the tokenizer its family
-  names and refuses one whose fingerprint differs from the card's; `Bundle.session` refuses an ONNX
-  file whose inputs or outputs disagree with the tokenizer and the binder's one prediction;
-  `Bundle.keras` a Keras file that is corrupt or made for another input length.
+- `read_card` checks the card against its schema (`check_card`: the known keys' types, ranges and
+  finiteness, the config's as `IMDb.config` declares them, the ``calibration`` record whole;
+  unknown keys are allowed); `Bundle.read` loads the tokenizer its family names and refuses one
+  whose fingerprint differs from the card's or that emits more ids than the model's embedding has
+  rows (the card's ``vocab_size``); `Bundle.session` refuses an ONNX file whose inputs or outputs
+  disagree with the tokenizer and the binder's one prediction, `Bundle.check_embedding` one whose
+  embedding table is smaller than the tokenizer; `Bundle.keras` a Keras file that is corrupt or
+  made for another input length.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from IMDb import families
-from IMDb.config import LABELS, MODELS_DIR, Config
+from IMDb.config import LABELS, MODELS_DIR, Config, Range, field_problem, problem
 from IMDb.errors import DataError, ModelError
 from IMDb.families.base import Family
 from IMDb.io import atomic_dir
@@ -41,6 +45,21 @@ CARD_SCHEMA: dict[str, tuple[type, bool]] = {
     "figures": (dict, False), "input_names": (list, False), "data_checksum": (str, False),
     "split_checksums": (dict, False)}
 NULL_PATHS = ("data", "out_dir", "runs_dir")  # config fields a card stores as null (no local paths)
+UNIT, POSITIVE, NON_NEGATIVE = Range(0, 1), Range(0, open_low=True), Range(0)
+# figures.<state>: key -> (annotation, range); a missing key is allowed
+FIGURES_SCHEMA = {"loss": ("float", NON_NEGATIVE), "accuracy": ("float", UNIT), "samples": ("int", NON_NEGATIVE)}
+# ``calibration``, as `imdb-leap calibrate` writes it (`IMDb.robustness.calibrate`): key -> (annotation,
+# range, required). Absent, a model is not calibrated; present, it is whole, since whatever shows a
+# probability divides by its temperature and the robustness report draws the rest.
+CALIBRATION_SCHEMA = {
+    "temperature": ("float", POSITIVE, True), "ece_before": ("float", UNIT, True),
+    "ece_after": ("float", UNIT, True), "nll_before": ("float", NON_NEGATIVE, True),
+    "nll_after": ("float", NON_NEGATIVE, True), "measured_on": ("str", None, True),
+    "reliability_before": ("list", None, True), "reliability_after": ("list", None, True),
+    "fitted_on": ("str", None, False), "bins": ("int", Range(1), False)}
+# one bin of a reliability diagram (`IMDb.calibration.reliability`): every key required
+BIN_SCHEMA = {"low": ("float", UNIT), "high": ("float", UNIT), "count": ("int", NON_NEGATIVE),
+              "confidence": ("float | None", UNIT), "accuracy": ("float | None", UNIT)}
 
 
 def names(models_dir: str | Path = MODELS_DIR) -> list[str]:
@@ -103,19 +122,17 @@ def read_card(name: str, models_dir: str | Path = MODELS_DIR) -> dict:
     return card
 
 
-def _typed(value: object, declared: str) -> bool:
-    """Whether a JSON value fits a `Config` field annotation such as ``int | None`` (a bool is
-    not an int here, an int is a float)."""
-    kinds = {"NoneType" if k.strip() == "None" else k.strip() for k in declared.split("|")}
-    return type(value).__name__ in kinds | ({"int"} if "float" in kinds else set())
-
-
 def check_card(card: object, path: Path) -> None:
     """Raise one ModelError naming the key where `card` breaks the schema: the top-level keys
-    (`CARD_SCHEMA`), the config's fields (typed as in `Config`) and figures {state: {"loss": number,
-    "accuracy": number, "samples": number, ...}}."""
+    (`CARD_SCHEMA`), the config's fields (typed and ranged as `Config` declares them), figures
+    {state: {"loss": number, "accuracy": number, "samples": number, ...}} and the calibration record
+    (`CALIBRATION_SCHEMA`). Numbers must be finite (a JSON ``NaN`` or ``Infinity`` is refused)."""
     def bad(key: str, expected: str, value: object) -> ModelError:
-        return ModelError(f"{path}: {key} must be {expected}, got {json.dumps(value)[:60]}; restore the "
+        try:
+            shown = json.dumps(value)
+        except (TypeError, ValueError):
+            shown = repr(value)
+        return ModelError(f"{path}: {key} must be {expected}, got {shown[:60]}; restore the "
                           f"bundle's own card.json or retrain the model")
 
     if not isinstance(card, dict):
@@ -125,22 +142,85 @@ def check_card(card: object, path: Path) -> None:
             raise ModelError(f"{path}: no {key!r} key; restore the bundle's own card.json or retrain the model")
         if key in card and not isinstance(card[key], kind):
             raise bad(key, {dict: "an object", str: "a string", list: "a list"}[kind], card[key])
-    declared = {f.name: f.type + (" | None" if f.name in NULL_PATHS else "") for f in dataclasses.fields(Config)}
     for key, value in card["config"].items():
-        if key in declared and not _typed(value, declared[key]):
-            raise bad(f"config.{key}", declared[key], value)
-    fraction = card["config"].get("val_fraction", 0.5)
-    if not 0 < fraction < 1:
-        raise bad("config.val_fraction", "between 0 and 1", fraction)
+        if key in Config.__dataclass_fields__ and (expected := field_problem(key, value, key in NULL_PATHS)):
+            raise bad(f"config.{key}", expected, value)
     for state, figures in card.get("figures", {}).items():
-        if not isinstance(figures, dict) or not all(_typed(figures.get(k, 0), "float")
-                                                    for k in ("loss", "accuracy", "samples")):
-            raise bad(f"figures.{state}", "an object with numbers loss, accuracy and samples", figures)
+        if not isinstance(figures, dict) or any(problem(figures[k], *rule) for k, rule in FIGURES_SCHEMA.items()
+                                                if k in figures):
+            raise bad(f"figures.{state}", "an object with numbers loss >= 0, accuracy in 0..1 and "
+                                          "samples >= 0", figures)
     if not all(isinstance(n, str) for n in card.get("input_names", [])):
         raise bad("input_names", "a list of strings", card["input_names"])
     for state, value in card.get("split_checksums", {}).items():
         if not isinstance(value, str):
             raise bad(f"split_checksums.{state}", "a string", value)
+    if "calibration" in card:
+        check_calibration(card["calibration"], bad)
+
+
+def check_calibration(record: object, bad) -> None:
+    """The card's ``calibration`` against `CALIBRATION_SCHEMA`: an object holding every required
+    key, each known key of its type and in its range, each reliability bin whole (`BIN_SCHEMA`);
+    `bad(key, expected, value)` makes the error."""
+    if not isinstance(record, dict):
+        raise bad("calibration", "an object as `imdb-leap calibrate` writes it (temperature, "
+                                 "ece_before, ...)", record)
+    missing = [k for k, (_, _, required) in CALIBRATION_SCHEMA.items() if required and k not in record]
+    if missing:
+        raise bad("calibration", f"a complete record (no {', '.join(missing)}): run `imdb-leap calibrate` "
+                                 f"again, or remove the key", record)
+    for key, (kind, rule, _) in CALIBRATION_SCHEMA.items():
+        if key not in record:
+            continue
+        value = record[key]
+        if kind == "list":
+            if not isinstance(value, list):
+                raise bad(f"calibration.{key}", "a list of bins", value)
+            for i, b in enumerate(value):
+                if not isinstance(b, dict) or any(k not in b or problem(b[k], *r) for k, r in BIN_SCHEMA.items()):
+                    raise bad(f"calibration.{key}[{i}]", "a bin {low, high, count, confidence, accuracy} "
+                                                          "of numbers in 0..1 (count >= 0; null in an "
+                                                          "empty bin)", b)
+        elif expected := problem(value, kind, rule):
+            raise bad(f"calibration.{key}", expected, value)
+
+
+def _check_embedding(tokenizer: Tokenizer, path: Path, rows: int, where: str) -> None:
+    """Refuse a tokenizer that emits ids past the model's embedding table: they would be scored
+    with the wrong rows, or stop ONNX Runtime midway."""
+    if tokenizer.id_count > rows:
+        raise ModelError(f"{path} emits {tokenizer.id_count:,} token ids but the model's embedding has "
+                         f"{rows:,} rows ({where}): the files belong to different models; restore the "
+                         f"model's own tokenizer.json")
+
+
+def embedding_rows(path: Path, text_input: str) -> int | None:
+    """The rows of the embedding table `text_input` indexes in the ONNX graph at `path`: the first
+    Gather downstream of that input whose table is a weight (a word model's ``embedding``, BERT's
+    ``token_embedding``); None if there is none."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    weights = {w.name: list(w.dims) for w in graph.initializer}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    seen, frontier = {text_input}, [text_input]
+    while frontier:  # breadth first: the nearest Gather is the embedding lookup
+        following = []
+        for name in frontier:
+            for node in consumers.get(name, []):
+                if node.op_type == "Gather" and len(node.input) > 1 and node.input[1] == name \
+                        and weights.get(node.input[0]):
+                    return int(weights[node.input[0]][0])
+                for out in node.output:
+                    if out not in seen:
+                        seen.add(out)
+                        following.append(out)
+        frontier = following
+    return None
 
 
 def _identity(folder: Path) -> tuple[int, int]:
@@ -180,6 +260,9 @@ class Bundle:
             raise ModelError(f"{path} (fingerprint {tokenizer.fingerprint}) is not the tokenizer {name} "
                              f"was trained with ({folder / MARKER} says {card['tokenizer_fingerprint']}); "
                              f"restore the model's own tokenizer.json")
+        rows = card["config"].get("vocab_size")
+        if isinstance(rows, int):
+            _check_embedding(tokenizer, path, rows, f"{folder / MARKER} (config.vocab_size)")
         bundle = cls(name, folder, card, tokenizer, family, identity)
         bundle.file(MARKER)  # replaced between the card and the tokenizer: refused here already
         return bundle
@@ -232,6 +315,16 @@ class Bundle:
                 raise ModelError(f"{path} takes {length} tokens but {self.folder / 'tokenizer.json'} "
                                  f"makes {self.seq_len}: the files belong to different models")
         return session
+
+    def check_embedding(self) -> None:
+        """Refuse a ``model.onnx`` whose embedding table has fewer rows than the tokenizer emits ids,
+        read from the graph itself (`embedding_rows`), where `read` trusts the card's vocab_size.
+        `IMDb.predict.Predictor.load` asks it; the binder does not: it reads the graph with the
+        ``onnx`` package, which the platform does not install."""
+        path = self.file("model.onnx")
+        rows = embedding_rows(path, self.input_names[0])
+        if rows is not None:
+            _check_embedding(self.tokenizer, self.folder / "tokenizer.json", rows, f"{path}'s embedding")
 
     def keras(self) -> Any:
         """The Keras model of the family's Keras file, checked against the tokenizer's length; a

@@ -7,12 +7,14 @@ import sys
 from pathlib import Path
 
 from IMDb import console, settings
-from IMDb.config import MODELS_DIR, Config
+from IMDb.config import FIELDS, MODELS_DIR, Config, Range, describe, kinds, problem
 from IMDb.errors import FULL_DISK, DataError, IMDbError, OutputError, UsageError
 
 
 # Train options that set a `Config` field of the same name (tests check they all exist): the others
 # (--model, --models-dir as Config.out_dir, --restart, --overwrite, --quiet, --verbose) are read by `_train` itself, so none is dropped unread.
+# Their argparse types come from the fields (`_setting`): a value of the wrong type or out of the
+# field's range is refused as the command line is read.
 CONFIG_OPTIONS = ("data", "epochs", "seq_len", "vocab_size", "batch_size", "seed", "train_limit", "counterfactual", "augment", "bert_checkpoint", "truncation", "learning_rate", "max_steps",
                   "checkpoint_every")
 
@@ -62,7 +64,7 @@ def _predict(args: argparse.Namespace) -> int:
             raise DataError(f"--input {args.input} holds no reviews: nothing to score")
     else:  # undecodable bytes (stdin, or argv through surrogateescape) become U+FFFD
         texts = [t.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                 for t in args.text] or [sys.stdin.buffer.read().decode("utf-8", "replace")]
+                 for t in args.text] or [reviews_io.read_text(reviews_io.STDIN)]
     progress = not args.quiet and len(texts) > 256
     probabilities = {}
     for name in names:
@@ -155,6 +157,38 @@ def model_list(value: str) -> list[str]:
     return names
 
 
+def number(annotation: str, rule: Range | None = None):
+    """argparse type of a numeric option: the text read as `annotation`'s number (``int``,
+    ``float``), refused unless finite and within `rule` (`IMDb.config.problem`)."""
+    annotation = " | ".join(sorted(kinds(annotation) - {"None"}))
+
+    def convert(text: str) -> int | float:
+        try:
+            value = int(text) if "int" in kinds(annotation) else float(text)
+        except ValueError:
+            value = None
+        if value is None or problem(value, annotation, rule):
+            raise argparse.ArgumentTypeError(f"must be {describe(annotation, rule)}, got {text!r}")
+        return value
+
+    convert.__name__ = annotation  # argparse names the type in some messages
+    return convert
+
+
+def _setting(name: str):
+    """argparse type of the option that sets `Config` field `name`: its type and range."""
+    f = FIELDS[name]
+    return number(f.type, f.metadata.get("range"))
+
+
+def _config_types(p: argparse.ArgumentParser) -> None:
+    """Give every numeric option of `p` that sets a `Config` field that field's type and range, so
+    that no option is declared with a type of its own and left unchecked."""
+    for action in p._actions:
+        if action.dest in CONFIG_OPTIONS and kinds(FIELDS[action.dest].type) & {"int", "float"}:
+            action.type = _setting(action.dest)
+
+
 def _one_model(args: argparse.Namespace) -> str:
     if len(args.model) != 1:
         raise IMDbError(f"{args.command} takes one model, got {','.join(args.model)}")
@@ -200,7 +234,8 @@ def _state_options(p: argparse.ArgumentParser, default_state: str) -> None:
     p.add_argument("--state", default=default_state,
                    help=f"{', '.join(STATES)}, or several joined by '+' such as training+test "
                         f"(default: {default_state})")
-    p.add_argument("--limit", type=int, help="analyse a seeded, label-stratified sample of N reviews")
+    p.add_argument("--limit", type=number("int", Range(1)),
+                   help="analyse a seeded, label-stratified sample of N reviews")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -224,32 +259,34 @@ def parser() -> argparse.ArgumentParser:
                  tensorflow=True)
     _models_option(t, "the model to train; the bundle goes to <models-dir>/<model>/", required=False)
     _data_option(t)
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--seq-len", dest="seq_len", type=int)
-    t.add_argument("--vocab-size", dest="vocab_size", type=int)
-    t.add_argument("--batch-size", dest="batch_size", type=int)
-    t.add_argument("--seed", type=int)
-    t.add_argument("--train-limit", dest="train_limit", type=int,
+    # numeric options: typed and ranged by their Config field (`_config_types`, below)
+    t.add_argument("--epochs")
+    t.add_argument("--seq-len", dest="seq_len")
+    t.add_argument("--vocab-size", dest="vocab_size")
+    t.add_argument("--batch-size", dest="batch_size")
+    t.add_argument("--seed")
+    t.add_argument("--train-limit", dest="train_limit",
                    help="train on a random subset of this many reviews (quick runs)")
     t.add_argument("--counterfactual", action="store_true", default=None,
                    help="add the CAD training pairs ($IMDB_CAD/train_paired.tsv) to the training state")
-    t.add_argument("--augment", type=int, help="add N template sentences (negation, contrast, faint praise)")
+    t.add_argument("--augment", help="add N template sentences (negation, contrast, faint praise)")
     b = t.add_argument_group("BERT")
     b.add_argument("--bert", dest="bert_checkpoint",
                    help="a Hugging Face BERT folder or hub id (default: $IMDB_BERT, else "
                         "hf://sentence-transformers/all-MiniLM-L6-v2)")
-    b.add_argument("--truncation", choices=("headtail", "head"),
+    b.add_argument("--truncation", choices=FIELDS["truncation"].metadata["choices"],
                    help="keep a long review's first and last pieces (default) or only its first")
-    b.add_argument("--learning-rate", dest="learning_rate", type=float)
-    b.add_argument("--max-steps", dest="max_steps", type=int,
+    b.add_argument("--learning-rate", dest="learning_rate")
+    b.add_argument("--max-steps", dest="max_steps",
                    help="train this many steps (the learning rate decays to 0 over them)")
-    b.add_argument("--checkpoint-every", dest="checkpoint_every", type=int,
+    b.add_argument("--checkpoint-every", dest="checkpoint_every",
                    help="steps between resumable checkpoints (default: 50)")
     t.add_argument("--overwrite", action="store_true",
                    help="replace an earlier bundle of this model in --models-dir (never a folder holding a "
                         "file imdb-leap did not write); needed for anything in the repository's models/")
     b.add_argument("--restart", action="store_true",
                    help="discard the run's checkpoint (runs/bert/<key>/checkpoint) instead of resuming from it")
+    _config_types(t)
 
     r = _command(sub, "predict", "classify reviews with the shipped models (offline, no TensorFlow)", _predict,
                  examples='  imdb-leap predict "Mildly entertaining, not brilliant."\n'
@@ -277,8 +314,8 @@ def parser() -> argparse.ArgumentParser:
                    help=f"2-D map of the latent space (default: {PROJECTIONS[0]})")
     a.add_argument("--clusters", choices=CLUSTERINGS, default=CLUSTERINGS[0],
                    help=f"clustering of the latent space (default: {CLUSTERINGS[0]})")
-    a.add_argument("--k", type=int, help="k-means clusters (default: chosen by silhouette)")
-    a.add_argument("--samples", type=int, default=6,
+    a.add_argument("--k", type=number("int", Range(2)), help="k-means clusters (default: chosen by silhouette)")
+    a.add_argument("--samples", type=number("int", Range(0)), default=6,
                    help="reviews to explain: the highest-loss false positives and negatives (default: 6)")
     a.add_argument("--label-error-models", dest="label_error_models", type=model_list, metavar="MODEL[,MODEL]",
                    help="find likely label errors with these models' probabilities averaged "
@@ -303,7 +340,7 @@ def parser() -> argparse.ArgumentParser:
     _models_option(b, "shipped models")
     _output_options(b, "reports/robustness-<models>")
     b.add_argument("--cad", help="folder of the CAD pairs' dev_paired.tsv (default: $IMDB_CAD)")
-    b.add_argument("--seed", type=int, default=0, help="the suite's generation seed (default: 0)")
+    b.add_argument("--seed", type=_setting("seed"), default=0, help="the suite's generation seed (default: 0)")
 
     k = _command(sub, "calibrate", "fit a temperature on the validation state, measure ECE on the test "
                                    "split, record both in the model's card.json", _calibrate,

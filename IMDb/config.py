@@ -4,18 +4,98 @@ records whole.
 
 The fields' defaults are generic; each shipped model's own settings (its preset) are data in its
 family module (`IMDb.families`), applied by `Config.for_model`.
+
+Each field declares what it accepts: its annotation gives the type (a bool is not an int, an int
+is a float, a float must be finite) and a numeric field its range (`Range`, in the field's
+metadata). `problem` checks one value against that declaration, and every edge asks it: `Config`
+itself when it is made, `imdb-leap train`'s options (`IMDb.cli` derives their argparse types from
+these fields) and a model card's ``config`` (`IMDb.bundle.check_card`). Nothing lists the rules
+twice.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from IMDb import settings
+from IMDb.errors import SettingError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = settings.REPO_MODELS
 LABELS = ("negative", "positive")  # index = class id; the platform shows them in this order
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a number may take: from `low` to `high`, each bound included unless `open_low` /
+    `open_high`; None: unbounded on that side."""
+
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        return not ((self.low is not None and (value < self.low or (self.open_low and value == self.low)))
+                    or (self.high is not None and (value > self.high or (self.open_high and value == self.high))))
+
+    def __str__(self) -> str:
+        def number(v: float) -> str:
+            return f"{int(v):,}" if float(v).is_integer() else f"{v:g}"
+
+        low = None if self.low is None else f"{'>' if self.open_low else '>='} {number(self.low)}"
+        high = None if self.high is None else f"{'<' if self.open_high else '<='} {number(self.high)}"
+        return " and ".join(filter(None, (low, high)))
+
+
+def setting(default=dataclasses.MISSING, *, low: float | None = None, high: float | None = None,
+            open_low: bool = False, open_high: bool = False, choices: tuple[str, ...] | None = None,
+            default_factory=dataclasses.MISSING):
+    """A dataclass field with the range (or choices) its values must keep, read by `problem`."""
+    metadata = {"range": Range(low, high, open_low, open_high)} if low is not None or high is not None else {}
+    if choices:
+        metadata["choices"] = choices
+    return field(default=default, default_factory=default_factory, metadata=metadata)
+
+
+def kinds(annotation: str) -> set[str]:
+    """The type names of a field annotation such as ``int | None``."""
+    return {k.strip() for k in annotation.split("|")}
+
+
+def describe(annotation: str, rule: Range | None = None, choices: tuple[str, ...] | None = None) -> str:
+    """What a value of the annotation (and range) must be, in words: ``a whole number >= 1``."""
+    names = kinds(annotation)
+    words = ("a whole number" if "int" in names else "a finite number" if "float" in names
+             else "true or false" if "bool" in names else "a string" if "str" in names else annotation)
+    if choices:
+        words = "one of " + ", ".join(map(repr, choices))
+    if rule is not None and str(rule):
+        words += f" {rule}"
+    return f"null or {words}" if "None" in names else words
+
+
+def problem(value: object, annotation: str, rule: Range | None = None,
+            choices: tuple[str, ...] | None = None) -> str | None:
+    """None if `value` (as read from JSON or the command line) fits the annotation, range and
+    choices; else what it must be (`describe`)."""
+    names = kinds(annotation)
+    if value is None:
+        fits = "None" in names
+    elif isinstance(value, bool):
+        fits = "bool" in names
+    elif isinstance(value, int):
+        fits = ("int" in names or "float" in names) and (rule is None or value in rule)
+    elif isinstance(value, float):
+        fits = "float" in names and math.isfinite(value) and (rule is None or value in rule)
+    elif isinstance(value, (str, os.PathLike)):  # a path given from Python
+        fits = "str" in names and (not choices or value in choices)
+    else:
+        fits = False
+    return None if fits else describe(annotation, rule, choices)
 
 
 @dataclass
@@ -24,16 +104,17 @@ class Architecture:
     settings differ only in their weights; each family's `build` reads these."""
 
     # tokenizer
-    vocab_size: int = 20_000
-    seq_len: int = 400
-    truncation: str = "headtail"  # BERT: "head" or "headtail", which pieces of a long review are kept
-    head_tokens: int | None = None  # BERT: pieces kept from the start with headtail (default: half)
+    vocab_size: int = setting(20_000, low=3)  # [PAD], [OOV] and at least one word
+    seq_len: int = setting(400, low=1)
+    # BERT: which pieces of a long review are kept, the first and last ("headtail") or the first
+    truncation: str = setting("headtail", choices=("headtail", "head"))
+    head_tokens: int | None = setting(None, low=1)  # BERT: pieces kept from the start with headtail (default: half)
     # layers
-    embed_dim: int = 64
-    hidden: int = 64
-    filters: int = 64
-    kernel_size: int = 5
-    dropout: float = 0.0
+    embed_dim: int = setting(64, low=1)
+    hidden: int = setting(64, low=1)
+    filters: int = setting(64, low=1)
+    kernel_size: int = setting(5, low=1)
+    dropout: float = setting(0.0, low=0, high=1, open_high=True)
     pretrained_embeddings: bool = False  # PPMI-SVD vectors from training + unlabeled reviews
     train_embeddings: bool = True  # False keeps the (pretrained) word vectors fixed
     bert_checkpoint: str = field(default_factory=settings.bert_checkpoint)  # the pretrained encoder
@@ -45,22 +126,22 @@ class RunSettings:
     """How a model is trained, on what data, and where its files go."""
 
     # optimisation
-    batch_size: int = 64
-    epochs: int = 10
-    learning_rate: float = 1e-3
-    patience: int = 2
-    seed: int = 42
-    fine_tune_epochs: int = 0  # with fixed word vectors: a second stage that trains them too
-    fine_tune_learning_rate: float = 1e-4
-    weight_decay: float = 0.01
-    warmup_fraction: float = 0.06  # linear warmup, then linear decay to 0
-    max_steps: int | None = None  # stop (and decay to 0) after this many steps, not whole epochs
-    checkpoint_every: int = 50  # steps between resumable checkpoints
+    batch_size: int = setting(64, low=1)
+    epochs: int = setting(10, low=1)
+    learning_rate: float = setting(1e-3, low=0, open_low=True)
+    patience: int = setting(2, low=0)
+    seed: int = setting(42, low=0, high=2**32 - 1)  # numpy's seeds
+    fine_tune_epochs: int = setting(0, low=0)  # with fixed word vectors: a second stage that trains them too
+    fine_tune_learning_rate: float = setting(1e-4, low=0, open_low=True)
+    weight_decay: float = setting(0.01, low=0)
+    warmup_fraction: float = setting(0.06, low=0, high=1)  # linear warmup, then linear decay to 0
+    max_steps: int | None = setting(None, low=1)  # stop (and decay to 0) after this many steps, not whole epochs
+    checkpoint_every: int = setting(50, low=1)  # steps between resumable checkpoints
     # data
-    val_fraction: float = 0.2
-    train_limit: int | None = None  # subsample the training state (tests, quick runs)
+    val_fraction: float = setting(0.2, low=0, high=1, open_low=True, open_high=True)
+    train_limit: int | None = setting(None, low=1)  # subsample the training state (tests, quick runs)
     counterfactual: bool = False  # add the CAD training pairs ($IMDB_CAD/train_paired.tsv) to training
-    augment: int = 0  # add this many template sentences (`IMDb.behaviour.augment`) to training
+    augment: int = setting(0, low=0)  # add this many template sentences (`IMDb.behaviour.augment`) to training
     # paths
     data: str | None = field(default_factory=settings.data)
     out_dir: str = str(MODELS_DIR)
@@ -75,13 +156,21 @@ class Config(RunSettings, Architecture):
 
     model: str = "dense"
 
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            if (expected := field_problem(f.name, getattr(self, f.name))) is not None:
+                raise SettingError(f"{f.name} must be {expected}, got {getattr(self, f.name)!r}")
+
     @classmethod
     def for_model(cls, model: str, **overrides) -> "Config":
         """The preset of `model` (its family's data, `IMDb.families`), with `overrides` on top; a
         ModelError names the models there are."""
         from IMDb import families
 
-        return cls(model=model, **{**families.get(model).preset, **overrides})
+        family = families.get(model)
+        cfg = cls(model=model, **{**family.preset, **overrides})
+        family.check(cfg)
+        return cfg
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -89,3 +178,14 @@ class Config(RunSettings, Architecture):
     @property
     def model_dir(self) -> Path:
         return Path(self.out_dir) / self.model
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(Config)}
+
+
+def field_problem(name: str, value: object, nullable: bool = False) -> str | None:
+    """None if `value` fits `Config` field `name` (its annotation, range and choices; `nullable`:
+    null is allowed too, as for the paths a card stores as null); else what it must be."""
+    f = FIELDS[name]
+    annotation = f.type + (" | None" if nullable else "")
+    return problem(value, annotation, f.metadata.get("range"), f.metadata.get("choices"))

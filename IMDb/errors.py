@@ -1,14 +1,32 @@
-"""Errors the package raises on bad input: each message says what, where and how to fix it."""
+"""Errors the package raises on bad input: each message says what, where and how to fix it.
+
+A message is shown on a terminal: whatever it quotes from a user's files (a path, a column name, a
+value) may hold control characters, so `IMDbError` shows every one escaped (`printable`): no
+message clears or retitles the terminal, and each is one line.
+"""
 from __future__ import annotations
 
 import contextlib
 import errno
 import os
+import unicodedata
 from collections.abc import Iterator
 
 
+def printable(text: str) -> str:
+    """`text` with each control, format or line-separator character (an escape sequence's ESC, a
+    newline, a bidirectional override...) written as its Python escape, ``\\x1b``."""
+    return "".join(c.encode("unicode_escape").decode("ascii")
+                   if c != " " and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c
+                   for c in text)
+
+
 class IMDbError(Exception):
-    """Base class: the CLI prints these as one line instead of a traceback."""
+    """Base class: the CLI prints these as one line instead of a traceback, control characters
+    escaped (`printable`)."""
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class DataError(IMDbError):
@@ -29,6 +47,11 @@ class OutputError(IMDbError):
 
 class ConfigError(IMDbError):
     """``project_config.yaml`` is missing, unreadable, or has a missing or invalid key."""
+
+
+class SettingError(IMDbError):
+    """A model setting (a `Config` field: a ``train`` option, a card's ``config``) has the wrong type
+    or is out of its range."""
 
 
 class UsageError(IMDbError):

@@ -1,7 +1,7 @@
 """Inference with the shipped models through ONNX Runtime: no TensorFlow import, no dataset.
 
-`Predictor.load` reads the bundle (`IMDb.bundle.Bundle`: card, tokenizer, ONNX session, each
-checked against the others) before anything runs.
+`Predictor.load` reads the bundle (`IMDb.bundle.Bundle`: card, tokenizer, ONNX session and its
+embedding table, each checked against the others) before anything runs.
 """
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ class Predictor:
     @classmethod
     def load(cls, name: str, models_dir: str | Path = MODELS_DIR) -> "Predictor":
         bundle = Bundle.read(name, models_dir)
-        return cls(bundle, bundle.session())
+        session = bundle.session()
+        bundle.check_embedding()
+        return cls(bundle, session)
 
     @property
     def name(self) -> str:

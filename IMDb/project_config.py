@@ -16,10 +16,14 @@ listed in ``leap.yaml``'s ``include`` and edited before ``leap push`` (nothing i
   sample of at most N reviews in each state (a quick first evaluation).
 
 For local runs ``IMDB_DATA`` and ``IMDB_MODEL`` override ``data_path`` and ``model``. A missing key,
-a wrong type or an unreadable file stops with one line that names the file and the key.
+a wrong type or an unreadable file stops with one line that names the file and the key. The file
+is a few plain lines: one that is not UTF-8, larger than `MAX_BYTES`, or uses YAML anchors and
+aliases (which can expand a few lines into gigabytes) is refused before any value is used, and a
+value quoted in an error is cut short (`shown`).
 """
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +34,15 @@ from IMDb.errors import ConfigError
 PATH = REPO_ROOT / "project_config.yaml"
 KEYS = ("data_path", "model", "sample_limit_per_split")
 PLACEHOLDER = "/your/data/volume/imdb/imdb.parquet"  # the committed data_path: edit it before a push
+MAX_BYTES = 64 * 1024  # three keys; anything larger is not this file
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 60
+_SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxdict = 2, 4, 4
+
+
+def shown(value: object) -> str:
+    """`value` as an error quotes it: its repr, cut short at any size or depth."""
+    return _SHOWN.repr(value)
 
 
 @dataclass(frozen=True)
@@ -52,17 +65,17 @@ def parse(raw: object, path: Path) -> ProjectConfig:
     missing = [k for k in KEYS if k not in raw]
     if missing:
         raise ConfigError(f"{path}: missing key {missing[0]!r} (the file needs {', '.join(KEYS)})")
-    unknown = sorted(set(raw) - set(KEYS))
+    unknown = sorted(map(shown, set(raw) - set(KEYS)))
     if unknown:
-        raise ConfigError(f"{path}: unknown key {unknown[0]!r} (known keys: {', '.join(KEYS)})")
+        raise ConfigError(f"{path}: unknown key {unknown[0]} (known keys: {', '.join(KEYS)})")
     data_path, model, limit = (raw[k] for k in KEYS)
     if not isinstance(data_path, str) or not data_path.strip():
-        raise ConfigError(f"{path}: data_path must be the dataset's path as a string, got {data_path!r}")
+        raise ConfigError(f"{path}: data_path must be the dataset's path as a string, got {shown(data_path)}")
     if not isinstance(model, str) or not model.strip():
-        raise ConfigError(f"{path}: model must be a model name such as dense, cnn or bert, got {model!r}")
+        raise ConfigError(f"{path}: model must be a model name such as dense, cnn or bert, got {shown(model)}")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ConfigError(f"{path}: sample_limit_per_split must be null or a positive whole number, "
-                          f"got {limit!r}")
+                          f"got {shown(limit)}")
     resolved = Path(data_path.strip()).expanduser()
     return ProjectConfig(resolved if resolved.is_absolute() else path.parent / resolved, model.strip(), limit,
                          data_path.strip())
@@ -90,11 +103,25 @@ def load(path: Path | None = None) -> ProjectConfig:
 
     path = Path(path or PATH)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
     except OSError as e:
         raise ConfigError(f"{path} cannot be read ({e.strerror}): it holds data_path, model and "
                           f"sample_limit_per_split; restore it from the repository") from None
+    if len(data) > MAX_BYTES:
+        raise ConfigError(f"{path} is larger than {MAX_BYTES // 1024} KiB: it holds three keys (data_path, "
+                          f"model, sample_limit_per_split); restore it from the repository")
     try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise ConfigError(f"{path} is not UTF-8 text (byte {data[e.start]:#04x} at line {line}): save it as "
+                          f"UTF-8") from None
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise ConfigError(f"{path} uses a YAML anchor or alias at line {event.start_mark.line + 1}: "
+                                  f"write each value out in full")
         raw = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)

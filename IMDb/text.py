@@ -146,6 +146,10 @@ class WordTokenizer(Tokenizer):
         return self.words_
 
     @property
+    def id_count(self) -> int:
+        return len(self.words)
+
+    @property
     def fingerprint(self) -> str:
         """A short hash of the vocabulary and length: a model card records it to catch mismatches."""
         payload = json.dumps([self.seq_len, self.words]).encode()
@@ -217,6 +221,8 @@ class WordTokenizer(Tokenizer):
             words = data["words"]
             if words[:2] != [PAD, OOV]:
                 raise ValueError("the word list must start with [PAD], [OOV]")
+            if len(words) > self.vocab_size:
+                raise ValueError(f"it holds {len(words):,} words but its vocab_size is {self.vocab_size:,}")
             self._set_words(words[2:])
         except (ValueError, KeyError, TypeError, UnicodeError) as e:
             raise ModelError(f"{path} is not a valid word-tokenizer file: {e}") from e

@@ -11,6 +11,8 @@ asks which tokenizer it holds:
 - per review, for metadata and visualizers: `count` (tokens of the whole review, before truncation),
   `oov_count`, `positions` (the token at each input position, "" for padding) and `oov_positions`;
 - `max_tokens`: the review tokens the model reads (a longer review is truncated);
+- `id_count`: how many ids the tokenizer emits (its largest id + 1): the rows the model's
+  embedding must have, checked when a bundle is read (`IMDb.bundle`);
 - persistence: `save`, `load` and the `fingerprint` a model card records, checked at load.
 """
 from __future__ import annotations
@@ -39,6 +41,11 @@ class Tokenizer(ABC):
     @property
     def max_tokens(self) -> int:
         return self.seq_len
+
+    @property
+    @abstractmethod
+    def id_count(self) -> int:
+        """How many ids `encode` can emit (its largest id + 1)."""
 
     @abstractmethod
     def encode(self, texts: Sequence[str]) -> dict[str, np.ndarray]:

@@ -26,6 +26,7 @@ from IMDb.tokenizer import Tokenizer
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 TRUNCATIONS = ("headtail", "head")
 FORMAT = "imdb-leap/wordpiece/1"
+MIN_SEQ_LEN = 4  # [CLS], [SEP] and at least two pieces of review
 
 
 class WordPieceTokenizer(Tokenizer):
@@ -42,8 +43,8 @@ class WordPieceTokenizer(Tokenizer):
                  head_tokens: int | None = None):
         if truncation not in TRUNCATIONS:
             raise ValueError(f"truncation must be one of {TRUNCATIONS}, not {truncation!r}")
-        if seq_len < 4:
-            raise ValueError(f"seq_len must be at least 4, not {seq_len}")
+        if seq_len < MIN_SEQ_LEN:
+            raise ValueError(f"seq_len must be at least {MIN_SEQ_LEN}, not {seq_len}")
         self.tokenizer = tokenizer  # tokenizers.Tokenizer, special tokens not added by encode
         self.seq_len = seq_len
         self.truncation = truncation
@@ -85,7 +86,10 @@ class WordPieceTokenizer(Tokenizer):
             tokenizer = Pieces.from_str(state["tokenizer"])
         except Exception as e:  # tokenizers raises its own untyped errors on a corrupt file
             raise ModelError(f"{path} is not a WordPiece tokenizer file saved by imdb-leap: {e}") from e
-        return cls(tokenizer, state["seq_len"], state["truncation"], state["head_tokens"])
+        try:
+            return cls(tokenizer, state["seq_len"], state["truncation"], state["head_tokens"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise ModelError(f"{path} is not a WordPiece tokenizer file saved by imdb-leap: {e}") from e
 
     def _state(self) -> dict:
         return {"format": FORMAT, "seq_len": self.seq_len, "truncation": self.truncation,
@@ -98,6 +102,10 @@ class WordPieceTokenizer(Tokenizer):
     @property
     def vocab_size(self) -> int:
         return self.tokenizer.get_vocab_size()
+
+    @property
+    def id_count(self) -> int:
+        return self.vocab_size
 
     def _special(self, token: str) -> int:
         token_id = self.tokenizer.token_to_id(token)

@@ -30,9 +30,9 @@ def dense_copy(tmp_path):
     ("config", "oops", "config must be an object"),
     ("tokenizer_fingerprint", 7, "tokenizer_fingerprint must be a string"),
     ("figures", {"test": {"accuracy": "high"}}, "figures.test must be an object with numbers"),
-    ("config.seq_len", "800", "config.seq_len must be int"),
-    ("config.val_fraction", 0, "config.val_fraction must be between 0 and 1"),
-    ("config.seed", True, "config.seed must be int"),
+    ("config.seq_len", "800", "config.seq_len must be a whole number >= 1"),
+    ("config.val_fraction", 0, "config.val_fraction must be a finite number > 0 and < 1"),
+    ("config.seed", True, "config.seed must be a whole number"),
 ])
 def test_card_schema_is_checked_in_one_place(dense_copy, key, value, words):
     card = json.loads((dense_copy / "card.json").read_text())

@@ -69,7 +69,7 @@ def test_jsonl_and_bad_input_are_one_clear_line(tmp_path, capsys):
     cases = {
         "r.jsonl": ('{"text": "fine"}\n{"text": 3}\n', "line 2: 'text' is int, not text"),
         "s.jsonl": ('{"text": "fine"}\nnot json\n', "line 2: not valid JSON"),
-        "t.csv": ("id,body\n1,fine\n", "has no column 'text' (columns: id, body)"),
+        "t.csv": ("id,body\n1,fine\n", "has no column 'text' (columns: 'id', 'body')"),
     }
     for name, (content, message) in cases.items():
         (tmp_path / name).write_text(content, encoding="utf-8")

@@ -60,6 +60,10 @@ class Family:
         """The model whose Keras graph explains `name`: itself, or its source."""
         return self.source or name
 
+    def check(self, cfg: Config) -> None:
+        """Raise a SettingError where `cfg`'s settings, each in its own range (`IMDb.config`), do
+        not fit together for this family. Here: nothing to check."""
+
     def build(self, cfg: Config, keras: ModuleType) -> Any:
         """The untrained Keras model of `cfg` (float32 inputs named as the tokenizer's, a ``latent``
         layer before the head, ``logits`` out), in the Keras module given."""

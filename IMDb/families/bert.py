@@ -29,6 +29,19 @@ class BertFamily(Family):
     onnx_opset = 13
     batch_size = 32
 
+    def check(self, cfg: Config) -> None:
+        """[CLS] and [SEP] take two positions: at least two pieces of review must fit (the
+        tokenizer's own rule, `IMDb.wordpiece.MIN_SEQ_LEN`), and `head_tokens` among them."""
+        from IMDb.errors import SettingError
+        from IMDb.wordpiece import MIN_SEQ_LEN
+
+        if cfg.seq_len < MIN_SEQ_LEN:
+            raise SettingError(f"{cfg.model}: seq_len must be a whole number >= {MIN_SEQ_LEN} ([CLS], "
+                               f"[SEP] and two pieces of review), got {cfg.seq_len}")
+        if cfg.head_tokens is not None and cfg.head_tokens > cfg.seq_len - 2:
+            raise SettingError(f"{cfg.model}: head_tokens must be <= seq_len - 2 = {cfg.seq_len - 2}, "
+                               f"got {cfg.head_tokens}")
+
     def build(self, cfg: Config, keras: ModuleType) -> Any:
         return implementation("IMDb.models.bert").build(cfg, keras)
 
