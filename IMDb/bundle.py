@@ -19,7 +19,6 @@ Keras file (`IMDb.families.base.Family.keras_file`), plus training logs.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import platform

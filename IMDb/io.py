@@ -31,6 +31,7 @@ from pathlib import Path
 
 from IMDb import console
 from IMDb.errors import OutputError, writing
+from IMDb.writers import json_file
 
 REPORT_MARKER = ".imdb-leap-report"  # in every report folder: only such a folder is ever replaced
 MANIFEST = ".imdb-leap-manifest"  # every folder output: the files the tool wrote into it
@@ -299,8 +300,8 @@ def atomic_dir(path: str | Path, marker: str, *, replace: bool | None = None,
         console.check_interrupt()
         if not (tmp / marker).is_file():
             raise RuntimeError(f"atomic_dir: the block did not write {marker} into {tmp}")
-        (tmp / MANIFEST).write_text(json.dumps({"written_by": "imdb-leap", "files": _files(tmp)}, indent=1)
-                                    + "\n", encoding="utf-8")
+        (tmp / MANIFEST).write_text(json_file({"written_by": "imdb-leap", "files": _files(tmp)}),
+                                    encoding="utf-8")
         for item in [tmp, *tmp.rglob("*")]:
             item.chmod(0o755 if item.is_dir() else 0o644)
         path.parent.mkdir(parents=True, exist_ok=True)
