@@ -35,7 +35,9 @@ def resumable_run_dir(cfg: Config) -> Iterator[Path]:
     key = hashlib.sha256(str(cfg.model_dir.absolute()).encode()).hexdigest()[:12]
     folder = Path(cfg.runs_dir) / cfg.model / key
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder, os.O_RDONLY)
+    # the lock is a file of its own: a lock on the folder itself would block this run's own
+    # checkpoint swaps, which lock the folder they swap in (IMDb.io.atomic_dir)
+    fd = os.open(folder / "run.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
