@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from IMDb import bundle, data, embeddings, export, families, runs
 from IMDb.config import Config
@@ -60,27 +59,6 @@ def encode_states(tokenizer: WordTokenizer, states: dict) -> dict[str, tuple[np.
                    frame["label"].to_numpy(np.int64)) for name, frame in states.items()}
 
 
-def extra_training(cfg: Config, states: dict) -> pd.DataFrame:
-    """The training state with the CAD training pairs (`cfg.counterfactual`) and `cfg.augment`
-    template sentences added; nothing of the validation or test reviews gets in."""
-    parts = [states["training"]]
-    if cfg.counterfactual:
-        from IMDb.counterfactual import cad_file, training_rows
-
-        held_out = set(states["validation"]["text"]) | set(states["test"]["text"])
-        rows = training_rows(cad_file("train_paired.tsv"), states["training"], held_out)
-        print(f"data: + {len(rows)} counterfactual reviews from {rows.attrs['pairs']} CAD training pairs "
-              f"({rows.attrs['dropped_pairs']} pairs dropped: a text is a validation or test review)")
-        parts.append(rows)
-    if cfg.augment:
-        from IMDb.behaviour.augment import sentences
-
-        rows = sentences(cfg.augment, cfg.seed)
-        print(f"data: + {len(rows)} template sentences (IMDb/behaviour/augment.py)")
-        parts.append(rows)
-    return pd.concat(parts, ignore_index=True)
-
-
 def train(cfg: Config, verbose: int | None = None) -> dict:
     """Train `cfg.model`, evaluate it on every labeled state, export the bundle; return the card."""
     import keras
@@ -94,7 +72,7 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
     states = data.load_states(cfg, include_unlabeled=cfg.pretrained_embeddings)
     unlabeled = states.pop("unlabeled", None)
     if cfg.counterfactual or cfg.augment:
-        states["training"] = extra_training(cfg, states)
+        states["training"] = data.with_extra_training(cfg, states)
     tokenizer = WordTokenizer(cfg.vocab_size, cfg.seq_len).fit(states["training"]["text"])
     arrays = encode_states(tokenizer, states)
     if cfg.pretrained_embeddings:

@@ -184,6 +184,8 @@ def _train(cfg: Config, run_dir: Path, restart: bool) -> dict:
     tokenizer = tokenizer_for(cfg)
     cfg = dataclasses.replace(cfg, vocab_size=tokenizer.vocab_size)
     states = data.load_states(cfg)
+    if cfg.counterfactual or cfg.augment:
+        states["training"] = data.with_extra_training(cfg, states)
     rows = {name: tokenizer.rows(frame["text"].tolist()) for name, frame in states.items()}
     labels = {name: frame["label"].to_numpy(np.int32) for name, frame in states.items()}
     lengths = np.array([len(r) for r in rows["training"]])

@@ -121,3 +121,19 @@ def test_a_missing_checkpoint_folder_is_named(tmp_path, synthetic_dataset):
     cfg = tiny_bert_config(tmp_path / "nowhere", synthetic_dataset, tmp_path)
     with pytest.raises(ModelError, match="vocab.txt.*IMDB_BERT"):
         train_bert.train(cfg)
+
+
+def test_template_sentences_reach_bert_training(tmp_path, synthetic_dataset, capsys):
+    """--augment (and --counterfactual, through the same function) is part of BERT's training state,
+    not silently dropped as it was before."""
+    import re
+
+    vocab = make_bert_vocab(tmp_path / "checkpoint")
+    counts = []
+    for augment in (0, 24):
+        train_bert.train(tiny_bert_config(vocab, synthetic_dataset, tmp_path / str(augment), max_steps=1,
+                                          augment=augment))
+        out = capsys.readouterr().out
+        counts.append(int(re.search(r"data: training (\d+)", out).group(1)))
+    assert "+ 24 template sentences" in out
+    assert counts[1] == counts[0] + 24
