@@ -100,27 +100,6 @@ def load_states(cfg: Config, include_unlabeled: bool = False, validation_ids=Non
     return states
 
 
-def with_extra_training(cfg: Config, states: dict) -> pd.DataFrame:
-    """The training state with the CAD training pairs (`cfg.counterfactual`) and `cfg.augment`
-    template sentences added; nothing of the validation or test reviews gets in."""
-    parts = [states["training"]]
-    if cfg.counterfactual:
-        from IMDb.counterfactual import cad_file, training_rows
-
-        held_out = set(states["validation"]["text"]) | set(states["test"]["text"])
-        rows = training_rows(cad_file("train_paired.tsv"), states["training"], held_out)
-        print(f"data: + {len(rows)} counterfactual reviews from {rows.attrs['pairs']} CAD training pairs "
-              f"({rows.attrs['dropped_pairs']} pairs dropped: a text is a validation or test review)")
-        parts.append(rows)
-    if cfg.augment:
-        from IMDb.behaviour.augment import sentences
-
-        rows = sentences(cfg.augment, cfg.seed)
-        print(f"data: + {len(rows)} template sentences (IMDb/behaviour/augment.py)")
-        parts.append(rows)
-    return pd.concat(parts, ignore_index=True)
-
-
 def stratified_sample(frame: pd.DataFrame, limit: int | None, seed: int = 0) -> pd.DataFrame:
     """At most `limit` rows drawn with `seed`, in the frame's order, keeping the label shares when
     labeled (an unlabeled frame: a plain seeded draw): `--limit` and ``sample_limit_per_split``."""

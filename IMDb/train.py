@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from IMDb import bundle, data, embeddings, export, families, runs
+from IMDb import bundle, data, embeddings, export, families, runs, training_set
 from IMDb.config import Config
 from IMDb.text import WordTokenizer
 
@@ -72,7 +72,7 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
     states = data.load_states(cfg, include_unlabeled=cfg.pretrained_embeddings)
     unlabeled = states.pop("unlabeled", None)
     if cfg.counterfactual or cfg.augment:
-        states["training"] = data.with_extra_training(cfg, states)
+        states["training"] = training_set.with_extra_training(cfg, states)
     tokenizer = WordTokenizer(cfg.vocab_size, cfg.seq_len).fit(states["training"]["text"])
     arrays = encode_states(tokenizer, states)
     if cfg.pretrained_embeddings:

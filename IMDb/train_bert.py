@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from IMDb import bundle, data, families, runs
+from IMDb import bundle, data, families, runs, training_set
 from IMDb.config import Config
 from IMDb.errors import ModelError
 from IMDb.export import onnx_max_abs_diff
@@ -185,7 +185,7 @@ def _train(cfg: Config, run_dir: Path, restart: bool) -> dict:
     cfg = dataclasses.replace(cfg, vocab_size=tokenizer.vocab_size)
     states = data.load_states(cfg)
     if cfg.counterfactual or cfg.augment:
-        states["training"] = data.with_extra_training(cfg, states)
+        states["training"] = training_set.with_extra_training(cfg, states)
     rows = {name: tokenizer.rows(frame["text"].tolist()) for name, frame in states.items()}
     labels = {name: frame["label"].to_numpy(np.int32) for name, frame in states.items()}
     lengths = np.array([len(r) for r in rows["training"]])

@@ -159,15 +159,20 @@ def test_single_model_report_saves_table_parquet(tmp_path):
     assert 'tensor_path: "vectors.tsv"' in config and 'metadata_path: "metadata.tsv"' in config
 
 
+def _contents(folder):
+    return sorted((p.relative_to(folder).as_posix(), p.read_bytes()) for p in folder.rglob("*") if p.is_file())
+
+
 def test_rewriting_replaces_the_folder_atomically(tmp_path):
     out = tmp_path / "r"
     write_report(out, make_inputs(n=30))
-    (out / "stale.txt").write_text("old")
+    first = _contents(out)
     with pytest.raises(OutputError, match="--overwrite"):
         write_report(out, make_inputs(n=30, seed=1))
-    assert (out / "stale.txt").exists()
+    assert _contents(out) == first
     write_report(out, make_inputs(n=30, seed=1), overwrite=True)
-    assert not (out / "stale.txt").exists() and (out / ".imdb-leap-report").is_file()
+    assert _contents(out) != first
+    assert (out / ".imdb-leap-report").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["r"]
 
 

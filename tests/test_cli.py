@@ -54,8 +54,8 @@ from IMDb.config import Config  # noqa: E402
 def test_every_train_option_that_is_passed_on_is_a_config_field():
     assert set(CONFIG_OPTIONS) <= set(Config.__dataclass_fields__)
     train = parser()._subparsers._group_actions[0].choices["train"]
-    dests = {a.dest for a in train._actions} - {"help", "model", "models_dir", "restart", "quiet",
-                                                "verbose"}
+    dests = {a.dest for a in train._actions} - {"help", "model", "models_dir", "restart", "overwrite",
+                                                "quiet", "verbose"}
     assert dests == set(CONFIG_OPTIONS)  # nothing parsed is silently dropped
 
 

@@ -116,8 +116,8 @@ def toy(tmp_path_factory, synthetic_dataset):
 
 
 def test_the_toy_family_is_trained_and_predicts(toy, capsys):
-    assert sorted(p.name for p in (toy / "toy").iterdir()) == ["card.json", "model.keras", "model.onnx",
-                                                              "tokenizer.json"]
+    assert sorted(p.name for p in (toy / "toy").iterdir()) == [".imdb-leap-manifest", "card.json", "model.keras",
+                                                              "model.onnx", "tokenizer.json"]
     card = json.loads((toy / "toy" / "card.json").read_text())
     assert card["model"] == "toy" and card["figures"]["test"]["accuracy"] > 0.9
     capsys.readouterr()

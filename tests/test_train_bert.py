@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from IMDb import train_bert
+from IMDb import bundle
 from IMDb.errors import ModelError
+from IMDb.io import check_out_dir
 from IMDb.wordpiece import INPUT_NAMES
 
 from tests.conftest import make_bert_vocab, tiny_bert_config
@@ -95,7 +97,8 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path, synthetic_data
     monkeypatch.setattr(train_bert, "learning_rate", crash_at_step_4)
     with pytest.raises(KeyboardInterrupt):
         train_bert.train(resumed)
-    state = json.loads((tmp_path / "resumed/runs/bert/checkpoint/state.json").read_text())
+    [checkpoint] = (tmp_path / "resumed/runs/bert").glob("*/checkpoint")  # the run's own folder
+    state = json.loads((checkpoint / "state.json").read_text())
     assert state["step"] == 4  # checkpoint_every=2: the last one before the crash
     monkeypatch.setattr(train_bert, "learning_rate", real)
     card = train_bert.train(resumed)
@@ -112,8 +115,9 @@ def test_a_checkpoint_of_other_settings_is_refused(tmp_path, synthetic_dataset):
     with pytest.raises(ModelError, match="other settings.*--restart"):
         train_bert.train(tiny_bert_config(vocab, synthetic_dataset, tmp_path, max_steps=2,
                                           learning_rate=5e-4))
-    card = train_bert.train(tiny_bert_config(vocab, synthetic_dataset, tmp_path, max_steps=2,
-                                             learning_rate=5e-4), restart=True)
+    restarted = tiny_bert_config(vocab, synthetic_dataset, tmp_path, max_steps=2, learning_rate=5e-4)
+    check_out_dir(restarted.model_dir, bundle.MARKER, replace=True)  # what `train --overwrite` does first
+    card = train_bert.train(restarted, restart=True)
     assert card["config"]["learning_rate"] == 5e-4
 
 
