@@ -173,8 +173,9 @@ TRACE = textwrap.dedent("""
         real = os.path.realpath(path)
         return real.startswith(root + os.sep) and not real.startswith(environment) \
             and "site-packages" not in real.split(os.sep)
-    print(json.dumps(sorted(os.path.relpath(os.path.realpath(p), root)
-                            for p in (opened | modules) if inside(p) and not p.endswith(".pyc"))))
+    # bytecode, and the temp files Python writes while caching it, is not a file the bundle needs
+    print(json.dumps(sorted(os.path.relpath(os.path.realpath(p), root) for p in (opened | modules)
+                            if inside(p) and "__pycache__" not in p.split(os.sep))))
 """)
 
 
