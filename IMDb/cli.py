@@ -15,7 +15,7 @@ from IMDb.errors import FULL_DISK, DataError, IMDbError, OutputError, UsageError
 # (--model, --models-dir as Config.out_dir, --restart, --overwrite, --quiet, --verbose) are read by `_train` itself, so none is dropped unread.
 # Their argparse types come from the fields (`_setting`): a value of the wrong type or out of the
 # field's range is refused as the command line is read.
-CONFIG_OPTIONS = ("data", "epochs", "seq_len", "vocab_size", "batch_size", "seed", "train_limit", "counterfactual", "augment", "bert_checkpoint", "truncation", "learning_rate", "max_steps",
+CONFIG_OPTIONS = ("data", "epochs", "seq_len", "vocab_size", "batch_size", "seed", "train_limit", "counterfactual", "augment", "cad_holdout", "bert_checkpoint", "truncation", "learning_rate", "max_steps",
                   "checkpoint_every")
 
 
@@ -284,6 +284,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--overwrite", action="store_true",
                    help="replace an earlier bundle of this model in --models-dir (never a folder holding a "
                         "file imdb-leap did not write); needed for anything in the repository's models/")
+    b.add_argument("--cad-holdout", dest="cad_holdout",
+                   help="with --counterfactual: the share of CAD training pairs kept aside to choose the "
+                        "epoch on, with the validation reviews (default: 0.2)")
     b.add_argument("--restart", action="store_true",
                    help="discard the run's checkpoint (runs/bert/<key>/checkpoint) instead of resuming from it")
     _config_types(t)

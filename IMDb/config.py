@@ -142,6 +142,10 @@ class RunSettings:
     train_limit: int | None = setting(None, low=1)  # subsample the training state (tests, quick runs)
     counterfactual: bool = False  # add the CAD training pairs ($IMDB_CAD/train_paired.tsv) to training
     augment: int = setting(0, low=0)  # add this many template sentences (`IMDb.behaviour.augment`) to training
+    # BERT with counterfactual: this share of the CAD training pairs is kept out of training, and
+    # each epoch's end is scored on its revisions and the validation reviews (the mean of the two
+    # accuracies) to choose the weights shipped
+    cad_holdout: float = setting(0.2, low=0, high=1, open_high=True)
     # paths
     data: str | None = field(default_factory=settings.data)
     out_dir: str = str(MODELS_DIR)

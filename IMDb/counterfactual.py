@@ -104,17 +104,26 @@ def evaluate_pairs(predict: Callable[[list[str]], np.ndarray], pairs: pd.DataFra
             "mean_p_change_toward_revision": round(float((direction * (p_rev - p_orig)).mean()), 4)}
 
 
-def training_rows(path: str | Path, training: pd.DataFrame, held_out: set[str]) -> pd.DataFrame:
-    """Rows (text, label) to add to the training state from the CAD training pairs: each revision,
-    and each original that is not already a training review (most are: the originals come from the
-    IMDb training split). A pair is dropped whole when either text is in `held_out` (the validation
-    and test reviews), so nothing of them reaches training."""
-    pairs = read_pairs(path)
-    keep = ~(pairs["original"].isin(held_out) | pairs["revised"].isin(held_out))
-    pairs = pairs[keep]
+def training_rows(pairs: pd.DataFrame, training: pd.DataFrame) -> pd.DataFrame:
+    """Rows (text, label) to add to the training state from CAD training `pairs` (`usable_pairs`):
+    each revision, and each original that is not already a training review (most are: the
+    originals come from the IMDb training split)."""
     known = set(training["text"])
     originals = pairs[~pairs["original"].isin(known)]
     rows = pd.DataFrame({"text": [*pairs["revised"], *originals["original"]],
                          "label": [*pairs["revised_label"], *originals["original_label"]]})
-    rows.attrs.update(pairs=int(len(pairs)), dropped_pairs=int((~keep).sum()), new_originals=int(len(originals)))
+    rows.attrs.update(pairs=int(len(pairs)), new_originals=int(len(originals)))
     return rows
+
+
+def usable_pairs(pairs: pd.DataFrame, held_out: set[str], holdout: float = 0.0, seed: int = 0
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pairs to train on and the pairs kept aside to choose a checkpoint: a pair is dropped
+    whole when either text is in `held_out` (the validation and test reviews), so nothing of them
+    reaches training; of the rest a seeded `holdout` share is set aside whole."""
+    keep = ~(pairs["original"].isin(held_out) | pairs["revised"].isin(held_out))
+    usable = pairs[keep]
+    aside = np.random.default_rng(seed).random(len(usable)) < holdout
+    train, selection = usable[~aside], usable[aside]
+    train.attrs.update(dropped_pairs=int((~keep).sum()))
+    return train, selection

@@ -72,7 +72,7 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
     states = data.load_states(cfg, include_unlabeled=cfg.pretrained_embeddings)
     unlabeled = states.pop("unlabeled", None)
     if cfg.counterfactual or cfg.augment:
-        states["training"] = training_set.with_extra_training(cfg, states)
+        states["training"], _ = training_set.with_extra_training(cfg, states)  # picks its epoch on val_loss
     tokenizer = WordTokenizer(cfg.vocab_size, cfg.seq_len).fit(states["training"]["text"])
     arrays = encode_states(tokenizer, states)
     if cfg.pretrained_embeddings:

@@ -11,6 +11,10 @@
   with other settings is refused rather than mixed in.
 - Logs: ``batches.csv`` (per step), ``history.csv`` (per epoch: training and validation loss and
   accuracy), a progress bar.
+- Each epoch's end keeps its weights in the run's folder and is scored for the choice of what is
+  shipped: the validation accuracy, or, with ``--counterfactual``, its mean with the accuracy on
+  the revisions of the CAD training pairs kept out of training (``--cad-holdout``, 20%). The best
+  epoch is shipped, not necessarily the last.
 
 When training is done the model is evaluated on validation and test and the bundle is written to
 ``models/bert/``: ``model.onnx`` (the platform's format), ``model.keras``, ``tokenizer.json``,
@@ -27,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from IMDb import bundle, data, families, runs, training_set
 from IMDb.config import Config
@@ -167,6 +172,39 @@ def _open_batch_log(path: Path, keep_until: int):
     return f, writer
 
 
+SELECTION = "cad_selection"  # the state of held-out CAD revisions that helps choose the epoch
+
+
+def _epoch_end(trainer: Trainer, rows: dict, labels: dict, step: int, steps_per_epoch: int,
+               window: list) -> dict:
+    """The history entry of an epoch's end: training means over the epoch, validation figures and
+    `selection`, the figure the shipped epoch is chosen by: the validation accuracy, or with CAD
+    pairs kept aside the mean of it and the accuracy on their revisions."""
+    val = _metrics(trainer.predict(rows["validation"], desc="validation"), labels["validation"])
+    entry = {"epoch": round(step / steps_per_epoch, 3), "step": step,
+             "loss": round(float(np.mean([w[0] for w in window])), 4),
+             "accuracy": round(float(np.mean([w[1] for w in window])), 4),
+             "val_loss": val["loss"], "val_accuracy": val["accuracy"], "selection": val["accuracy"]}
+    if SELECTION in rows:
+        cad = _metrics(trainer.predict(rows[SELECTION], desc="held-out CAD"), labels[SELECTION])
+        entry["cad_holdout_revised_accuracy"] = cad["accuracy"]
+        entry["selection"] = round((val["accuracy"] + cad["accuracy"]) / 2, 4)
+    return entry
+
+
+def _weights_file(run_dir: Path, step: int) -> Path:
+    return run_dir / f"step-{step}.weights.h5"
+
+
+def _keep_weights(trainer: Trainer, run_dir: Path, step: int) -> None:
+    """The weights at an epoch's end, beside the run's checkpoint, so that a later epoch that
+    scores worse does not decide what is shipped (written to a temp name, then renamed)."""
+    path = _weights_file(run_dir, step)
+    tmp = path.with_name(f".{path.name}.tmp.weights.h5")
+    trainer.model.save_weights(tmp)
+    tmp.replace(path)
+
+
 def train(cfg: Config, restart: bool = False) -> dict:
     """Fine-tune (or resume), evaluate on validation and test, export the bundle; return the card."""
     with runs.resumable_run_dir(cfg) as run_dir:
@@ -185,7 +223,9 @@ def _train(cfg: Config, run_dir: Path, restart: bool) -> dict:
     cfg = dataclasses.replace(cfg, vocab_size=tokenizer.vocab_size)
     states = data.load_states(cfg)
     if cfg.counterfactual or cfg.augment:
-        states["training"] = training_set.with_extra_training(cfg, states)
+        states["training"], aside = training_set.with_extra_training(cfg, states, holdout=cfg.cad_holdout)
+        if aside is not None:  # their revisions, never trained on, help choose the epoch shipped
+            states[SELECTION] = pd.DataFrame({"text": aside["revised"], "label": aside["revised_label"]})
     rows = {name: tokenizer.rows(frame["text"].tolist()) for name, frame in states.items()}
     labels = {name: frame["label"].to_numpy(np.int32) for name, frame in states.items()}
     lengths = np.array([len(r) for r in rows["training"]])
@@ -232,14 +272,9 @@ def _train(cfg: Config, run_dir: Path, restart: bool) -> dict:
                             acc=f"{np.mean([w[1] for w in window[-50:]]):.3f}", refresh=False)
             epoch_end = step % steps_per_epoch == 0 or step == total
             if epoch_end:
-                val = _metrics(trainer.predict(rows["validation"], desc="validation"),
-                               labels["validation"])
-                state["history"].append({
-                    "epoch": round(step / steps_per_epoch, 3), "step": step,
-                    "loss": round(float(np.mean([w[0] for w in window])), 4),
-                    "accuracy": round(float(np.mean([w[1] for w in window])), 4),
-                    "val_loss": val["loss"], "val_accuracy": val["accuracy"]})
+                state["history"].append(_epoch_end(trainer, rows, labels, step, steps_per_epoch, window))
                 bar.write(f"epoch {step / steps_per_epoch:.2f}: {state['history'][-1]}")
+                _keep_weights(trainer, run_dir, step)
                 window = []
             if epoch_end or step % cfg.checkpoint_every == 0:
                 log_file.flush()
@@ -251,16 +286,21 @@ def _train(cfg: Config, run_dir: Path, restart: bool) -> dict:
         log_file.close()
     train_s = state["train_seconds"]
 
-    # the run ends at an epoch's end, which already scored validation with the final weights
-    last = state["history"][-1]
-    figures = {"validation": {"loss": last["val_loss"], "accuracy": last["val_accuracy"],
+    # every epoch's end scored validation (and the held-out CAD revisions) and kept its weights:
+    # the best by `selection` is shipped (the later one on a tie)
+    chosen = max(reversed(state["history"]), key=lambda h: h["selection"])
+    if chosen is not state["history"][-1]:
+        trainer.model.load_weights(_weights_file(run_dir, chosen["step"]))
+        print(f"shipping the weights of epoch {chosen['epoch']} (selection {chosen['selection']:.4f}, the last "
+              f"epoch's {state['history'][-1]['selection']:.4f})")
+    figures = {"validation": {"loss": chosen["val_loss"], "accuracy": chosen["val_accuracy"],
                               "samples": len(labels["validation"])},
                "test": _metrics(trainer.predict(rows["test"], desc="test"), labels["test"])}
     for name in ("validation", "test"):
         print(f"{name:>10}: accuracy {figures[name]['accuracy']:.4f}  loss {figures[name]['loss']:.4f}"
               f"  ({figures[name]['samples']} reviews)")
-    figures["training"] = {k: last[k] for k in ("loss", "accuracy")} | {
-        "samples": len(lengths), "note": "running mean over the last epoch's batches (dropout on)"}
+    figures["training"] = {k: chosen[k] for k in ("loss", "accuracy")} | {
+        "samples": len(lengths), "note": "running mean over the chosen epoch's batches (dropout on)"}
 
     with open(run_dir / "history.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, list(state["history"][0]))
@@ -271,6 +311,7 @@ def _train(cfg: Config, run_dir: Path, restart: bool) -> dict:
         "steps": total,
         "epochs_run": round(total / steps_per_epoch, 3),
         "seconds_per_step": round(train_s / total, 3),
+        "chosen_epoch": chosen["epoch"],
     }
     sample = tokenizer.pad(rows["test"][:200])
 

@@ -8,17 +8,22 @@ import pandas as pd
 from IMDb.config import Config
 
 
-def with_extra_training(cfg: Config, states: dict) -> pd.DataFrame:
+def with_extra_training(cfg: Config, states: dict, holdout: float = 0.0
+                        ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The training state with the CAD training pairs (`cfg.counterfactual`) and `cfg.augment`
-    template sentences added; nothing of the validation or test reviews gets in."""
-    parts = [states["training"]]
+    template sentences added, nothing of the validation or test reviews in it; and, with a
+    `holdout` share, the CAD training pairs kept out of it to choose a checkpoint on (their
+    revisions are reviews the model never saw; CAD's dev pairs stay for the final measurement)."""
+    parts, selection = [states["training"]], None
     if cfg.counterfactual:
-        from IMDb.counterfactual import cad_file, training_rows
+        from IMDb.counterfactual import cad_file, read_pairs, training_rows, usable_pairs
 
         held_out = set(states["validation"]["text"]) | set(states["test"]["text"])
-        rows = training_rows(cad_file("train_paired.tsv"), states["training"], held_out)
+        pairs, selection = usable_pairs(read_pairs(cad_file("train_paired.tsv")), held_out, holdout, cfg.seed)
+        rows = training_rows(pairs, states["training"])
+        aside = f", {len(selection)} kept aside to choose the checkpoint" if len(selection) else ""
         print(f"data: + {len(rows)} counterfactual reviews from {rows.attrs['pairs']} CAD training pairs "
-              f"({rows.attrs['dropped_pairs']} pairs dropped: a text is a validation or test review)")
+              f"({pairs.attrs['dropped_pairs']} pairs dropped: a text is a validation or test review{aside})")
         parts.append(rows)
     if cfg.augment:
         from IMDb.behaviour.augment import sentences
@@ -26,4 +31,4 @@ def with_extra_training(cfg: Config, states: dict) -> pd.DataFrame:
         rows = sentences(cfg.augment, cfg.seed)
         print(f"data: + {len(rows)} template sentences (IMDb/behaviour/augment.py)")
         parts.append(rows)
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True), selection if selection is not None and len(selection) else None

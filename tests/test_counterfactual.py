@@ -62,6 +62,21 @@ def test_evaluation_on_a_model_that_reads_only_the_first_word():
 def test_training_rows_keep_held_out_reviews_out(tmp_path):
     path = write(tmp_path, GOOD)
     training = pd.DataFrame({"text": ["A dull film."], "label": [0]})
-    rows = cf.training_rows(path, training, held_out={"Poor acting."})
+    pairs, selection = cf.usable_pairs(cf.read_pairs(path), held_out={"Poor acting."})
+    rows = cf.training_rows(pairs, training)
     assert rows["text"].tolist() == ["A lively film."]  # pair 2 dropped; pair 1's original is known
-    assert rows.attrs == {"pairs": 1, "dropped_pairs": 1, "new_originals": 0}
+    assert rows.attrs == {"pairs": 1, "new_originals": 0} and pairs.attrs == {"dropped_pairs": 1}
+    assert selection.empty
+
+
+def test_pairs_kept_aside_to_choose_a_checkpoint_are_whole_and_seeded(tmp_path):
+    lines = ["Sentiment\tText\tbatch_id"]
+    for i in range(200):
+        lines += [f"Negative\tDull {i}.\t{i}", f"Positive\tLively {i}.\t{i}"]
+    pairs = cf.read_pairs(write(tmp_path, "\n".join(lines) + "\n"))
+    train, selection = cf.usable_pairs(pairs, held_out={"Dull 0."}, holdout=0.2, seed=7)
+    assert 20 <= len(selection) <= 60 and len(train) + len(selection) == 199
+    assert not set(train["batch_id"]) & set(selection["batch_id"])
+    assert "Dull 0." not in set(selection["original"]) | set(train["original"])
+    again, same = cf.usable_pairs(pairs, held_out={"Dull 0."}, holdout=0.2, seed=7)
+    assert same["batch_id"].tolist() == selection["batch_id"].tolist()

@@ -77,10 +77,15 @@ def test_every_numeric_train_option_is_checked_by_its_config_field():
     numeric = [a for a in train._actions if a.dest in CONFIG_OPTIONS and FIELDS[a.dest].type.split(" |")[0]
                in ("int", "float")]
     assert {a.dest for a in numeric} >= {"epochs", "seq_len", "vocab_size", "batch_size", "seed", "train_limit",
-                                         "augment", "learning_rate", "max_steps", "checkpoint_every"}
+                                         "augment", "cad_holdout", "learning_rate", "max_steps",
+                                         "checkpoint_every"}
     for action in numeric:
         rule = FIELDS[action.dest].metadata["range"]
-        assert action.type(str(int(rule.low) + 1 if rule.low is not None else 1)) is not None
+        low = rule.low if rule.low is not None else 0
+        inside = low + 1 if rule.high is None else (low + rule.high) / 2  # e.g. a share in [0, 1)
+        if FIELDS[action.dest].type.startswith("int"):
+            inside = int(inside)
+        assert action.type(str(inside)) is not None
         with pytest.raises(Exception):
             action.type("nan")
 

@@ -141,3 +141,39 @@ def test_template_sentences_reach_bert_training(tmp_path, synthetic_dataset, cap
         counts.append(int(re.search(r"data: training (\d+)", out).group(1)))
     assert "+ 24 template sentences" in out
     assert counts[1] == counts[0] + 24
+
+
+def test_the_epoch_shipped_is_chosen_with_held_out_cad_revisions(tmp_path, synthetic_dataset, monkeypatch,
+                                                                capsys):
+    """With --counterfactual a share of the CAD training pairs is kept out of training; every epoch's
+    end is scored on their revisions and the validation reviews and keeps its weights; the best
+    epoch is shipped even when a later one is worse."""
+    from tests.conftest import NEGATIVE, POSITIVE
+
+    lines = ["Sentiment\tText\tbatch_id"]
+    for i in range(40):
+        good, bad = POSITIVE[i % len(POSITIVE)], NEGATIVE[i % len(NEGATIVE)]
+        lines += [f"Positive\tthe film was {good}\t{i}", f"Negative\tthe film was {bad}\t{i}"]
+    (tmp_path / "cad").mkdir()
+    (tmp_path / "cad" / "train_paired.tsv").write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("IMDB_CAD", str(tmp_path / "cad"))
+    real = train_bert._epoch_end
+    ends = []
+
+    def first_epoch_scores_best(*args):
+        entry = real(*args)
+        assert "cad_holdout_revised_accuracy" in entry  # the kept-aside revisions were scored
+        ends.append(entry)
+        return entry | {"selection": 1.0 if len(ends) == 1 else 0.5}
+
+    monkeypatch.setattr(train_bert, "_epoch_end", first_epoch_scores_best)
+    cfg = tiny_bert_config(make_bert_vocab(tmp_path / "checkpoint"), synthetic_dataset, tmp_path, max_steps=None,
+                           epochs=2, counterfactual=True)
+    card = train_bert.train(cfg)
+    out = capsys.readouterr().out
+    assert "kept aside to choose the checkpoint" in out
+    assert len(ends) == 2 and card["chosen_epoch"] == ends[0]["epoch"] == 1.0
+    assert f"shipping the weights of epoch {ends[0]['epoch']}" in out
+    assert card["figures"]["validation"]["accuracy"] == ends[0]["val_accuracy"]
+    [run] = (tmp_path / "runs" / "bert").iterdir()
+    assert sorted(p.name for p in run.glob("step-*.weights.h5")) == [f"step-{e['step']}.weights.h5" for e in ends]
