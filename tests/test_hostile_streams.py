@@ -116,6 +116,15 @@ def test_an_empty_input_file_is_an_error(word_bundles, tmp_path, capsys):
 # --------------------------------------------------------------------------- signals
 
 
+@pytest.fixture(autouse=True)
+def ctrl_c_as_in_a_terminal():
+    """Ctrl-C raising KeyboardInterrupt, as in a terminal, even when pytest was started as a
+    background job (which starts with SIGINT ignored, and imdb-leap then leaves it ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _swallowed_interrupt() -> None:
     """A Ctrl-C whose KeyboardInterrupt a library catches (a broad `except BaseException`)."""
     try:
