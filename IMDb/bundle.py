@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -325,15 +326,16 @@ class Bundle:
         if rows is not None:
             _check_embedding(self.tokenizer, self.folder / "tokenizer.json", rows, f"{path}'s embedding")
 
-    def keras(self) -> Any:
-        """The Keras model of the family's Keras file, checked against the tokenizer's length; a
-        corrupt file is one ModelError. A bundle without one (made without training) has none."""
+    def keras(self, load: Callable[[Path], Any]) -> Any:
+        """The Keras model of the family's Keras file, read by `load` (its toolkit's), checked
+        against the tokenizer's length; a corrupt file is one ModelError. A bundle without one
+        (made without training) has none."""
         if self.family.keras_file is None:
             raise ModelError(f"{self.folder} ships no Keras file: {self.name} is made from "
                              f"{self.family.source} without training")
         path = self.file(self.family.keras_file)
         try:
-            model = self.family.load_keras(path)
+            model = load(path)
         except Exception as e:  # h5py and Keras raise untyped errors (OSError, ValueError...) on a bad file
             reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
             raise ModelError(f"{path} could not be loaded ({reason}): the file is corrupt or truncated; restore "

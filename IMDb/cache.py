@@ -14,11 +14,11 @@ tokenizer's fingerprint): a change starts a new store, so a stale value is never
 from __future__ import annotations
 
 import hashlib
-import importlib
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -30,12 +30,12 @@ KEY = "key"
 MAX_FILES = 16  # a store with more files is merged into one when next read, so reads stay fast
 
 
-def version(*parts: object, modules: Sequence[str] = ()) -> str:
+def version(*parts: object, modules: Sequence[ModuleType] = ()) -> str:
     """A short hash of `parts` (settings, library versions, fingerprints) and of the source files of
     `modules` (the code that computes the values): any change gives another store."""
     digest = hashlib.sha256()
-    for name in modules:
-        digest.update(Path(importlib.import_module(name).__file__).read_bytes())
+    for module in modules:
+        digest.update(Path(module.__file__).read_bytes())
     for part in parts:
         digest.update(repr(part).encode() + b"\0")
     return digest.hexdigest()[:16]

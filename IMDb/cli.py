@@ -20,7 +20,7 @@ CONFIG_OPTIONS = ("data", "epochs", "seq_len", "vocab_size", "batch_size", "seed
 
 
 def _train(args: argparse.Namespace) -> int:
-    from IMDb import bundle, families
+    from IMDb import bundle, families, toolkits
     from IMDb.io import check_out_dir
 
     if not args.model:
@@ -30,14 +30,14 @@ def _train(args: argparse.Namespace) -> int:
     if not family.trainable:
         raise IMDbError(f"{name} is not trained: it is made from the trained {family.source} by {family.made_by}")
     overrides = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None}
-    cfg = Config.for_model(name, out_dir=args.models_dir, **overrides)
+    cfg = family.config(out_dir=args.models_dir, **overrides)
     if not args.overwrite and Path(cfg.out_dir).resolve() == MODELS_DIR.resolve():
         raise OutputError(f"{cfg.model_dir}: the repository's models/ holds the shipped models; train into "
                           f"another folder with --models-dir (the quick start uses runs/models), or pass "
                           f"--overwrite to write models/{name}")
     # refused before hours of training, not after; the bundle's swap re-checks with the same --overwrite
     check_out_dir(cfg.model_dir, bundle.MARKER, replace=args.overwrite, flag="--overwrite")
-    family.train(cfg, restart=args.restart)
+    toolkits.train(cfg, restart=args.restart)
     return 0
 
 

@@ -3,7 +3,7 @@
 records whole.
 
 The fields' defaults are generic; each shipped model's own settings (its preset) are data in its
-family module (`IMDb.families`), applied by `Config.for_model`.
+family module (`IMDb.families`), applied by `IMDb.families.config`.
 
 Each field declares what it accepts: its annotation gives the type (a bool is not an int, an int
 is a float, a float must be finite) and a numeric field its range (`Range`, in the field's
@@ -155,8 +155,8 @@ class RunSettings:
 @dataclass
 class Config(RunSettings, Architecture):
     """One model's run: its name, its `Architecture` and its `RunSettings`, as one flat record a
-    model card stores whole (``card.json``'s ``config``). `Config.for_model` starts from a model's
-    preset."""
+    model card stores whole (``card.json``'s ``config``). `IMDb.families.config` starts from a
+    model's preset."""
 
     model: str = "dense"
 
@@ -164,17 +164,6 @@ class Config(RunSettings, Architecture):
         for f in dataclasses.fields(self):
             if (expected := field_problem(f.name, getattr(self, f.name))) is not None:
                 raise SettingError(f"{f.name} must be {expected}, got {getattr(self, f.name)!r}")
-
-    @classmethod
-    def for_model(cls, model: str, **overrides) -> "Config":
-        """The preset of `model` (its family's data, `IMDb.families`), with `overrides` on top; a
-        ModelError names the models there are."""
-        from IMDb import families
-
-        family = families.get(model)
-        cfg = cls(model=model, **{**family.preset, **overrides})
-        family.check(cfg)
-        return cfg
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-from IMDb.config import Config
 from IMDb.io import atomic_path
 
 # keys that tf_keras 2.21 writes but Keras 2.12's layers reject, by layer class
@@ -41,13 +40,11 @@ def export_onnx(model, path: str | Path, lengths: dict[str, int], opset: int) ->
     return Path(path)
 
 
-def export_h5(model, cfg: Config, path: str | Path) -> Path:
+def export_h5(model, legacy, path: str | Path) -> Path:
+    """`model`'s weights in `legacy` (the same architecture built with tf_keras), saved as an
+    ``.h5`` that TensorFlow 2.12 reads."""
     import h5py
-    import tf_keras
 
-    from IMDb import families
-
-    legacy = families.get(cfg.model).build(cfg, tf_keras)
     legacy.set_weights(model.get_weights())
     with atomic_path(path) as tmp:
         legacy.save(str(tmp), include_optimizer=False, save_format="h5")

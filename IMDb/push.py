@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from IMDb import integration, leap_workspace, project_config, settings
+from IMDb import families, leap_workspace, project_config, settings
 from IMDb.config import REPO_ROOT
 from IMDb.errors import ConfigError, IMDbError
 
@@ -44,8 +44,9 @@ def leap_command(model: str, name: str | None = None, batch: int = DEFAULT_BATCH
 
 
 def served(model: str) -> None:
-    if model not in integration.served_models():
-        raise ConfigError(f"{model} is not a model the integration serves ({', '.join(integration.served_models())}): "
+    trained = families.names(trainable=True)  # what the integration serves (`IMDb.integration.served_models`)
+    if model not in trained:
+        raise ConfigError(f"{model} is not a model the integration serves ({', '.join(trained)}): "
                           f"Tensorleap's importer has no converter for bert-int8's quantization operators")
 
 

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from IMDb import bundle, data, embeddings, export, families, runs, training_set
+from IMDb import bundle, data, embeddings, export, runs, training_set
 from IMDb.config import Config
+from IMDb.families.base import Family
 from IMDb.text import WordTokenizer
+from IMDb.toolkit import Toolkit
 
 
 def _batch_logger(path: Path):
@@ -59,13 +61,13 @@ def encode_states(tokenizer: WordTokenizer, states: dict) -> dict[str, tuple[np.
                    frame["label"].to_numpy(np.int64)) for name, frame in states.items()}
 
 
-def train(cfg: Config, verbose: int | None = None) -> dict:
-    """Train `cfg.model`, evaluate it on every labeled state, export the bundle; return the card."""
+def train(cfg: Config, family: Family, kit: Toolkit) -> dict:
+    """Train `cfg.model` (of `family`, built and saved by `kit`), evaluate it on every labeled state,
+    export the bundle; return the card."""
     import keras
 
-    family = families.get(cfg.model)
     keras.utils.set_random_seed(cfg.seed)
-    verbose = (1 if os.isatty(1) else 2) if verbose is None else verbose
+    verbose = 1 if os.isatty(1) else 2  # a progress bar on a terminal, one line an epoch in a log
     run_dir = runs.new_run_dir(cfg)
 
     t0 = time.perf_counter()
@@ -82,7 +84,7 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
     prep_s = time.perf_counter() - t0
     print("data: " + ", ".join(f"{k} {len(v)}" for k, v in states.items()) + f" ({prep_s:.1f} s)")
 
-    model = family.build(cfg, keras)
+    model = kit.build(family, cfg, keras)
     if cfg.pretrained_embeddings:
         model.get_layer("embedding").set_weights([vectors])
     batch_logger = _batch_logger(run_dir / "batches.csv")
@@ -134,13 +136,13 @@ def train(cfg: Config, verbose: int | None = None) -> dict:
     }
 
     def onnx_writer(path: Path) -> None:
-        family.save_onnx(model, cfg, path)
+        kit.save_onnx(family, model, cfg, path)
         sample = tokenizer.encode(states["test"]["text"].tolist()[:1000])
         card["onnx_max_abs_diff"] = export.onnx_max_abs_diff(model, path, sample)
 
     bundle.write(cfg.model_dir, {
         "model.onnx": onnx_writer,
-        family.keras_file: lambda p: family.save_keras(model, cfg, p),
+        family.keras_file: lambda p: kit.save_keras(family, model, cfg, p),
         "tokenizer.json": tokenizer.save,
         "history.csv": lambda p: p.write_bytes((run_dir / "history.csv").read_bytes()),
         "batches.csv": lambda p: p.write_bytes((run_dir / "batches.csv").read_bytes()),

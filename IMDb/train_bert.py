@@ -33,11 +33,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from IMDb import bundle, data, families, runs, training_set
+from IMDb import bundle, data, runs, training_set
 from IMDb.config import Config
+from IMDb.families.base import Family
 from IMDb.errors import ModelError
 from IMDb.export import onnx_max_abs_diff
 from IMDb.io import atomic_dir
+from IMDb.toolkit import Toolkit
 from IMDb.writers import dumps
 from IMDb.wordpiece import INPUT_NAMES, WordPieceTokenizer
 
@@ -83,13 +85,13 @@ def run_key(cfg: Config) -> str:
 class Trainer:
     """The model, its optimizer and compiled steps; `predict` serves evaluation too."""
 
-    def __init__(self, cfg: Config, tokenizer: WordPieceTokenizer):
+    def __init__(self, cfg: Config, tokenizer: WordPieceTokenizer, family: Family, kit: Toolkit):
         import keras
         import tensorflow as tf
 
         keras.utils.set_random_seed(cfg.seed)
         self.cfg, self.tokenizer = cfg, tokenizer
-        self.model = families.get(cfg.model).build(cfg, keras)
+        self.model = kit.build(family, cfg, keras)
         self.optimizer = keras.optimizers.AdamW(learning_rate=cfg.learning_rate,
                                                 weight_decay=cfg.weight_decay, global_clipnorm=1.0)
         self.optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY))
@@ -205,13 +207,13 @@ def _keep_weights(trainer: Trainer, run_dir: Path, step: int) -> None:
     tmp.replace(path)
 
 
-def train(cfg: Config, restart: bool = False) -> dict:
-    """Fine-tune (or resume), evaluate on validation and test, export the bundle; return the card."""
+def train(cfg: Config, family: Family, kit: Toolkit, restart: bool = False) -> dict:
+    """Fine-tune (or resume) `cfg.model` with `family`'s `kit`, evaluate, export; return the card."""
     with runs.resumable_run_dir(cfg) as run_dir:
-        return _train(cfg, run_dir, restart)
+        return _train(cfg, family, kit, run_dir, restart)
 
 
-def _train(cfg: Config, run_dir: Path, restart: bool) -> dict:
+def _train(cfg: Config, family: Family, kit: Toolkit, run_dir: Path, restart: bool) -> dict:
     from tqdm.auto import tqdm
 
     checkpoint = run_dir / "checkpoint"
@@ -233,7 +235,7 @@ def _train(cfg: Config, run_dir: Path, restart: bool) -> dict:
           + f"; training pieces per review: median {np.median(lengths):.0f}, "
             f"{(lengths >= cfg.seq_len).mean():.0%} truncated ({time.perf_counter() - t0:.1f} s)")
 
-    trainer = Trainer(cfg, tokenizer)
+    trainer = Trainer(cfg, tokenizer, family, kit)
     key = run_key(cfg)
     steps_per_epoch = -(-len(lengths) // cfg.batch_size)
     total = cfg.max_steps or cfg.epochs * steps_per_epoch
@@ -315,15 +317,13 @@ def _train(cfg: Config, run_dir: Path, restart: bool) -> dict:
     }
     sample = tokenizer.pad(rows["test"][:200])
 
-    family = families.get(cfg.model)
-
     def onnx_writer(path: Path) -> None:
-        family.save_onnx(trainer.model, cfg, path)
+        kit.save_onnx(family, trainer.model, cfg, path)
         card["onnx_max_abs_diff"] = onnx_max_abs_diff(trainer.model, path, sample)
 
     bundle.write(cfg.model_dir, {
         "model.onnx": onnx_writer,
-        family.keras_file: lambda p: family.save_keras(trainer.model, cfg, p),
+        family.keras_file: lambda p: kit.save_keras(family, trainer.model, cfg, p),
         "tokenizer.json": tokenizer.save,
         "history.csv": lambda p: p.write_bytes((run_dir / "history.csv").read_bytes()),
         "batches.csv": lambda p: p.write_bytes((run_dir / "batches.csv").read_bytes()),

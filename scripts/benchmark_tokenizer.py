@@ -46,10 +46,10 @@ def timed(fn, repeats: int = 3) -> tuple[float, float]:
 
 def main() -> int:
     from IMDb import sources
-    from IMDb.config import Config
+    from IMDb import families
     from IMDb.text import WordTokenizer
 
-    cfg = Config.for_model("dense")
+    cfg = families.config("dense")
     t = time.perf_counter()
     frame = sources.load_labeled(progress=False)
     load_s = time.perf_counter() - t

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from IMDb import data, families, settings
+from IMDb import data, families, settings, toolkits
 from IMDb.bundle import Bundle
 from IMDb.config import MODELS_DIR, Config
 from IMDb.io import atomic_write_text
@@ -34,8 +34,8 @@ from IMDb.scores import softmax
 
 def old_weights(bundle: Bundle) -> list[np.ndarray]:
     """The trained weights in the bundle's Keras file (``model.h5`` or ``model.keras``), read by
-    its family."""
-    return bundle.family.load_keras(bundle.file(bundle.family.keras_file)).get_weights()
+    its family's toolkit."""
+    return toolkits.of(bundle.family).load_keras(bundle.family, bundle.file(bundle.family.keras_file)).get_weights()
 
 
 def test_texts(card: dict, n: int) -> list[str]:
@@ -76,11 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         inputs = old.encode(texts)
         before = old.predict_logits(inputs)  # the old graph's raw output is already probabilities
 
-        model = family.build(cfg, keras)
+        kit = toolkits.of(family)
+        model = kit.build(family, cfg, keras)
         model.set_weights(old_weights(bundle))
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
             onnx_path = Path(tmp) / "model.onnx"
-            family.save_onnx(model, cfg, onnx_path)
+            kit.save_onnx(family, model, cfg, onnx_path)
             new = Predictor(bundle, ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]))
             after = softmax(new.predict_logits(inputs))
             diff = float(np.abs(after - before).max())
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             card["output"] = "logits"
             card["logits_reexport"] = {"test_reviews_compared": len(texts), "max_probability_change": diff,
                                        "same_prediction": same}
-            family.save_keras(model, cfg, Path(tmp) / family.keras_file)
+            kit.save_keras(family, model, cfg, Path(tmp) / family.keras_file)
             os.replace(Path(tmp) / family.keras_file, folder / family.keras_file)
             os.replace(onnx_path, folder / "model.onnx")
         atomic_write_text(folder / "card.json", json_file(card))

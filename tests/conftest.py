@@ -141,18 +141,18 @@ def make_bert_vocab(folder: Path) -> Path:
 
 
 def tiny_bert_config(checkpoint: Path, data: Path, out: Path, **overrides):
-    from IMDb.config import Config
+    from IMDb import families
 
     settings = dict(bert_checkpoint=str(checkpoint), bert_tiny=True, seq_len=32, batch_size=8,
                     max_steps=6, checkpoint_every=2, dropout=0.0, learning_rate=1e-3,
                     data=str(data), out_dir=str(out / "models"), runs_dir=str(out / "runs"))
-    return Config.for_model("bert", **{**settings, **overrides})
+    return families.config("bert", **{**settings, **overrides})
 
 
 @pytest.fixture(scope="session")
 def bert_bundle(tmp_path_factory, synthetic_dataset) -> Path:
     """A models folder holding a tiny trained `bert` bundle (6 steps on the synthetic reviews)."""
-    from IMDb.train_bert import train
+    from IMDb.toolkits import train
 
     root = tmp_path_factory.mktemp("bert")
     cfg = tiny_bert_config(make_bert_vocab(root / "checkpoint"), synthetic_dataset, root)

@@ -19,10 +19,9 @@ from IMDb.analysis.explanation import SUMMARY_FIELDS, Explanation
 from IMDb.analysis.faithfulness import faithfulness, faithfulness_summary
 from IMDb.analysis.occlusion import occlusion, top_phrases
 from IMDb.analysis.samples import choose_samples, samples_to_explain
-from IMDb import families
+from IMDb import families, toolkits
 from IMDb.analysis.inference import load_keras, with_probabilities
 from IMDb.bundle import Bundle
-from IMDb.config import Config
 from IMDb.text import PAD_ID, WordTokenizer
 from tests.conftest import synthetic_reviews
 
@@ -32,14 +31,26 @@ SEQ_LEN, VOCAB = 24, 60
 SCALES = {"dense": 2.0, "cnn": 1.3}  # the output moves with the words but is not saturated
 
 
+def glue_of(name: str, model, tokenizer, **options):
+    """The attribution glue of model `name`'s `model`, from its family's toolkit."""
+    family = families.get(name)
+    return toolkits.of(family).explainer(family, model, tokenizer, **options)
+
+
+def build(name: str, cfg, keras_module):
+    """Model `name`'s untrained Keras model of `cfg`, from its family's toolkit."""
+    family = families.get(name)
+    return toolkits.of(family).build(family, cfg, keras_module)
+
+
 def _tiny(name: str, keras_module, seed: int = 0):
     """A tiny model of the shipped architecture with seeded random weights, scaled up so that its
     output moves with the words (a fresh initialisation predicts ~0.5 everywhere), with the softmax
     the analysis puts on the shipped models' logits."""
     scale = SCALES[name]
-    cfg = Config.for_model(name, vocab_size=VOCAB, seq_len=SEQ_LEN, embed_dim=8, filters=8, hidden=8,
-                           kernel_size=3)
-    model = families.get(name).build(cfg, keras_module)
+    cfg = families.config(name, vocab_size=VOCAB, seq_len=SEQ_LEN, embed_dim=8, filters=8, hidden=8,
+                          kernel_size=3)
+    model = build(name, cfg, keras_module)
     rng = np.random.default_rng(seed)
     model.set_weights([rng.normal(0, scale / np.sqrt(w.shape[0]) if w.ndim > 1 else 0.1, w.shape)
                        .astype("float32") for w in model.get_weights()])
@@ -90,11 +101,11 @@ def family(request):
         model, tokenizer = load_keras(bert), bert.tokenizer
         predict = rows_predictor(model, tokenizer)
         # the tiny BERT is smooth (GELU, no max pooling): 50 steps, the analysis' default, do
-        return Family("bert", bert.family.explainer(model, tokenizer).split, [words_of(tokenizer, t)[0] for t in BERT_TEXTS],
+        return Family("bert", glue_of("bert", model, tokenizer).split, [words_of(tokenizer, t)[0] for t in BERT_TEXTS],
                       50, 0.02, 0.02, lambda ids: predict([ids])[0])
     model = request.getfixturevalue("models")[request.param]
     # ReLUs and max pooling make the path integrand piecewise: the trapezoid needs many steps
-    return Family(request.param, families.get(request.param).explainer(model, None).split, [_review(16, seed) for seed in range(3)], 300, 0.05,
+    return Family(request.param, glue_of(request.param, model, None).split, [_review(16, seed) for seed in range(3)], 300, 0.05,
                   0.02, lambda ids: np.asarray(model(ids[None].astype(np.float32), training=False))[0])
 
 
@@ -166,7 +177,7 @@ def test_trapezoid_weights():
 
 def test_embedding_split_is_chosen_by_the_family(models):
     for name, model in models.items():
-        split = families.get(name).explainer(model, None).split
+        split = glue_of(name, model, None).split
         assert isinstance(split, W.KerasSplit) and isinstance(split, IG.EmbeddingSplit)
         assert not split.complementary and split.batch_size == 64
 
@@ -177,13 +188,13 @@ def test_embedding_split_of_bert(bert_bundle):
 
     bert = Bundle.read("bert", bert_bundle)
     model, tokenizer = load_keras(bert), bert.tokenizer
-    glue = bert.family.explainer(model, tokenizer)
+    glue = glue_of("bert", model, tokenizer)
     split = glue.split
     assert isinstance(split, BertSplit) and isinstance(split, IG.EmbeddingSplit)
     assert split.complementary and split.batch_size == 8 and split.pad_id == tokenizer.pad_id
     assert isinstance(glue, PieceReviews)
     with pytest.raises(ValueError, match="PAD"):
-        bert.family.explainer(model, tokenizer, baseline="oov")
+        glue_of("bert", model, tokenizer, baseline="oov")
 
 
 # --------------------------------------------------------------------------- the word models' split
@@ -197,7 +208,7 @@ def test_head_reproduces_the_model(models, tf_keras):
     # the split made for a model is reused, and follows its weights when they change
     model = _tiny("dense", tf_keras, seed=3)
     before = W.integrated_gradients(model, tokens, steps=10)
-    assert W.as_split(model) is W.as_split(model) is families.get("dense").explainer(model, None).split
+    assert W.as_split(model) is W.as_split(model) is glue_of("dense", model, None).split
     model.set_weights([w * 1.5 for w in model.get_weights()])
     fresh = W.integrated_gradients(W.split_at_embedding(model), tokens, steps=10)
     np.testing.assert_allclose(W.integrated_gradients(model, tokens, steps=10), fresh, atol=1e-7)
@@ -315,8 +326,8 @@ def test_occlusion_with_onnx_predictor(word_bundles):
 def _one_token_model(tf_keras, driver: int = 5):
     """Dense architecture whose output is driven by one word id: every other word's embedding is
     small noise, so removing `driver` flips the prediction and removing others barely matters."""
-    cfg = Config.for_model("dense", vocab_size=VOCAB, seq_len=SEQ_LEN, embed_dim=4, hidden=4)
-    model = families.get("dense").build(cfg, tf_keras)
+    cfg = families.config("dense", vocab_size=VOCAB, seq_len=SEQ_LEN, embed_dim=4, hidden=4)
+    model = build("dense", cfg, tf_keras)
     rng = np.random.default_rng(0)
     embedding = rng.normal(0, 0.05, (VOCAB, 4)).astype("float32")
     embedding[driver] = [1, 0, 0, 0]
@@ -379,7 +390,7 @@ def test_explain_is_json_and_aligned(models):
     frame = pd.DataFrame({"sample_id": np.arange(4, dtype=np.int64), "text": texts[:2] + texts[6:8],
                           "label": [0.0, 0.0, 1.0, 1.0], "prediction": np.array([1, 0, 0, 1]),
                           "loss": np.float32([1.5, 0.2, 2.5, 0.1])})
-    out = A.explain(families.get("dense").explainer(models["dense"], tokenizer), frame, n_samples=2, steps=20, k=(2,), n_random=4,
+    out = A.explain(glue_of("dense", models["dense"], tokenizer), frame, n_samples=2, steps=20, k=(2,), n_random=4,
                     top_ngrams=3)
     assert all(isinstance(r, Explanation) for r in out)
     assert [r.sample_id for r in out] == [2, 0]
@@ -409,7 +420,7 @@ def test_explain_is_json_and_aligned(models):
         assert list(entry["ngrams"][0]) == ["start", "length", "words", "delta", "delta_log_odds", "p_positive",
                                             "interaction"]
         assert Explanation.from_dict(json.loads(json.dumps(r.to_dict()))) == r  # read back
-    plain = A.explain(families.get("cnn").explainer(models["cnn"], tokenizer), ["A wonderful film.", "Dull."], steps=10, k=(1,), n_random=2)
+    plain = A.explain(glue_of("cnn", models["cnn"], tokenizer), ["A wonderful film.", "Dull."], steps=10, k=(1,), n_random=2)
     assert [r.label for r in plain] == [None, None] and plain[0].words == ["a", "wonderful", "film"]
     json.dumps([r.to_dict() for r in plain], allow_nan=False)
 

@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
+from IMDb import families, toolkits
 from IMDb.analysis import attribution_bert as AB
 from IMDb.analysis.attribution import explain
 from IMDb.analysis.inference import load_keras
@@ -43,7 +44,7 @@ def test_split_reproduces_the_model(bert):
 
 def test_integrated_gradients_are_complete_and_merge_into_words(bert, bert_bundle):
     model, tokenizer = bert
-    glue = Bundle.read("bert", bert_bundle).family.explainer(model, tokenizer)
+    glue = toolkits.of(families.BERT).explainer(families.BERT, model, tokenizer)
     review = glue.read(TEXT)
     ids, word_of, words, unknown = AB.words_of(tokenizer, TEXT)
     np.testing.assert_array_equal(review.ids, ids)
@@ -65,7 +66,7 @@ def test_integrated_gradients_are_complete_and_merge_into_words(bert, bert_bundl
 
 def test_explain_bert(bert, bert_bundle):
     model, tokenizer = bert
-    (e,) = explain(Bundle.read("bert", bert_bundle).family.explainer(model, tokenizer), [TEXT], steps=20, k=(2,),
+    (e,) = explain(toolkits.of(families.BERT).explainer(families.BERT, model, tokenizer), [TEXT], steps=20, k=(2,),
                    n_random=3)
     assert e.words[:3] == ["Great", "superb", "plot,"] and e.ngrams == [] and not e.truncated
     assert len(e.ig_positive) == len(e.ig_negative) == len(e.oov) == len(e.words)
@@ -93,14 +94,13 @@ def test_a_cut_review_shows_where_it_was_cut(tmp_path):
 @pytest.fixture(scope="module")
 def models_dir(bert_bundle, synthetic_dataset, tmp_path_factory):
     """The tiny BERT beside a tiny dense model trained on the same synthetic reviews."""
-    from IMDb.config import Config
-    from IMDb.train import train
+    from IMDb.toolkits import train
 
     root = tmp_path_factory.mktemp("bert_analysis")
     shutil.copytree(bert_bundle, root / "models")
-    train(Config.for_model("dense", data=str(synthetic_dataset), vocab_size=60, seq_len=40, embed_dim=8,
-                           hidden=8, epochs=1, batch_size=32, out_dir=str(root / "models"),
-                           runs_dir=str(root / "runs")), verbose=0)
+    train(families.config("dense", data=str(synthetic_dataset), vocab_size=60, seq_len=40, embed_dim=8,
+                          hidden=8, epochs=1, batch_size=32, out_dir=str(root / "models"),
+                          runs_dir=str(root / "runs")))
     return root / "models"
 
 

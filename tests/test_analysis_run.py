@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from IMDb import families
 from IMDb.analysis.run import ANALYZE_STAGES, COMPARE_STAGES, AnalysisError, run_analysis
 from IMDb.analysis.table import AnalysisTable
 from IMDb.cli import main
@@ -20,8 +21,7 @@ _RUNS: dict[str, object] = {}  # built once per session, shared with tests/test_
 def tiny_models(tmp_path_factory):
     """A synthetic dataset and tiny dense + cnn bundles trained on it for one epoch."""
     if "models" not in _RUNS:
-        from IMDb.config import Config
-        from IMDb.train import train
+        from IMDb.toolkits import train
 
         root = tmp_path_factory.mktemp("analysis_run")
         data = root / "imdb.parquet"
@@ -29,10 +29,10 @@ def tiny_models(tmp_path_factory):
                   ignore_index=True).to_parquet(data)
         synthetic_unlabeled(40).to_parquet(root / "imdb_unsup.parquet")
         for model in ("dense", "cnn"):
-            cfg = Config.for_model(model, data=str(data), vocab_size=60, seq_len=40, embed_dim=8, filters=8,
-                                   hidden=8, epochs=1, batch_size=32, pretrained_embeddings=False,
-                                   train_embeddings=True, out_dir=str(root / "models"), runs_dir=str(root / "runs"))
-            train(cfg, verbose=0)
+            cfg = families.config(model, data=str(data), vocab_size=60, seq_len=40, embed_dim=8, filters=8,
+                                  hidden=8, epochs=1, batch_size=32, pretrained_embeddings=False,
+                                  train_embeddings=True, out_dir=str(root / "models"), runs_dir=str(root / "runs"))
+            train(cfg)
         _RUNS["models"] = (root, data)
     return _RUNS["models"]
 

@@ -4,12 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from IMDb import data, metadata
+from IMDb import data, families, metadata
 from IMDb.analysis import baselines as bl
 from IMDb.analysis.inference import latent_and_probabilities, latent_model, load_keras
 from IMDb.analysis.table import BASE_COLUMNS, METADATA_COLUMNS, AnalysisTable, build_table
 from IMDb.bundle import Bundle
-from IMDb.config import Config
 from tests.conftest import synthetic_reviews, synthetic_unlabeled
 
 pytestmark = pytest.mark.slow
@@ -28,16 +27,16 @@ def cache_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     """A tiny CNN trained for one epoch on 240 synthetic reviews (seconds), with its data."""
-    from IMDb.train import train
+    from IMDb.toolkits import train
 
     root = tmp_path_factory.mktemp("analysis_table")
     pd.concat([synthetic_reviews(120, 0, "train"), synthetic_reviews(40, 1, "test")],
               ignore_index=True).to_parquet(root / "imdb.parquet")
     synthetic_unlabeled(30).to_parquet(root / "imdb_unsup.parquet")
-    cfg = Config.for_model("cnn", data=str(root / "imdb.parquet"), vocab_size=60, seq_len=40, embed_dim=8,
-                           filters=8, hidden=HIDDEN, epochs=1, pretrained_embeddings=False,
-                           train_embeddings=True, out_dir=str(root / "models"), runs_dir=str(root / "runs"))
-    train(cfg, verbose=0)
+    cfg = families.config("cnn", data=str(root / "imdb.parquet"), vocab_size=60, seq_len=40, embed_dim=8,
+                          filters=8, hidden=HIDDEN, epochs=1, pretrained_embeddings=False,
+                          train_embeddings=True, out_dir=str(root / "models"), runs_dir=str(root / "runs"))
+    train(cfg)
     return cfg
 
 

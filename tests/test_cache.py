@@ -42,7 +42,7 @@ def test_a_changed_text_or_version_misses(cache_dir):
     assert changed.missing == ["bb!"]
     pd.testing.assert_frame_equal(changed.fill(squares(changed.missing)), squares(["a", "bb!"]))
     assert cache.lookup("demo", "v2", ["a", "bb"]).missing == ["a", "bb"]
-    assert cache.version("x", modules=["IMDb.cache"]) != cache.version("y", modules=["IMDb.cache"])
+    assert cache.version("x", modules=[cache]) != cache.version("y", modules=[cache])
 
 
 def test_damaged_files_are_ignored_and_many_files_merged(cache_dir, monkeypatch):

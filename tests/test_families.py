@@ -1,24 +1,30 @@
-"""The model registry, and the proof that a new kind of model is one module and one registry entry:
-a toy family defined here (a linear model of the review's bag of words), registered at run time,
-is trained, predicted with, served by the binder and analysed with no change to any module of the
-package."""
+"""The model registry, and the proof that a new kind of model is a family and a toolkit: a toy
+family defined here (a linear model of the review's hashed words, with a tokenizer of its own that
+fits no vocabulary), registered at run time with its toolkit, is trained, predicted with, served by
+the binder and analysed with no change to any module of the package."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from IMDb import families
+from IMDb import families, toolkits
 from IMDb.cli import main
 from IMDb.config import Config
 from IMDb.errors import ModelError
 from IMDb.families.base import Family
-from IMDb.text import WordTokenizer
+from IMDb.io import atomic_write_text
+from IMDb.tokenizer import Tokenizer
+from IMDb.toolkit import Toolkit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,16 +37,16 @@ def test_every_model_has_a_family_and_a_valid_preset():
     assert families.names() == ("dense", "cnn", "bert", "bert-int8")
     for name in families.names():
         family = families.get(name)
-        assert isinstance(family, Family) and set(family.preset) <= fields, name
-        assert Config.for_model(name).model == name
+        assert isinstance(family, Family) and family.name == name and set(family.preset) <= fields, name
+        assert families.config(name).model == name
 
 
 def test_a_derived_model_is_explained_by_its_source_and_not_trained():
     assert families.names(trainable=True) == ("dense", "cnn", "bert")
     assert families.names(trainable=False) == ("bert-int8",)
     int8 = families.get("bert-int8")
-    assert int8.explained_by("bert-int8") == "bert" and int8.keras_file is None and int8.made_by
-    assert families.get("cnn").explained_by("cnn") == "cnn"
+    assert int8.explained_by == "bert" and int8.keras_file is None and int8.made_by
+    assert families.get("cnn").explained_by == "cnn"
 
 
 def test_an_unknown_model_lists_the_known_ones():
@@ -48,34 +54,101 @@ def test_an_unknown_model_lists_the_known_ones():
         families.get("lstm")
 
 
+def test_a_family_without_a_toolkit_is_named():
+    class Orphan(Family):
+        kind = "orphan"
+
+    with pytest.raises(ModelError, match="no toolkit for lone's family 'orphan'; there are toolkits for words, bert"):
+        toolkits.of(Orphan("lone"))
+
+
 # --------------------------------------------------------------------------- a fourth family
 
 
-class BagOfWords(Family):
-    """A linear model of the review's bag of words: the mean of learnt word vectors (``latent``),
-    then logits. Word tokenizer, Keras 3 file, the word models' attribution glue."""
+class HashedWords(Tokenizer):
+    """Each word hashed into one of `buckets` ids (2 and up; 0 pads): no vocabulary is fitted, so no
+    word is out of vocabulary. It keeps the word models' glue contract too (`token_ids`, pad id 0)."""
 
-    name = "bag-of-words"
-    tokenizer = WordTokenizer
+    input_names = ("hashes",)
+    FORMAT = "toy-hashed-words-1"
+
+    def __init__(self, buckets: int, seq_len: int):
+        self.buckets, self.seq_len = buckets, seq_len
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(f"{self.FORMAT}:{self.buckets}:{self.seq_len}".encode()).hexdigest()[:16]
+
+    @property
+    def id_count(self) -> int:
+        return self.buckets + 2
+
+    @staticmethod
+    def words(text: str) -> list[str]:
+        return re.findall(r"[a-z']+", text.lower())
+
+    def token_ids(self, texts) -> np.ndarray:
+        ids = np.zeros((len(texts), self.seq_len), np.int64)
+        for row, text in enumerate(texts):
+            hashed = [2 + zlib.crc32(w.encode()) % self.buckets for w in self.words(text)[:self.seq_len]]
+            ids[row, :len(hashed)] = hashed
+        return ids
+
+    def encode(self, texts):
+        return {"hashes": self.token_ids(texts).astype(np.float32)}
+
+    def count(self, text: str) -> int:
+        return len(self.words(text))
+
+    def oov_count(self, text: str) -> int:
+        return 0
+
+    def positions(self, text: str) -> list[str]:
+        kept = self.words(text)[:self.seq_len]
+        return kept + [""] * (self.seq_len - len(kept))
+
+    def oov_positions(self, text: str) -> np.ndarray:
+        return np.zeros(self.seq_len, np.uint8)
+
+    def save(self, path) -> Path:
+        atomic_write_text(path, json.dumps({"format": self.FORMAT, "buckets": self.buckets, "seq_len": self.seq_len}))
+        return Path(path)
+
+    @classmethod
+    def load(cls, path) -> "HashedWords":
+        state = cls.read_state(path, cls.FORMAT, "a hashed-words tokenizer file")
+        return cls(state["buckets"], state["seq_len"])
+
+
+class HashedBag(Family):
+    """The toy: what serving it needs (its tokenizer, a Keras 3 file, its preset)."""
+
+    kind = "hashed-bag"
+    tokenizer = HashedWords
     keras_file = "model.keras"
 
-    def build(self, cfg, keras):
-        tokens = keras.layers.Input(shape=(cfg.seq_len,), dtype="float32", name="tokens")
-        x = keras.layers.Embedding(cfg.vocab_size, cfg.embed_dim, name="embedding")(tokens)
-        x = keras.layers.GlobalAveragePooling1D(name="latent")(x)
-        return keras.Model(tokens, keras.layers.Dense(2, name="logits")(x), name=cfg.model)
 
-    def train(self, cfg, restart=False):
+class HashedBagToolkit(Toolkit):
+    """The mean of learnt vectors of the hashed words (``latent``), then logits; the word models'
+    attribution glue (its tokenizer keeps that contract). ``vocab_size`` is the ids' count."""
+
+    def build(self, family, cfg, keras):
+        hashes = keras.layers.Input(shape=(cfg.seq_len,), dtype="float32", name="hashes")
+        x = keras.layers.Embedding(cfg.vocab_size, cfg.embed_dim, name="embedding")(hashes)
+        x = keras.layers.GlobalAveragePooling1D(name="latent")(x)
+        return keras.Model(hashes, keras.layers.Dense(2, name="logits")(x), name=cfg.model)
+
+    def train(self, family, cfg, restart=False):
         import keras
 
         from IMDb import bundle, data
 
         states = data.load_states(cfg)
-        tokenizer = WordTokenizer(cfg.vocab_size, cfg.seq_len).fit(states["training"]["text"])
-        x = {n: tokenizer.encode(f["text"].tolist())["tokens"] for n, f in states.items()}
+        tokenizer = HashedWords(cfg.vocab_size - 2, cfg.seq_len)  # ids: pad, the unused OOV id, buckets
+        x = {n: tokenizer.encode(f["text"].tolist())["hashes"] for n, f in states.items()}
         y = {n: f["label"].to_numpy() for n, f in states.items()}
         keras.utils.set_random_seed(cfg.seed)
-        model = self.build(cfg, keras)
+        model = self.build(family, cfg, keras)
         model.compile(keras.optimizers.Adam(cfg.learning_rate), metrics=["accuracy"],
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         model.fit(x["training"], y["training"], epochs=cfg.epochs, batch_size=cfg.batch_size, verbose=0)
@@ -83,23 +156,24 @@ class BagOfWords(Family):
                    for n in states for loss, accuracy in [model.evaluate(x[n], y[n], verbose=0)]}
         card = bundle.card_fields(cfg, tokenizer, model, figures, 0.0)
         bundle.write(cfg.model_dir, {
-            "model.onnx": lambda p: self.save_onnx(model, cfg, p),
-            self.keras_file: lambda p: self.save_keras(model, cfg, p),
+            "model.onnx": lambda p: self.save_onnx(family, model, cfg, p),
+            family.keras_file: lambda p: self.save_keras(family, model, cfg, p),
             "tokenizer.json": tokenizer.save, "card.json": card})
         return card
 
-    def explainer(self, model, tokenizer, predict_tokens=None, baseline="pad"):
+    def explainer(self, family, model, tokenizer, predict_tokens=None, baseline="pad"):
         from IMDb.analysis.attribution_words import WordReviews
 
         return WordReviews.of(model, tokenizer, predict_tokens, baseline)
 
 
-TOY = BagOfWords(dict(vocab_size=60, seq_len=40, embed_dim=4, epochs=40, batch_size=16, learning_rate=0.05))
+TOY = HashedBag("toy", dict(vocab_size=200, seq_len=40, embed_dim=4, epochs=40, batch_size=16, learning_rate=0.05))
 
 
 def register_toy() -> None:
-    """The one registry entry; a subprocess (the binder's check) calls this too."""
-    families.register("toy", TOY)
+    """The family's registry entry and its toolkit's; a subprocess (the binder's check) calls this too."""
+    families.register(TOY)
+    toolkits.register(HashedBag.kind, HashedBagToolkit())
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +187,7 @@ def toy(tmp_path_factory, synthetic_dataset):
         yield models_dir
     finally:
         families.REGISTRY.pop("toy", None)
+        toolkits.REGISTRY.pop(HashedBag.kind, None)
 
 
 def test_the_toy_family_is_trained_and_predicts(toy, capsys):
@@ -120,6 +195,7 @@ def test_the_toy_family_is_trained_and_predicts(toy, capsys):
                                                               "model.onnx", "tokenizer.json"]
     card = json.loads((toy / "toy" / "card.json").read_text())
     assert card["model"] == "toy" and card["figures"]["test"]["accuracy"] > 0.9
+    assert json.loads((toy / "toy" / "tokenizer.json").read_text())["format"] == HashedWords.FORMAT
     capsys.readouterr()
     assert main(["predict", "--model", "toy", "--models-dir", str(toy),
                  "A wonderful, superb film. Loved it", "Awful, dull and boring: a waste"]) == 0

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from IMDb import bundle, runs
+from IMDb import bundle, families, runs
 from IMDb.cli import main
 from IMDb.config import REPO_ROOT, Config
 from IMDb.errors import ModelError, OutputError
@@ -155,20 +155,20 @@ def test_every_shipped_bundle_lists_its_files():
 # --------------------------------------------------------------------------- case 7: runs isolated
 
 def test_two_word_model_runs_get_folders_of_their_own(tmp_path):
-    cfg = Config.for_model("dense", runs_dir=str(tmp_path))
+    cfg = families.config("dense", runs_dir=str(tmp_path))
     first, second = runs.new_run_dir(cfg), runs.new_run_dir(cfg)
     assert first != second and first.parent == second.parent == tmp_path / "dense"
 
 
 def test_a_resumable_run_is_held_under_a_lock(tmp_path):
-    cfg = Config.for_model("bert", runs_dir=str(tmp_path), out_dir=str(tmp_path / "M"))
+    cfg = families.config("bert", runs_dir=str(tmp_path), out_dir=str(tmp_path / "M"))
     with runs.resumable_run_dir(cfg) as folder:
         with pytest.raises(ModelError, match="another run is training bert"):
             with runs.resumable_run_dir(cfg):
                 pass
     with runs.resumable_run_dir(cfg) as again:  # released: the same command resumes there
         assert again == folder
-    other = Config.for_model("bert", runs_dir=str(tmp_path), out_dir=str(tmp_path / "N"))
+    other = families.config("bert", runs_dir=str(tmp_path), out_dir=str(tmp_path / "N"))
     with runs.resumable_run_dir(cfg), runs.resumable_run_dir(other) as elsewhere:
         assert elsewhere != folder
 

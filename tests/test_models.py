@@ -4,15 +4,15 @@ import h5py
 import numpy as np
 import pytest
 
-from IMDb import bundle, export, families, models
+from IMDb import bundle, export, families, models, toolkits
 from IMDb.config import Config
 from IMDb.errors import ModelError
 
-WORD_MODELS = [n for n in families.names() if families.get(n).name == "words"]
+WORD_MODELS = [n for n in families.names() if families.get(n).kind == "words"]
 
 
 def tiny(name: str) -> Config:
-    return Config.for_model(name, vocab_size=50, seq_len=12, embed_dim=8, hidden=8, filters=4)
+    return families.config(name, vocab_size=50, seq_len=12, embed_dim=8, hidden=8, filters=4)
 
 
 @pytest.fixture(scope="module", params=WORD_MODELS)
@@ -21,7 +21,8 @@ def model_and_cfg(request):
 
     keras.utils.set_random_seed(0)
     cfg = tiny(request.param)
-    return families.get(cfg.model).build(cfg, keras), cfg
+    family = families.get(cfg.model)
+    return toolkits.of(family).build(family, cfg, keras), cfg
 
 
 def tokens(n=32, seq_len=12, vocab=50, seed=0):
@@ -55,7 +56,8 @@ def test_h5_is_keras2_readable_and_equal(model_and_cfg, tmp_path):
     import tf_keras
 
     model, cfg = model_and_cfg
-    path = export.export_h5(model, cfg, tmp_path / "m.h5")
+    family = families.get(cfg.model)
+    path = export.export_h5(model, toolkits.of(family).build(family, cfg, tf_keras), tmp_path / "m.h5")
     with h5py.File(path) as f:
         config = json.loads(f.attrs["model_config"])
         assert "optimizer_weights" not in f
@@ -67,7 +69,7 @@ def test_h5_is_keras2_readable_and_equal(model_and_cfg, tmp_path):
 
 def test_unknown_model_lists_choices():
     with pytest.raises(ModelError, match="dense, cnn"):
-        Config.for_model("lstm")
+        families.config("lstm")
 
 
 def test_interrupted_bundle_write_keeps_the_old_bundle(tmp_path):

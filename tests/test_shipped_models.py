@@ -16,7 +16,7 @@ from IMDb.errors import ModelError
 from IMDb.predict import Predictor
 
 FLOORS = {"dense": 0.885, "cnn": 0.88}  # test-split accuracy the issue requires
-WORD_MODELS = tuple(n for n in families.names() if families.get(n).name == "words")
+WORD_MODELS = tuple(n for n in families.names() if families.get(n).kind == "words")
 
 
 def test_every_word_model_is_shipped():

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from IMDb.config import Config
+from IMDb import families
 from IMDb.predict import Predictor
-from IMDb.train import train
+from IMDb.toolkits import train
 from tests.conftest import synthetic_reviews
 
 pytestmark = pytest.mark.slow
@@ -23,11 +23,11 @@ def bundle(tmp_path_factory):
     unsup = synthetic_reviews(100, 2, "unsup").drop(columns=["label", "rating"])
     unsup.assign(id=range(len(unsup))).to_parquet(root / "imdb_unsup.parquet")
     # the shipped CNN recipe: PPMI vectors from training + unlabeled, fixed, then a fine-tuning stage
-    cfg = Config.for_model("cnn", data=str(root / "imdb.parquet"), vocab_size=60, seq_len=40,
-                           embed_dim=8, filters=8, hidden=8, epochs=2, fine_tune_epochs=1,
-                           batch_size=32, out_dir=str(root / "models"), runs_dir=str(root / "runs"))
+    cfg = families.config("cnn", data=str(root / "imdb.parquet"), vocab_size=60, seq_len=40,
+                          embed_dim=8, filters=8, hidden=8, epochs=2, fine_tune_epochs=1,
+                          batch_size=32, out_dir=str(root / "models"), runs_dir=str(root / "runs"))
     assert cfg.pretrained_embeddings and not cfg.train_embeddings
-    card = train(cfg, verbose=0)
+    card = train(cfg)
     return cfg, card
 
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from IMDb import train_bert
+from IMDb import families, toolkits, train_bert
 from IMDb import bundle
 from IMDb.errors import ModelError
 from IMDb.io import check_out_dir
@@ -28,9 +28,8 @@ def test_batches_cover_the_epoch_once_and_are_reproducible():
 
 
 def test_learning_rate_warms_up_then_decays_to_zero():
-    from IMDb.config import Config
-
-    cfg = Config.for_model("bert", learning_rate=1e-4, warmup_fraction=0.1)
+    
+    cfg = families.config("bert", learning_rate=1e-4, warmup_fraction=0.1)
     rates = [train_bert.learning_rate(cfg, s, 100) for s in range(100)]
     assert rates[9] == pytest.approx(1e-4) and rates[0] == pytest.approx(1e-5)
     assert all(a >= b for a, b in zip(rates[9:], rates[10:])) and rates[-1] < 2e-6
@@ -84,7 +83,7 @@ def _weights(cfg):
 def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path, synthetic_dataset, monkeypatch):
     vocab = make_bert_vocab(tmp_path / "checkpoint")
     straight = tiny_bert_config(vocab, synthetic_dataset, tmp_path / "straight")
-    train_bert.train(straight)
+    toolkits.train(straight)
 
     resumed = tiny_bert_config(vocab, synthetic_dataset, tmp_path / "resumed")
     real = train_bert.learning_rate
@@ -96,12 +95,12 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path, synthetic_data
 
     monkeypatch.setattr(train_bert, "learning_rate", crash_at_step_4)
     with pytest.raises(KeyboardInterrupt):
-        train_bert.train(resumed)
+        toolkits.train(resumed)
     [checkpoint] = (tmp_path / "resumed/runs/bert").glob("*/checkpoint")  # the run's own folder
     state = json.loads((checkpoint / "state.json").read_text())
     assert state["step"] == 4  # checkpoint_every=2: the last one before the crash
     monkeypatch.setattr(train_bert, "learning_rate", real)
-    card = train_bert.train(resumed)
+    card = toolkits.train(resumed)
     assert card["steps"] == 6
     batches = (tmp_path / "resumed/models/bert/batches.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in batches[1:]] == [str(s) for s in range(1, 7)]
@@ -111,20 +110,20 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path, synthetic_data
 
 def test_a_checkpoint_of_other_settings_is_refused(tmp_path, synthetic_dataset):
     vocab = make_bert_vocab(tmp_path / "checkpoint")
-    train_bert.train(tiny_bert_config(vocab, synthetic_dataset, tmp_path, max_steps=2))
+    toolkits.train(tiny_bert_config(vocab, synthetic_dataset, tmp_path, max_steps=2))
     with pytest.raises(ModelError, match="other settings.*--restart"):
-        train_bert.train(tiny_bert_config(vocab, synthetic_dataset, tmp_path, max_steps=2,
+        toolkits.train(tiny_bert_config(vocab, synthetic_dataset, tmp_path, max_steps=2,
                                           learning_rate=5e-4))
     restarted = tiny_bert_config(vocab, synthetic_dataset, tmp_path, max_steps=2, learning_rate=5e-4)
     check_out_dir(restarted.model_dir, bundle.MARKER, replace=True)  # what `train --overwrite` does first
-    card = train_bert.train(restarted, restart=True)
+    card = toolkits.train(restarted, restart=True)
     assert card["config"]["learning_rate"] == 5e-4
 
 
 def test_a_missing_checkpoint_folder_is_named(tmp_path, synthetic_dataset):
     cfg = tiny_bert_config(tmp_path / "nowhere", synthetic_dataset, tmp_path)
     with pytest.raises(ModelError, match="vocab.txt.*IMDB_BERT"):
-        train_bert.train(cfg)
+        toolkits.train(cfg)
 
 
 def test_template_sentences_reach_bert_training(tmp_path, synthetic_dataset, capsys):
@@ -135,7 +134,7 @@ def test_template_sentences_reach_bert_training(tmp_path, synthetic_dataset, cap
     vocab = make_bert_vocab(tmp_path / "checkpoint")
     counts = []
     for augment in (0, 24):
-        train_bert.train(tiny_bert_config(vocab, synthetic_dataset, tmp_path / str(augment), max_steps=1,
+        toolkits.train(tiny_bert_config(vocab, synthetic_dataset, tmp_path / str(augment), max_steps=1,
                                           augment=augment))
         out = capsys.readouterr().out
         counts.append(int(re.search(r"data: training (\d+)", out).group(1)))
@@ -169,7 +168,7 @@ def test_the_epoch_shipped_is_chosen_with_held_out_cad_revisions(tmp_path, synth
     monkeypatch.setattr(train_bert, "_epoch_end", first_epoch_scores_best)
     cfg = tiny_bert_config(make_bert_vocab(tmp_path / "checkpoint"), synthetic_dataset, tmp_path, max_steps=None,
                            epochs=2, counterfactual=True)
-    card = train_bert.train(cfg)
+    card = toolkits.train(cfg)
     out = capsys.readouterr().out
     assert "kept aside to choose the checkpoint" in out
     assert len(ends) == 2 and card["chosen_epoch"] == ends[0]["epoch"] == 1.0

@@ -15,7 +15,7 @@ Modules (one concept each; import them directly, this package imports nothing he
 - attribution: explanations of chosen reviews (IG, occlusion, faithfulness) for any model family
 - integrated_gradients: integrated gradients, once, for any model with an embedding split
 - attribution_words / attribution_bert: each family's split and glue (word models; BERT's pieces),
-  which the family hands out (`IMDb.families.base.Family.explainer`)
+  which the family's toolkit hands out (`IMDb.toolkit.Toolkit.explainer`)
 - occlusion: n-gram occlusion, each phrase scored as a unit
 - faithfulness: top-k attributed words removed vs k random words
 - samples: which reviews to explain (costliest errors, least confident)

@@ -28,8 +28,8 @@ from IMDb.analysis.explanation import Review
 from IMDb.analysis.integrated_gradients import NEGATIVE, POSITIVE, IGResult
 from IMDb.analysis.integrated_gradients import integrated_gradients as _integrated_gradients
 from IMDb.analysis.occlusion import Phrase, n_real, occlusion, top_phrases
-from IMDb.families.base import PredictTokens
 from IMDb.text import OOV_ID, PAD_ID
+from IMDb.toolkit import PredictTokens
 
 EMBEDDING_LAYER = "embedding"
 

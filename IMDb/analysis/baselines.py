@@ -15,12 +15,13 @@ Losses are `IMDb.losses.crossentropy_of_probabilities`, the loss the models are 
 from __future__ import annotations
 
 import importlib.metadata
+import sys
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from IMDb import cache, losses, metadata
+from IMDb import cache, losses, metadata, text
 from IMDb.text import clean
 
 BASELINES = ("textblob", "tfidf")
@@ -115,7 +116,7 @@ def tfidf_scores(train: pd.DataFrame, texts: Sequence[str], *, progress: bool = 
 
     libraries = [importlib.metadata.version(p) for p in ("scikit-learn", "scipy", "numpy")]
     found = cache.lookup("tfidf", cache.version(checksum(train), *libraries,
-                                                modules=("IMDb.analysis.baselines", "IMDb.text")), texts)
+                                                modules=(sys.modules[__name__], text)), texts)
     computed = None
     if found.missing:
         with tqdm(total=2, desc="TF-IDF baseline", unit="step", disable=not progress) as bar:

@@ -1,6 +1,6 @@
 """The analysis's view of a model: its Keras graph (probabilities out) and one latent pass.
 
-`load_keras` reads the bundle's Keras file (`IMDb.bundle.Bundle.keras`: through its family, checked
+`load_keras` reads the bundle's Keras file (`IMDb.bundle.Bundle.keras`: through its family's toolkit, checked
 against the tokenizer) and tops it with the card's calibration temperature and a softmax, so the analysis
 reports, attributes and checks faithfulness in the probabilities `imdb-leap predict` shows. A model
 that ships only its ONNX file (made without training, e.g. bert-int8) is read as an `OnnxLatent`,
@@ -11,12 +11,14 @@ with a sub-model that returns the latent layer and the probabilities together, s
 """
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from IMDb import toolkits
 from IMDb.bundle import Bundle
 from IMDb.models import LATENT_LAYER
 
@@ -27,7 +29,8 @@ def load_keras(bundle: Bundle) -> Any:
         from IMDb.analysis.onnx_latent import OnnxLatent
 
         return OnnxLatent(bundle.file("model.onnx"), bundle.temperature)
-    return with_probabilities(bundle.keras(), bundle.temperature)
+    return with_probabilities(bundle.keras(functools.partial(toolkits.of(bundle.family).load_keras, bundle.family)),
+                              bundle.temperature)
 
 
 def _keras_of(model) -> Any:

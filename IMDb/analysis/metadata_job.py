@@ -12,6 +12,7 @@ import importlib.metadata
 import multiprocessing
 import os
 import signal
+import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -20,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from IMDb import cache, metadata
+from IMDb import text as text_module
+from IMDb import tokenizer as tokenizer_module
 from IMDb.tokenizer import Tokenizer
 
 RENAMED = {"label": "label_name"}  # metadata function -> column, where its name is taken
@@ -162,13 +165,13 @@ def _flatten(fields: dict[str, object], columns: dict[str, list]) -> None:
 
 def _text_version() -> str:
     """What the text fields depend on: their code and TextBlob's lexicon."""
-    return cache.version(importlib.metadata.version("textblob"), modules=("IMDb.metadata", "IMDb.text"))
+    return cache.version(importlib.metadata.version("textblob"), modules=(metadata, text_module))
 
 
 def _tokenizer_version(tokenizer: Tokenizer) -> str:
     """What the tokenizer fields depend on: their code, the tokenizer's code, vocabulary and length."""
     return cache.version(type(tokenizer).__name__, tokenizer.fingerprint, importlib.metadata.version("tokenizers"),
-                         modules=("IMDb.metadata", "IMDb.tokenizer", type(tokenizer).__module__))
+                         modules=(metadata, tokenizer_module, sys.modules[type(tokenizer).__module__]))
 
 
 def _typed(values: list, kind) -> pd.Series:

@@ -57,7 +57,7 @@ def _version(x: np.ndarray, *options: object) -> str:
 
     libraries = [importlib.metadata.version(p) for p in ("umap-learn", "scikit-learn", "numba", "numpy")]
     digest = hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()
-    return cache.version(x.shape, digest, *options, *libraries, modules=("IMDb.analysis.projection",))
+    return cache.version(x.shape, digest, *options, *libraries, modules=(sys.modules[__name__],))
 
 
 def _project(x: np.ndarray, method: str, seed: int, n_neighbors: int, min_dist: float,

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from IMDb import console, families
+from IMDb import console, families, toolkits
 from IMDb.config import MODELS_DIR, Config
 from IMDb.data import STATES
 from IMDb.errors import AnalysisError
@@ -167,10 +167,10 @@ def _attribution(name: str, frame, n_samples: int, models_dir: Path, progress: b
         return [], None
     chosen = _choose(frame, n_samples)
     # a model made without training has no gradients of its own: its source model explains it
-    bundle = Bundle.read(families.get(name).explained_by(name), models_dir)
+    bundle = Bundle.read(families.get(name).explained_by, models_dir)
     predictor = cache(lambda: Predictor.load(bundle.name, models_dir))
-    explainer = bundle.family.explainer(load_keras(bundle), bundle.tokenizer,
-                                        predict_tokens=lambda tokens: predictor().predict_tokens(tokens))
+    explainer = toolkits.of(bundle.family).explainer(bundle.family, load_keras(bundle), bundle.tokenizer,
+                                                     predict_tokens=lambda tokens: predictor().predict_tokens(tokens))
     explanations = explain(explainer, chosen, seed=seed, progress=progress)
     return explanations, faithfulness_summary(e.faithfulness for e in explanations)
 
@@ -267,9 +267,9 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
     elif baselines:
         notes.append("Baselines: TextBlob polarity needs no fit; TF-IDF + logistic regression is fitted "
                      "on the training state.")
-    if families.get(name).explained_by(name) != name:
+    if (source := families.get(name).explained_by) != name:
         notes.append(f"{name} ships only an ONNX file, without gradients: its table is its own, its sample "
-                     f"attributions are those of {families.get(name).explained_by(name)}, the model it is made from.")
+                     f"attributions are those of {source}, the model it is made from.")
     if "unlabeled" in split_states(state):
         notes.append("The unlabeled state has no ground truth: its reviews have no loss and take no part "
                      "in the insights, claims or label errors.")

@@ -1,22 +1,23 @@
 """The model registry: each model name and its family (`IMDb.families.base.Family`).
 
 The one place that knows which family a model belongs to. A new model is one entry here; a new
-kind of model is one module beside these plus its entries (`register` adds one at run time, as the
-toy-family test does).
+kind of model is one module beside these plus its entries, and its toolkit (`IMDb.toolkits`);
+`register` adds one at run time, as the toy-family test does.
 """
 from __future__ import annotations
 
+from IMDb.config import Config
 from IMDb.errors import ModelError
 from IMDb.families.base import Family
 from IMDb.families.bert import BERT, BERT_INT8
 from IMDb.families.words import CNN, DENSE
 
-REGISTRY: dict[str, Family] = {"dense": DENSE, "cnn": CNN, "bert": BERT, "bert-int8": BERT_INT8}
+REGISTRY: dict[str, Family] = {f.name: f for f in (DENSE, CNN, BERT, BERT_INT8)}
 
 
-def register(name: str, family: Family) -> None:
-    """Serve model `name` as `family` (its preset and its family's ways)."""
-    REGISTRY[name] = family
+def register(family: Family) -> None:
+    """Serve `family` under its name (its preset and what its bundle holds)."""
+    REGISTRY[family.name] = family
 
 
 def names(trainable: bool | None = None) -> tuple[str, ...]:
@@ -30,3 +31,8 @@ def get(name: str) -> Family:
         return REGISTRY[name]
     except KeyError:
         raise ModelError(f"unknown model {name!r}; choose one of {', '.join(REGISTRY)}") from None
+
+
+def config(name: str, **overrides) -> Config:
+    """The settings of model `name`: its preset with `overrides` on top (`Family.config`)."""
+    return get(name).config(**overrides)

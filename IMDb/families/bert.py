@@ -1,29 +1,25 @@
 """BERT: a pretrained encoder fine-tuned on IMDb, three inputs, WordPiece pieces per position.
 
-Its tokenizer is `IMDb.wordpiece.WordPieceTokenizer`; its architecture `IMDb.models.bert`;
-`IMDb.train_bert` fine-tunes it (resumable); the bundle keeps a Keras 3 ``model.keras`` and an ONNX
-file at opset 13 (the opset at which the platform's importer was seen to read the graph). Inference
-runs 32 reviews a batch (attention holds batch x heads x seq_len² floats). Attributions go through
-`IMDb.analysis.attribution_bert`.
+Its tokenizer is `IMDb.wordpiece.WordPieceTokenizer`; how it is built, fine-tuned (resumable),
+exported and explained is `IMDb.toolkits.bert`. The bundle keeps a Keras 3 ``model.keras`` and an
+ONNX file at opset 13 (the opset at which the platform's importer was seen to read the graph).
+Inference runs 32 reviews a batch (attention holds batch x heads x seq_len² floats).
 
 ``bert-int8`` is made from the trained ``bert`` by scripts/quantize_bert.py (ONNX Runtime's int8):
 it ships only its ONNX file, and its attributions are those of ``bert``.
 """
 from __future__ import annotations
 
-from pathlib import Path
-from types import ModuleType
-from typing import Any
-
 from IMDb.config import Config
-from IMDb.families.base import Family, PredictTokens, implementation
-from IMDb.wordpiece import WordPieceTokenizer
+from IMDb.errors import SettingError
+from IMDb.families.base import Family
+from IMDb.wordpiece import MIN_SEQ_LEN, WordPieceTokenizer
 
 
 class BertFamily(Family):
     """A BERT model (see the module docstring): the fine-tuned one, or one made from it."""
 
-    name = "bert"
+    kind = "bert"
     tokenizer = WordPieceTokenizer
     keras_file = "model.keras"
     onnx_opset = 13
@@ -32,9 +28,6 @@ class BertFamily(Family):
     def check(self, cfg: Config) -> None:
         """[CLS] and [SEP] take two positions: at least two pieces of review must fit (the
         tokenizer's own rule, `IMDb.wordpiece.MIN_SEQ_LEN`), and `head_tokens` among them."""
-        from IMDb.errors import SettingError
-        from IMDb.wordpiece import MIN_SEQ_LEN
-
         if cfg.seq_len < MIN_SEQ_LEN:
             raise SettingError(f"{cfg.model}: seq_len must be a whole number >= {MIN_SEQ_LEN} ([CLS], "
                                f"[SEP] and two pieces of review), got {cfg.seq_len}")
@@ -42,22 +35,6 @@ class BertFamily(Family):
             raise SettingError(f"{cfg.model}: head_tokens must be <= seq_len - 2 = {cfg.seq_len - 2}, "
                                f"got {cfg.head_tokens}")
 
-    def build(self, cfg: Config, keras: ModuleType) -> Any:
-        return implementation("IMDb.models.bert").build(cfg, keras)
 
-    def train(self, cfg: Config, restart: bool = False) -> dict:
-        return implementation("IMDb.train_bert").train(cfg, restart=restart)
-
-    def load_keras(self, path: Path) -> Any:
-        import keras_hub  # noqa: F401  (registers BertBackbone and its layers for deserialization)
-
-        return super().load_keras(path)
-
-    def explainer(self, model: Any, tokenizer: WordPieceTokenizer, predict_tokens: PredictTokens | None = None,
-                  baseline: str = "pad") -> Any:
-        """BERT's glue scores its variants with the Keras model: `predict_tokens` is not used."""
-        return implementation("IMDb.analysis.attribution_bert").PieceReviews.of(model, tokenizer, baseline)
-
-
-BERT = BertFamily(dict(seq_len=256, batch_size=32, epochs=2, learning_rate=5e-5, dropout=0.1))
-BERT_INT8 = BertFamily(source="bert", made_by="scripts/quantize_bert.py")
+BERT = BertFamily("bert", dict(seq_len=256, batch_size=32, epochs=2, learning_rate=5e-5, dropout=0.1))
+BERT_INT8 = BertFamily("bert-int8", source="bert", made_by="scripts/quantize_bert.py")

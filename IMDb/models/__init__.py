@@ -1,5 +1,5 @@
-"""Model architectures, one module each (`dense`, `cnn`, `bert`); each family (`IMDb.families`)
-builds its models from them. Each `build` takes a Keras module (`keras` for training, `tf_keras` to
+"""Model architectures, one module each (`dense`, `cnn`, `bert`); each family's toolkit
+(`IMDb.toolkits`) builds its models from them. Each `build` takes a Keras module (`keras` for training, `tf_keras` to
 write an `.h5` that TensorFlow 2.12 reads) so one definition serves both (BERT is Keras 3 only).
 
 Conventions the rest of the package relies on:
