@@ -7,16 +7,15 @@ import sys
 from pathlib import Path
 
 from IMDb import console, settings
-from IMDb.config import FIELDS, MODELS_DIR, Config, Range, describe, kinds, problem
+from IMDb.config import FIELDS, MODELS_DIR, Range, describe, kinds, problem
 from IMDb.errors import FULL_DISK, DataError, IMDbError, OutputError, UsageError
 
 
-# Train options that set a `Config` field of the same name (tests check they all exist): the others
-# (--model, --models-dir as Config.out_dir, --restart, --overwrite, --quiet, --verbose) are read by `_train` itself, so none is dropped unread.
-# Their argparse types come from the fields (`_setting`): a value of the wrong type or out of the
-# field's range is refused as the command line is read.
-CONFIG_OPTIONS = ("data", "epochs", "seq_len", "vocab_size", "batch_size", "seed", "train_limit", "counterfactual", "augment", "cad_holdout", "bert_checkpoint", "truncation", "learning_rate", "max_steps",
-                  "checkpoint_every")
+# Train options made from the `Config` fields that name one (`IMDb.config.setting`'s ``option``),
+# with the field's type, range, choices and help (`_config_options`): a value of the wrong type or
+# out of the field's range is refused as the command line is read. The other train options (--model,
+# --models-dir as Config.out_dir, --restart, --overwrite, --quiet, --verbose) are read by `_train`.
+CONFIG_OPTIONS = tuple(name for name, f in FIELDS.items() if "option" in f.metadata)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -175,18 +174,21 @@ def number(annotation: str, rule: Range | None = None):
     return convert
 
 
-def _setting(name: str):
-    """argparse type of the option that sets `Config` field `name`: its type and range."""
-    f = FIELDS[name]
-    return number(f.type, f.metadata.get("range"))
-
-
-def _config_types(p: argparse.ArgumentParser) -> None:
-    """Give every numeric option of `p` that sets a `Config` field that field's type and range, so
-    that no option is declared with a type of its own and left unchecked."""
-    for action in p._actions:
-        if action.dest in CONFIG_OPTIONS and kinds(FIELDS[action.dest].type) & {"int", "float"}:
-            action.type = _setting(action.dest)
+def _config_options(p: argparse.ArgumentParser) -> None:
+    """One option of `p` per `Config` field that names one: a flag for a bool, the field's choices,
+    a number of its type and range (`number`) with the rule in its help, else a string."""
+    for name in CONFIG_OPTIONS:
+        f = FIELDS[name]
+        option, help_ = f.metadata["option"], f.metadata["help"]
+        if "bool" in kinds(f.type):
+            p.add_argument(option, dest=name, action="store_true", default=None, help=help_)
+        elif kinds(f.type) & {"int", "float"}:
+            rule = f.metadata.get("range")
+            what = describe(" | ".join(sorted(kinds(f.type) - {"None"})), rule)
+            p.add_argument(option, dest=name, type=number(f.type, rule),
+                           help=f"{help_}: {what}" if help_ else what)
+        else:
+            p.add_argument(option, dest=name, choices=f.metadata.get("choices"), help=help_)
 
 
 def _one_model(args: argparse.Namespace) -> str:
@@ -224,8 +226,7 @@ def _output_options(p: argparse.ArgumentParser, default: str) -> None:
 
 
 def _data_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", help="parquet file, aclImdb folder, aclImdb_v1.tar.gz or 'download' "
-                                  "(default: $IMDB_DATA)")
+    p.add_argument("--data", help=FIELDS["data"].metadata["help"])
 
 
 def _state_options(p: argparse.ArgumentParser, default_state: str) -> None:
@@ -258,38 +259,13 @@ def parser() -> argparse.ArgumentParser:
                           "  IMDB_BERT=../shared/models/all-MiniLM-L6-v2 imdb-leap train --model bert",
                  tensorflow=True)
     _models_option(t, "the model to train; the bundle goes to <models-dir>/<model>/", required=False)
-    _data_option(t)
-    # numeric options: typed and ranged by their Config field (`_config_types`, below)
-    t.add_argument("--epochs")
-    t.add_argument("--seq-len", dest="seq_len")
-    t.add_argument("--vocab-size", dest="vocab_size")
-    t.add_argument("--batch-size", dest="batch_size")
-    t.add_argument("--seed")
-    t.add_argument("--train-limit", dest="train_limit",
-                   help="train on a random subset of this many reviews (quick runs)")
-    t.add_argument("--counterfactual", action="store_true", default=None,
-                   help="add the CAD training pairs ($IMDB_CAD/train_paired.tsv) to the training state")
-    t.add_argument("--augment", help="add N template sentences (negation, contrast, faint praise)")
-    b = t.add_argument_group("BERT")
-    b.add_argument("--bert", dest="bert_checkpoint",
-                   help="a Hugging Face BERT folder or hub id (default: $IMDB_BERT, else "
-                        "hf://sentence-transformers/all-MiniLM-L6-v2)")
-    b.add_argument("--truncation", choices=FIELDS["truncation"].metadata["choices"],
-                   help="keep a long review's first and last pieces (default) or only its first")
-    b.add_argument("--learning-rate", dest="learning_rate")
-    b.add_argument("--max-steps", dest="max_steps",
-                   help="train this many steps (the learning rate decays to 0 over them)")
-    b.add_argument("--checkpoint-every", dest="checkpoint_every",
-                   help="steps between resumable checkpoints (default: 50)")
+    _config_options(t)
     t.add_argument("--overwrite", action="store_true",
                    help="replace an earlier bundle of this model in --models-dir (never a folder holding a "
                         "file imdb-leap did not write); needed for anything in the repository's models/")
-    b.add_argument("--cad-holdout", dest="cad_holdout",
-                   help="with --counterfactual: the share of CAD training pairs kept aside to choose the "
-                        "epoch on, with the validation reviews (default: 0.2)")
-    b.add_argument("--restart", action="store_true",
-                   help="discard the run's checkpoint (runs/bert/<key>/checkpoint) instead of resuming from it")
-    _config_types(t)
+    t.add_argument("--restart", action="store_true",
+                   help="discard a resumable run's checkpoint (BERT: runs/bert/<key>/checkpoint) instead of "
+                        "resuming from it")
 
     r = _command(sub, "predict", "classify reviews with the shipped models (offline, no TensorFlow)", _predict,
                  examples='  imdb-leap predict "Mildly entertaining, not brilliant."\n'
@@ -343,7 +319,8 @@ def parser() -> argparse.ArgumentParser:
     _models_option(b, "shipped models")
     _output_options(b, "reports/robustness-<models>")
     b.add_argument("--cad", help="folder of the CAD pairs' dev_paired.tsv (default: $IMDB_CAD)")
-    b.add_argument("--seed", type=_setting("seed"), default=0, help="the suite's generation seed (default: 0)")
+    b.add_argument("--seed", type=number(FIELDS["seed"].type, FIELDS["seed"].metadata["range"]), default=0,
+                   help="the suite's generation seed (default: 0)")
 
     k = _command(sub, "calibrate", "fit a temperature on the validation state, measure ECE on the test "
                                    "split, record both in the model's card.json", _calibrate,

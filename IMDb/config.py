@@ -8,8 +8,8 @@ family module (`IMDb.families`), applied by `IMDb.families.config`.
 Each field declares what it accepts: its annotation gives the type (a bool is not an int, an int
 is a float, a float must be finite) and a numeric field its range (`Range`, in the field's
 metadata). `problem` checks one value against that declaration, and every edge asks it: `Config`
-itself when it is made, `imdb-leap train`'s options (`IMDb.cli` derives their argparse types from
-these fields) and a model card's ``config`` (`IMDb.bundle.check_card`). Nothing lists the rules
+itself when it is made, `imdb-leap train`'s options (`IMDb.cli` makes each from the field that names
+it, ``option`` and ``help`` in its metadata) and a model card's ``config`` (`IMDb.bundle.check_card`). Nothing lists the rules
 twice.
 """
 from __future__ import annotations
@@ -53,11 +53,15 @@ class Range:
 
 def setting(default=dataclasses.MISSING, *, low: float | None = None, high: float | None = None,
             open_low: bool = False, open_high: bool = False, choices: tuple[str, ...] | None = None,
-            default_factory=dataclasses.MISSING):
-    """A dataclass field with the range (or choices) its values must keep, read by `problem`."""
+            default_factory=dataclasses.MISSING, option: str | None = None, help: str | None = None):
+    """A dataclass field with the range (or choices) its values must keep, read by `problem`; with
+    `option`, the `imdb-leap train` option that sets it (`IMDb.cli` makes it from the field, with
+    `help`)."""
     metadata = {"range": Range(low, high, open_low, open_high)} if low is not None or high is not None else {}
     if choices:
         metadata["choices"] = choices
+    if option:
+        metadata["option"], metadata["help"] = option, help
     return field(default=default, default_factory=default_factory, metadata=metadata)
 
 
@@ -104,10 +108,11 @@ class Architecture:
     settings differ only in their weights; each family's `build` reads these."""
 
     # tokenizer
-    vocab_size: int = setting(20_000, low=3)  # [PAD], [OOV] and at least one word
-    seq_len: int = setting(400, low=1)
+    vocab_size: int = setting(20_000, low=3, option="--vocab-size")  # [PAD], [OOV] and at least one word
+    seq_len: int = setting(400, low=1, option="--seq-len")
     # BERT: which pieces of a long review are kept, the first and last ("headtail") or the first
-    truncation: str = setting("headtail", choices=("headtail", "head"))
+    truncation: str = setting("headtail", choices=("headtail", "head"), option="--truncation",
+                              help="BERT: keep a long review's first and last pieces (default) or only its first")
     head_tokens: int | None = setting(None, low=1)  # BERT: pieces kept from the start with headtail (default: half)
     # layers
     embed_dim: int = setting(64, low=1)
@@ -117,7 +122,9 @@ class Architecture:
     dropout: float = setting(0.0, low=0, high=1, open_high=True)
     pretrained_embeddings: bool = False  # PPMI-SVD vectors from training + unlabeled reviews
     train_embeddings: bool = True  # False keeps the (pretrained) word vectors fixed
-    bert_checkpoint: str = field(default_factory=settings.bert_checkpoint)  # the pretrained encoder
+    bert_checkpoint: str = setting(default_factory=settings.bert_checkpoint, option="--bert",  # the pretrained encoder
+                                   help="BERT: a Hugging Face BERT folder or hub id (default: $IMDB_BERT, else "
+                                        "hf://sentence-transformers/all-MiniLM-L6-v2)")
     bert_tiny: bool = False  # a small random BERT instead of the checkpoint's weights (tests)
 
 
@@ -126,28 +133,36 @@ class RunSettings:
     """How a model is trained, on what data, and where its files go."""
 
     # optimisation
-    batch_size: int = setting(64, low=1)
-    epochs: int = setting(10, low=1)
-    learning_rate: float = setting(1e-3, low=0, open_low=True)
+    batch_size: int = setting(64, low=1, option="--batch-size")
+    epochs: int = setting(10, low=1, option="--epochs")
+    learning_rate: float = setting(1e-3, low=0, open_low=True, option="--learning-rate")
     patience: int = setting(2, low=0)
-    seed: int = setting(42, low=0, high=2**32 - 1)  # numpy's seeds
+    seed: int = setting(42, low=0, high=2**32 - 1, option="--seed")  # numpy's seeds
     fine_tune_epochs: int = setting(0, low=0)  # with fixed word vectors: a second stage that trains them too
     fine_tune_learning_rate: float = setting(1e-4, low=0, open_low=True)
     weight_decay: float = setting(0.01, low=0)
     warmup_fraction: float = setting(0.06, low=0, high=1)  # linear warmup, then linear decay to 0
-    max_steps: int | None = setting(None, low=1)  # stop (and decay to 0) after this many steps, not whole epochs
-    checkpoint_every: int = setting(50, low=1)  # steps between resumable checkpoints
+    max_steps: int | None = setting(None, low=1, option="--max-steps",  # not whole epochs
+                                    help="BERT: train this many steps (the learning rate decays to 0 over them)")
+    checkpoint_every: int = setting(50, low=1, option="--checkpoint-every",
+                                    help="BERT: steps between resumable checkpoints (default: 50)")
     # data
     val_fraction: float = setting(0.2, low=0, high=1, open_low=True, open_high=True)
-    train_limit: int | None = setting(None, low=1)  # subsample the training state (tests, quick runs)
-    counterfactual: bool = False  # add the CAD training pairs ($IMDB_CAD/train_paired.tsv) to training
-    augment: int = setting(0, low=0)  # add this many template sentences (`IMDb.behaviour.augment`) to training
+    train_limit: int | None = setting(None, low=1, option="--train-limit",
+                                      help="train on a random subset of this many reviews (quick runs)")
+    counterfactual: bool = setting(False, option="--counterfactual",
+                                   help="add the CAD training pairs ($IMDB_CAD/train_paired.tsv) to the training state")
+    augment: int = setting(0, low=0, option="--augment",  # `IMDb.behaviour.augment`
+                           help="add N template sentences (negation, contrast, faint praise)")
     # BERT with counterfactual: this share of the CAD training pairs is kept out of training, and
     # each epoch's end is scored on its revisions and the validation reviews (the mean of the two
     # accuracies) to choose the weights shipped
-    cad_holdout: float = setting(0.2, low=0, high=1, open_high=True)
+    cad_holdout: float = setting(0.2, low=0, high=1, open_high=True, option="--cad-holdout",
+                                 help="with --counterfactual: the share of CAD training pairs kept aside to "
+                                      "choose the epoch on, with the validation reviews (default: 0.2)")
     # paths
-    data: str | None = field(default_factory=settings.data)
+    data: str | None = setting(default_factory=settings.data, option="--data",
+                               help="parquet file, aclImdb folder, aclImdb_v1.tar.gz or 'download' (default: $IMDB_DATA)")
     out_dir: str = str(MODELS_DIR)
     runs_dir: str = str(REPO_ROOT / "runs")  # checkpoints and TensorBoard events, not shipped
 
