@@ -8,9 +8,9 @@ family module (`IMDb.families`), applied by `IMDb.families.config`.
 Each field declares what it accepts: its annotation gives the type (a bool is not an int, an int
 is a float, a float must be finite) and a numeric field its range (`Range`, in the field's
 metadata). `problem` checks one value against that declaration, and every edge asks it: `Config`
-itself when it is made, `imdb-leap train`'s options (`IMDb.cli` makes each from the field that names
-it, ``option`` and ``help`` in its metadata) and a model card's ``config`` (`IMDb.bundle.check_card`). Nothing lists the rules
-twice.
+itself when it is made, `imdb-leap train`'s options (`IMDb.cli` makes each from the field that
+names it, ``option`` and ``help`` in its metadata) and a model card's ``config``
+(`IMDb.bundle.check_card`). Nothing lists the rules twice.
 """
 from __future__ import annotations
 
