@@ -376,7 +376,8 @@ class Bundle:
 
     def split_config(self, data: str | None) -> Config:
         """The data settings the model was trained with (its card's split), on dataset `data`, so
-        that its training and validation states are carved again as they were."""
+        that its training and validation states are carved again as they were (the other settings
+        are the defaults: only the states are read from it)."""
         saved = self.card.get("config") or {}
         kept = {k: saved[k] for k in ("val_fraction", "seed", "train_limit") if k in saved}
-        return Config(data=data, **kept)
+        return Config(model=self.name, data=data, **kept)

@@ -54,6 +54,16 @@ def test_an_unknown_model_lists_the_known_ones():
         families.get("lstm")
 
 
+def test_a_bundles_split_settings_name_its_own_model():
+    from IMDb.bundle import Bundle
+    from IMDb.config import MODELS_DIR
+
+    bert = Bundle.read("bert", MODELS_DIR)
+    cfg = bert.split_config(None)
+    assert (cfg.model, cfg.seed, cfg.val_fraction) == ("bert", bert.card["config"]["seed"],
+                                                       bert.card["config"]["val_fraction"])
+
+
 def test_a_family_without_a_toolkit_is_named():
     class Orphan(Family):
         kind = "orphan"
