@@ -162,7 +162,8 @@ class RunSettings:
                                       "choose the epoch on, with the validation reviews (default: 0.2)")
     # paths
     data: str | None = setting(default_factory=settings.data, option="--data",
-                               help="parquet file, aclImdb folder, aclImdb_v1.tar.gz or 'download' (default: $IMDB_DATA)")
+                               help="parquet file, aclImdb folder, aclImdb_v1.tar.gz or 'download' "
+                                    "(default: $IMDB_DATA)")
     out_dir: str = str(MODELS_DIR)
     runs_dir: str = str(REPO_ROOT / "runs")  # checkpoints and TensorBoard events, not shipped
 
