@@ -113,7 +113,7 @@ def state_cfg(name: str, models_dir: Path, data: str | None) -> Config | None:
     return Bundle.read(name, models_dir).split_config(str(data))
 
 
-def _table(name: str, state: str, limit: int | None, models_dir: Path, cfg: Config | None,
+def state_table(name: str, state: str, limit: int | None, models_dir: Path, cfg: Config | None,
            baselines: bool, progress: bool, seed: int):
     """The model's table of one state, or of several ("training+test", `limit` per state) stacked."""
     from IMDb.analysis.baselines import forget_tfidf
@@ -206,7 +206,7 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
                                 "label_error_models": error_models}
     notes: list[str] = []
 
-    table = log.run("table", lambda: _table(name, state, limit, models_dir, cfg, baselines, progress, seed),
+    table = log.run("table", lambda: state_table(name, state, limit, models_dir, cfg, baselines, progress, seed),
                     lambda t: f"{len(t):,} reviews, latent {t.latent.shape[1]}-d")
     log.timings[-1]["steps"] = {k_: round(v, 3) for k_, v in table.timings.items()}
     frame, fields = table.frame, table.numeric_fields
@@ -251,8 +251,8 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
     def errors():
         if not frame["label"].notna().any():
             return None
-        others = {m: _table(m, state, limit, models_dir, cfg or state_cfg(m, models_dir, data), False, progress,
-                            seed) for m in error_models if m != name}
+        others = {m: state_table(m, state, limit, models_dir, cfg or state_cfg(m, models_dir, data), False,
+                                 progress, seed) for m in error_models if m != name}
         return label_errors.from_tables([others.get(m, table) for m in error_models])
 
     found_errors = log.run("label errors", errors, lambda r: "no labels" if r is None else (
@@ -311,10 +311,10 @@ def run_compare(a: str, b: str, state: str = "test", out_dir: str | Path | None 
 
         checks.check_cad(cad)  # a missing or empty CAD file fails before any work too; none given: skipped
     log = StageLog(f"compare {a} {b}/{state}", COMPARE_STAGES, progress)
-    table_a = log.run("table a", lambda: _table(a, state, limit, models_dir, cfg or state_cfg(a, models_dir, data),
-                                                baselines, progress, seed), lambda t: f"{a}: {len(t):,} reviews")
-    table_b = log.run("table b", lambda: _table(b, state, limit, models_dir, cfg or state_cfg(b, models_dir, data),
-                                                False, progress, seed), lambda t: f"{b}: {len(t):,} reviews")
+    table_a = log.run("table a", lambda: state_table(a, state, limit, models_dir, cfg or state_cfg(a, models_dir, data),
+                                                     baselines, progress, seed), lambda t: f"{a}: {len(t):,} reviews")
+    table_b = log.run("table b", lambda: state_table(b, state, limit, models_dir, cfg or state_cfg(b, models_dir, data),
+                                                     False, progress, seed), lambda t: f"{b}: {len(t):,} reviews")
     result = log.run("comparison", lambda: compare(table_a, table_b, (a, b), worst=worst),
                      lambda r: f"{r['summary']['n']:,} shared reviews")
     if result["summary"]["n"] == 0:
