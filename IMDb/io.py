@@ -318,3 +318,17 @@ def atomic_dir(path: str | Path, marker: str, *, replace: bool | None = None,
         shutil.rmtree(old, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
         release(path)
+
+
+@contextlib.contextmanager
+def folder_file(folder: str | Path, name: str) -> Iterator[Path]:
+    """Yield a temp path for file `name` (``/``-separated, relative) inside output folder `folder`,
+    one that holds its marker and manifest (a long-running command's folder, written into as it
+    works); if the block succeeds the file takes its place, listed in the manifest first (under the
+    folder's lock), so the folder stays an output a later ``--overwrite`` may replace."""
+    folder = Path(folder)
+    with atomic_path(folder / name) as tmp:
+        yield tmp
+        with _locked(folder):
+            files = (_manifest(folder) or set()) | {Path(name).as_posix()}
+            atomic_write_text(folder / MANIFEST, json_file({"written_by": "imdb-leap", "files": sorted(files)}))
