@@ -338,6 +338,10 @@ def parser() -> argparse.ArgumentParser:
     u.add_argument("--batch", type=int, default=32, help="the evaluation's batch size (default: 32)")
     u.add_argument("--dry-run", dest="dry_run", action="store_true",
                    help="print the leap command and exit: no leap, network or dataset needed")
+
+    from IMDb.explore.command import register  # the explorer's options live with it
+
+    register(sub, _command, model_list)
     return p
 
 

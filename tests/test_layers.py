@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "IMDb"
 
 ADAPTER = ("IMDb.integration",)
-TOOLKIT = ("IMDb.cli", "IMDb.analysis", "IMDb.predict", "IMDb.robustness", "IMDb.push", "IMDb.train",
-           "IMDb.train_bert", "IMDb.export", "IMDb.toolkit", "IMDb.toolkits")
+TOOLKIT = ("IMDb.cli", "IMDb.analysis", "IMDb.explore", "IMDb.predict", "IMDb.robustness", "IMDb.push",
+           "IMDb.train", "IMDb.train_bert", "IMDb.export", "IMDb.toolkit", "IMDb.toolkits")
 LEVELS = {"base": 0, "families": 1, "bundle": 2, "adapter": 3, "toolkit": 3}
 
 

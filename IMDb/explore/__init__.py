@@ -1,0 +1,8 @@
+"""`imdb-leap explore`: an interactive local dashboard over one state's analysis table.
+
+A Starlette app served by uvicorn on 127.0.0.1 (`IMDb.explore.server`), over the same stages and
+caches as ``imdb-leap analyze`` (`IMDb.explore.tables`). One module per concept: the output folder
+(`workspace`), the table and map (`tables`), heat maps on demand (`heatmaps`), nearest neighbours
+(`neighbours`), a selection against the rest (`selection`), the page (`page`), the routes and their
+guards (`app`), the command line (`command`).
+"""

@@ -1,0 +1,181 @@
+"""The explorer's routes and their guards, as a Starlette app (`create_app`).
+
+Guards, each the framework's own where it has one:
+
+- the Host header must name this server (`TrustedHostMiddleware`): a page on another site that
+  rebinds its DNS name to 127.0.0.1 is refused (400);
+- every state-changing request (every POST: heat maps are written to the cache, exports to the
+  output folder) carries the session's token in the ``X-Explore-Token`` header, which only the
+  page this server rendered holds (403 without it); the page itself needs none;
+- request bodies are capped (`MAX_BODY`, 413) and read as JSON of the expected shape (400), a review
+  id must be one of the state's (404); values are looked up, never joined into a path;
+- every error is one line of plain text with its status, never a traceback page; a bug is logged
+  to stderr as one line and answered 500, and the server goes on.
+
+Review text leaves the server only as JSON (`IMDb.writers.dumps`), which the page's script puts in
+as text; plotly hover labels are escaped for plotly (`IMDb.analysis.escape.hover_snippet`).
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from IMDb.analysis.escape import hover_snippet
+from IMDb.analysis.metadata_job import METADATA_COLUMNS
+from IMDb.errors import IMDbError
+from IMDb.explore import page, selection
+from IMDb.explore.session import Session
+from IMDb.io import folder_file
+from IMDb.writers import dumps, write_csv
+
+MAX_BODY = 512 * 1024  # a selection of every review of the test state is about 150 KB of ids
+MAX_TEXT = 20_000  # characters of an edited review
+TOKEN_HEADER = "X-Explore-Token"
+NEIGHBOURS = 8
+
+
+def _json(value: Any) -> Response:
+    return Response(dumps(value), media_type="application/json")
+
+
+def _fail(status: int, message: str) -> HTTPException:
+    return HTTPException(status, message)
+
+
+def create_app(session: Session, token: str, hosts: Sequence[str], heading: str = "imdb-leap explore") -> Starlette:
+    """The app of one explorer `session`; `token` guards its POSTs, `hosts` are the Host header
+    values it answers to."""
+
+    def explored():
+        if session.error:
+            raise _fail(503, f"loading failed: {session.error}")
+        if session.explored is None:
+            raise _fail(503, f"still loading ({session.stage}); try again in a moment")
+        return session.explored
+
+    def row_of(value: Any) -> int:
+        n = len(explored())
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit() \
+                or int(value) >= n:
+            raise _fail(404, f"no review with id {str(value)[:40]!r}: ids are 0 to {n - 1}")
+        return int(value)
+
+    async def body(request: Request, check: Callable[[Any], bool], shape: str) -> Any:
+        if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+            raise _fail(403, f"missing or wrong {TOKEN_HEADER} header: reload the page for this session's token")
+        try:
+            value = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError):
+            raise _fail(400, f"the request body is not JSON; send {shape}") from None
+        if not check(value):
+            raise _fail(400, f"the request body must be {shape}")
+        return value
+
+    async def home(request: Request) -> Response:
+        return HTMLResponse(page.render(heading, token), headers={"Content-Security-Policy": page.CSP})
+
+    async def status(request: Request) -> Response:
+        return _json(session.status)
+
+    async def map_(request: Request) -> Response:
+        state = explored()
+        frame = state.frame
+        hover = [f"#{i} · {hover_snippet(t, 100, 50)}" for i, t in enumerate(frame["text"])]
+        options = [{"name": name, "kind": o["kind"], "categories": o.get("categories")}
+                   for name, o in state.options.items()]
+        return _json({"n": len(state), "models": state.models, "x": state.xy[:, 0], "y": state.xy[:, 1],
+                      "hover": hover, "options": options})
+
+    async def field(request: Request) -> Response:
+        name = request.query_params.get("name", "")
+        option = explored().options.get(name)
+        if option is None:
+            raise _fail(404, f"no field {name[:60]!r}: choose one the map lists")
+        return _json({"name": name, "kind": option["kind"], "values": np.asarray(option["values"]),
+                      "categories": option.get("categories")})
+
+    async def review(request: Request) -> Response:
+        state = explored()
+        row = row_of(request.path_params["row"])
+        record = state.frame.iloc[row]
+        predictions = [{"model": m, "prediction": record[state.column(m, "prediction")],
+                        "p_positive": record[state.column(m, "p_positive")],
+                        "loss": record[state.column(m, "loss")]} for m in state.models]
+        neighbours = [{"id": i, "similarity": s, "snippet": state.frame["text"].iat[i][:160],
+                       "label": state.frame["label"].iat[i]} for i, s in session.neighbours.of(row, NEIGHBOURS)]
+        return _json({"id": row, "sample_id": record["sample_id"], "text": record["text"],
+                      "label": record["label"], "cluster": state.clusters[row], "predictions": predictions,
+                      "metadata": {c: record[c] for c in METADATA_COLUMNS if c in record.index},
+                      "neighbours": neighbours})
+
+    async def heatmap(request: Request) -> Response:
+        value = await body(request, lambda v: isinstance(v, dict) and "id" in v, '{"id": <review id>}')
+        text = explored().frame["text"].iat[row_of(value["id"])]
+        return _json({"id": int(value["id"]), "heatmaps": await run_in_threadpool(session.heatmaps.of, text)})
+
+    def rows_of(value: Any) -> np.ndarray:
+        rows = np.unique([row_of(v) for v in value["ids"]])
+        if not len(rows):
+            raise _fail(400, "the selection is empty: select some points first")
+        return rows
+
+    def is_selection(value: Any) -> bool:
+        return isinstance(value, dict) and isinstance(value.get("ids"), list)
+
+    async def select(request: Request) -> Response:
+        value = await body(request, is_selection, '{"ids": [<review id>, ...]}')
+        return _json(selection.summarize(explored(), rows_of(value)))
+
+    async def export(request: Request) -> Response:
+        value = await body(request, is_selection, '{"ids": [<review id>, ...]}')
+        rows = rows_of(value)
+        name = f"exports/selection-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}-{len(rows)}.csv"
+        with folder_file(session.out, name) as tmp:
+            write_csv(selection.export_frame(explored(), rows), tmp)
+            data = tmp.read_bytes()
+        filename = name.rpartition("/")[2]
+        return Response(data, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    scripts = {"plotly.min.js": page.plotly_path, page.SCRIPT: page.script_path}
+
+    async def static(request: Request) -> Response:
+        path = scripts.get(request.path_params["name"])
+        if path is None:
+            raise _fail(404, f"no script {request.path_params['name'][:60]!r}")
+        return FileResponse(path(), media_type="text/javascript")
+
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return PlainTextResponse(" ".join(str(exc.detail).split()), status_code=exc.status_code)
+
+    async def known_error(request: Request, exc: IMDbError) -> Response:
+        return PlainTextResponse(" ".join(str(exc).split()), status_code=500)
+
+    async def bug(request: Request, exc: Exception) -> Response:
+        line = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
+        print(f"explore: internal error on {request.method} {request.url.path}: {line}", file=sys.stderr, flush=True)
+        return PlainTextResponse(f"internal error: {line}", status_code=500)
+
+    routes = [Route("/", home), Route("/api/status", status), Route("/api/map", map_),
+              Route("/api/field", field), Route("/api/review/{row}", review),
+              Route("/api/heatmap", heatmap, methods=["POST"]), Route("/api/selection", select, methods=["POST"]),
+              Route("/api/export", export, methods=["POST"]),
+              Route("/static/{name:str}", static)]
+    app = Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))],
+                    exception_handlers={HTTPException: http_error, IMDbError: known_error, Exception: bug},
+                    max_body_size=MAX_BODY)
+    return app

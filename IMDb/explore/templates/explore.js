@@ -1,0 +1,219 @@
+// imdb-leap explore: the page's script. Every value from the server is JSON; text goes into the
+// page with textContent only (never innerHTML), so a review cannot become markup. POSTs carry the
+// session token from the page's <meta name="explore-token">.
+"use strict";
+(function () {
+  const TOKEN = document.querySelector('meta[name="explore-token"]').content;
+  const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                   "#7f7f7f", "#bcbd22", "#17becf"];
+  const $ = (id) => document.getElementById(id);
+  let map = null, selected = [];
+
+  function el(tag, text, cls) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+  function num(v, digits) {
+    return v === null || v === undefined ? "–" : (typeof v === "number" ? v.toFixed(digits === undefined ? 3 : digits) : String(v));
+  }
+  function label(v) { return v === null || v === undefined ? "unlabeled" : (v >= 0.5 ? "positive" : "negative"); }
+  async function fail(response) { throw new Error(response.status + ": " + (await response.text())); }
+  async function getJSON(url) {
+    const r = await fetch(url);
+    if (!r.ok) await fail(r);
+    return r.json();
+  }
+  async function post(url, value) {
+    const r = await fetch(url, {method: "POST", body: JSON.stringify(value),
+                                headers: {"Content-Type": "application/json", "X-Explore-Token": TOKEN}});
+    if (!r.ok) await fail(r);
+    return r;
+  }
+  function showStatus(text) { $("status").textContent = text; }
+
+  async function waitReady() {
+    for (;;) {
+      const s = await getJSON("/api/status");
+      if (s.error) { showStatus("error: " + s.error); throw new Error(s.error); }
+      if (s.ready) return;
+      showStatus("loading: " + s.stage + "…");
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  function option(select, value, text) {
+    const o = el("option", text); o.value = value; select.appendChild(o);
+  }
+
+  async function colorBy(name) {
+    const f = await getJSON("/api/field?name=" + encodeURIComponent(name));
+    const div = $("map");
+    if (f.kind === "categorical") {
+      const n = f.categories.length;
+      const scale = [];
+      f.categories.forEach((c, i) => {
+        const color = PALETTE[i % PALETTE.length];
+        scale.push([i / n, color], [(i + 1) / n, color]);
+      });
+      await Plotly.restyle(div, {"marker.color": [f.values], "marker.colorscale": [scale], "marker.cmin": -0.5,
+        "marker.cmax": n - 0.5, "marker.colorbar.tickvals": [f.categories.map((c, i) => i)],
+        "marker.colorbar.ticktext": [f.categories.map((c) => c.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"))],
+        "marker.colorbar.title.text": name.replace(/</g, "&lt;")});
+    } else {
+      const finite = f.values.filter((v) => v !== null).sort((a, b) => a - b);
+      const lo = finite.length ? finite[Math.floor(finite.length * 0.01)] : 0;
+      const hi = finite.length ? finite[Math.floor((finite.length - 1) * 0.99)] : 1;
+      await Plotly.restyle(div, {"marker.color": [f.values], "marker.colorscale": ["Viridis"],
+        "marker.cmin": lo, "marker.cmax": hi > lo ? hi : lo + 1, "marker.colorbar.tickvals": [null],
+        "marker.colorbar.ticktext": [null], "marker.colorbar.title.text": name.replace(/</g, "&lt;")});
+    }
+  }
+
+  async function sizeBy(name) {
+    let sizes = 5;
+    if (name) {
+      const f = await getJSON("/api/field?name=" + encodeURIComponent(name));
+      const finite = f.values.filter((v) => v !== null);
+      const lo = Math.min(...finite), hi = Math.max(...finite);
+      sizes = f.values.map((v) => v === null ? 3 : 3 + 11 * (hi > lo ? (v - lo) / (hi - lo) : 0.5));
+    }
+    await Plotly.restyle($("map"), {"marker.size": [sizes]});
+  }
+
+  function table(rows, headers) {
+    const t = el("table");
+    const head = el("tr");
+    headers.forEach((h) => head.appendChild(el("th", h)));
+    t.appendChild(head);
+    rows.forEach((r) => { const tr = el("tr"); r.forEach((c) => tr.appendChild(el("td", c))); t.appendChild(tr); });
+    return t;
+  }
+
+  async function showSelection(ids) {
+    selected = ids;
+    const box = $("selection"), stats = $("selection-stats");
+    stats.replaceChildren();
+    if (!ids.length) { box.hidden = true; return; }
+    const s = await (await post("/api/selection", {ids: ids})).json();
+    box.hidden = false;
+    stats.appendChild(el("p", s.n + " reviews selected; " + s.n_rest + " in the rest"));
+    stats.appendChild(table(s.models.map((m) => [m.model, num(m.selection.accuracy), num(m.rest.accuracy),
+      num(m.selection.mean_loss), num(m.rest.mean_loss), num(m.selection.ece), num(m.rest.ece)]),
+      ["model", "accuracy (selection)", "accuracy (rest)", "mean loss (selection)", "mean loss (rest)",
+       "ECE (selection)", "ECE (rest)"]));
+    stats.appendChild(el("p", "metadata fields that differ most (difference of means, in standard deviations):"));
+    stats.appendChild(table(s.fields.map((f) => [f.field, num(f.selection), num(f.rest), num(f.difference_sd, 2)]),
+      ["field", "selection", "rest", "difference (sd)"]));
+    box.dataset.n = String(s.n);
+  }
+
+  async function exportSelection() {
+    const r = await post("/api/export", {ids: selected});
+    const blob = await r.blob();
+    const name = (r.headers.get("Content-Disposition") || "").split('filename="')[1] || "selection.csv";
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name.replace(/"$/, "");
+    document.body.appendChild(a); a.click(); a.remove();
+    showStatus("exported " + selected.length + " reviews (a copy is in the output folder's exports/)");
+  }
+
+  function heatmaps(list, box) {
+    box.replaceChildren();
+    list.forEach((h) => {
+      ["positive", "negative"].forEach((cls) => {
+        const title = h.model + " toward " + cls + (h.explained_by !== h.model ? " (explained by " + h.explained_by + ")" : "")
+          + (h.truncated ? "; the model read only the start" : "");
+        box.appendChild(el("div", title, "muted"));
+        const heat = el("div", null, "heat");
+        heat.dataset.model = h.model; heat.dataset.target = cls;
+        h[cls].forEach((w, i) => {
+          if (i) heat.appendChild(document.createTextNode(" "));
+          const span = el("span", w.word, w.oov ? "w oov" : "w");
+          span.style.background = w.background;
+          span.title = w.title;
+          heat.appendChild(span);
+        });
+        box.appendChild(heat);
+      });
+    });
+  }
+
+  async function openReview(id) {
+    const r = await getJSON("/api/review/" + id);
+    $("review").hidden = false;
+    $("review").dataset.id = String(id);
+    $("review-title").textContent = "Review #" + r.id + " (" + r.sample_id + "), ground truth: " + label(r.label)
+      + ", cluster " + r.cluster;
+    $("review-text").textContent = r.text;
+    $("edit-text").value = r.text;
+    $("predictions").replaceChildren(table(r.predictions.map((p) => [p.model, label(p.prediction),
+      num(p.p_positive), num(p.loss)]), ["model", "prediction", "p(positive)", "loss"]));
+    const n = $("neighbours");
+    n.replaceChildren();
+    r.neighbours.forEach((x) => {
+      const b = el("button", "#" + x.id + " (" + label(x.label) + ", similarity " + num(x.similarity) + "): "
+        + x.snippet, "neighbour");
+      b.type = "button";
+      b.addEventListener("click", () => openReview(x.id).catch(report));
+      n.appendChild(b);
+    });
+    $("metadata").replaceChildren(...Object.entries(r.metadata).map(([k, v]) => {
+      const tr = el("tr"); tr.appendChild(el("th", k)); tr.appendChild(el("td", num(v))); return tr;
+    }));
+    const box = $("heatmaps");
+    box.replaceChildren(el("p", "computing integrated gradients…", "muted"));
+    box.dataset.id = "";
+    const h = await (await post("/api/heatmap", {id: id})).json();
+    if ($("review").dataset.id !== String(id)) return;  // another review was opened meanwhile
+    heatmaps(h.heatmaps, box);
+    box.dataset.id = String(id);
+  }
+
+  async function repredict() {
+    const text = $("edit-text").value;
+    const r = await (await post("/api/edit", {text: text})).json();
+    $("predictions").replaceChildren(table(r.predictions.map((p) => [p.model + " (edited)", label(p.prediction),
+      num(p.p_positive), "–"]), ["model", "prediction", "p(positive)", "loss"]));
+    $("review-text").textContent = text;
+    heatmaps(r.heatmaps, $("heatmaps"));
+    $("heatmaps").dataset.id = "edited";
+  }
+
+  function report(error) { showStatus("error: " + error.message); }
+
+  async function main() {
+    await waitReady();
+    map = await getJSON("/api/map");
+    showStatus(map.n + " reviews; models: " + map.models.join(", ")
+      + ". Click a point to open its review; box or lasso select to compare a slice with the rest.");
+    const colorSelect = $("color-by"), sizeSelect = $("size-by");
+    map.options.forEach((o) => {
+      option(colorSelect, o.name, o.name);
+      if (o.kind === "numeric") option(sizeSelect, o.name, o.name);
+    });
+    const div = $("map");
+    await Plotly.newPlot(div, [{type: "scattergl", mode: "markers", x: map.x, y: map.y, text: map.hover,
+      hoverinfo: "text", marker: {size: 5, opacity: 0.8, showscale: true, colorbar: {title: {text: ""}}}}],
+      {margin: {l: 30, r: 10, t: 10, b: 30}, dragmode: "lasso", hovermode: "closest",
+       xaxis: {showticklabels: false}, yaxis: {showticklabels: false}},
+      {displaylogo: false, responsive: true});
+    await colorBy(map.options[0].name);
+    colorSelect.addEventListener("change", () => colorBy(colorSelect.value).catch(report));
+    sizeSelect.addEventListener("change", () => sizeBy(sizeSelect.value).catch(report));
+    div.on("plotly_click", (e) => { if (e.points.length) openReview(e.points[0].pointIndex).catch(report); });
+    div.on("plotly_selected", (e) => showSelection(e ? e.points.map((p) => p.pointIndex) : []).catch(report));
+    div.on("plotly_deselect", () => showSelection([]).catch(report));
+    $("export").addEventListener("click", () => exportSelection().catch(report));
+    $("repredict").addEventListener("click", () => repredict().catch(report));
+    document.body.dataset.render = "done";
+  }
+
+  document.addEventListener("DOMContentLoaded", () => main().catch((e) => {
+    report(e);
+    document.body.dataset.render = "failed";
+  }));
+  window.imdbExplore = {openReview: openReview, showSelection: showSelection};
+})();
