@@ -1,151 +1,17 @@
-"""The dashboard opened in headless Chromium (Debian's `chromium`): every plot renders, every
-dropdown option of every plot applies, there is no console error, no network request leaves the
-file, and a review holding ``<script>`` shows as text (in tables and in plotly's hover label)
-without running.
-
-Chromium is driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``: commands on
-fd 3, replies on fd 4, NUL-separated JSON), so no port, websocket library or driver is needed.
-Skipped when chromium is absent, except under CI=true, where it must be installed (.ci/run).
-"""
+"""The dashboard opened in headless Chromium (Debian's `chromium`, driven by `tests.browser`): every
+plot renders, every dropdown option of every plot applies, there is no console error, no network
+request leaves the file, and a review holding ``<script>`` shows as text (in tables and in plotly's
+hover label) without running."""
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import select
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.browser import TIMEOUT, DevTools, require_browser, load, problems
 from tests.test_analysis_report import PAYLOAD, make_inputs
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--disable-extensions", "--mute-audio", "--remote-debugging-pipe")
-TIMEOUT = 90.0
-
-
-def _browser() -> str:
-    found = next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
-    if found is None:
-        message = "headless Chromium not found (apt-get install -y chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + "; CI must install it")
-        pytest.skip(message)
-    return found
-
-
-class DevTools:
-    """A minimal DevTools-protocol client over Chromium's debugging pipe (flat sessions)."""
-
-    def __init__(self, binary: str, profile: Path, log: Path):
-        to_chrome_r, self._to_chrome = os.pipe()
-        self._from_chrome, from_chrome_w = os.pipe()
-        # Move the child's ends above fd 4 first, so putting them on 3 and 4 cannot clobber either.
-        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (to_chrome_r, from_chrome_w)]
-
-        def child_fds() -> None:
-            os.dup2(high[0], 3)
-            os.dup2(high[1], 4)
-
-        self._log = open(log, "wb")
-        self.proc = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                                     stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
-                                     preexec_fn=child_fds, pass_fds=(3, 4))
-        for fd in (to_chrome_r, from_chrome_w, *high):
-            os.close(fd)
-        self._buffer = b""
-        self._next_id = 0
-        self.events: list[dict] = []
-        self.session: str | None = None
-
-    def _read(self, deadline: float) -> dict:
-        while b"\0" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self._from_chrome], [], [], left)[0]:
-                raise TimeoutError("no reply from Chromium")
-            chunk = os.read(self._from_chrome, 1 << 20)
-            if not chunk:
-                raise RuntimeError("Chromium closed the debugging pipe")
-            self._buffer += chunk
-        raw, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(raw)
-
-    def send(self, method: str, params: dict | None = None, session: bool = True,
-             timeout: float = 30.0) -> dict:
-        self._next_id += 1
-        message = {"id": self._next_id, "method": method, "params": params or {}}
-        if session and self.session:
-            message["sessionId"] = self.session
-        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self._read(deadline)
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-            if "method" in reply:
-                self._event(reply)
-
-    def _event(self, event: dict) -> None:
-        self.events.append(event)
-        if event["method"] == "Page.javascriptDialogOpening":  # never leave a dialog blocking the page
-            os.write(self._to_chrome, json.dumps({"id": 10**6 + len(self.events), "sessionId": self.session,
-                                                  "method": "Page.handleJavaScriptDialog",
-                                                  "params": {"accept": True}}).encode() + b"\0")
-
-    def wait_event(self, method: str, timeout: float) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = next((e for e in self.events if e["method"] == method), None)
-            if found:
-                return found
-            event = self._read(deadline)
-            if "method" in event:
-                self._event(event)
-
-    def evaluate(self, expression: str, timeout: float = 30.0):
-        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                                "awaitPromise": True}, timeout=timeout)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"evaluation failed: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def close(self) -> None:
-        try:
-            self.send("Browser.close", session=False, timeout=5)
-        except Exception:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self._to_chrome)
-        os.close(self._from_chrome)
-        self._log.close()
-
-
-def load(path: Path, workdir: Path) -> DevTools:
-    """Chromium with `path` loaded (load event fired), events recorded from before navigation."""
-    tools = DevTools(_browser(), workdir / "profile", workdir / "chromium.log")
-    try:
-        target = tools.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
-        tools.session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True},
-                                   session=False)["sessionId"]
-        for domain in ("Runtime", "Log", "Page", "Network"):
-            tools.send(f"{domain}.enable")
-        tools.send("Page.navigate", {"url": path.resolve().as_uri()})
-        tools.wait_event("Page.loadEventFired", TIMEOUT)
-        return tools
-    except BaseException:
-        tools.close()
-        raise
 
 
 def open_dashboard(path: Path, workdir: Path) -> tuple[DevTools, dict]:
@@ -207,28 +73,6 @@ HOVER_PROBE = """
 """
 
 
-def problems(events: list[dict]) -> list[str]:
-    """Console errors, uncaught exceptions, dialogs and network requests that left the file."""
-    out = []
-    for e in events:
-        method, params = e["method"], e.get("params", {})
-        if method == "Runtime.exceptionThrown":
-            details = params["exceptionDetails"]
-            out.append(f"uncaught: {details.get('exception', {}).get('description') or details.get('text')}")
-        elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            args = params.get("args", [])
-            out.append("console.error: " + " ".join(str(a.get("value", a.get("description"))) for a in args))
-        elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
-            out.append(f"log: {params['entry'].get('text')} ({params['entry'].get('url', '')})")
-        elif method == "Page.javascriptDialogOpening":
-            out.append(f"dialog: {params.get('type')} {params.get('message')}")
-        elif method == "Network.requestWillBeSent":
-            url = params["request"]["url"]
-            if not url.startswith(("file:", "data:", "blob:", "about:")):
-                out.append(f"network request: {url}")
-    return out
-
-
 def check_dashboard(path: Path, workdir: Path, hostile_point: int | None = None) -> dict:
     tools, page = open_dashboard(path, workdir)
     try:
@@ -251,7 +95,7 @@ def check_dashboard(path: Path, workdir: Path, hostile_point: int | None = None)
 
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory):
-    _browser()
+    require_browser()
     from IMDb.analysis.report import write_report
 
     root = tmp_path_factory.mktemp("browser")
@@ -318,7 +162,7 @@ def test_the_dashboard_policy_blocks_injected_scripts(dashboard):
 def test_a_real_run_dashboard_renders(tmp_path_factory):
     """The dashboard of an end-to-end run (tiny trained CNN, every stage's real output) renders
     every plot and every dropdown option with no console error."""
-    _browser()
+    require_browser()
     from tests.test_analysis_run import analysed
 
     report = analysed(tmp_path_factory)
