@@ -1,0 +1,268 @@
+"""`imdb-leap explore`'s server: its routes on a small synthetic state (a hostile review among its
+120), every bad request answered with a 4xx and one line (the server going on), the session token
+on every state-changing request, the Host check, heat maps cached under --out by the output policy,
+selections and their CSV, and the command line's checks."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from starlette.testclient import TestClient
+
+from IMDb.config import MODELS_DIR
+from IMDb.errors import OutputError
+from IMDb.explore.app import MAX_BODY, TOKEN_HEADER, create_app
+from IMDb.explore.session import Session
+from IMDb.explore.tables import Source, explored
+from IMDb.explore.workspace import MARKER, open_workspace
+from IMDb.io import MANIFEST, release
+from tests.test_analysis_report import HOSTILE, make_inputs
+
+TOKEN = "test-token"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def hostile_state():
+    """The report tests' synthetic table, as the dense model's (its heat maps are the real model's)
+    and the row of its hostile review."""
+    table = make_inputs().tables["cnn"]
+    table.model = "dense"
+    state = explored({"dense": table}, projection="pca", k=3)
+    return state, int(np.flatnonzero(state.frame["text"].to_numpy() == HOSTILE)[0])
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    state, hostile = hostile_state()
+    out = open_workspace(tmp_path_factory.mktemp("explore") / "out")
+    client = TestClient(create_app(Session.ready(state, out, MODELS_DIR), TOKEN, ["testserver", "127.0.0.1"]),
+                        raise_server_exceptions=False)
+    yield client, state, hostile, out
+    release(out)
+
+
+def post(client, url: str, value, token: str | None = TOKEN, **kw):
+    headers = {TOKEN_HEADER: token} if token is not None else {}
+    return client.post(url, content=value if isinstance(value, (bytes, str)) else json.dumps(value),
+                       headers=headers, **kw)
+
+
+def test_the_page_needs_no_token_and_carries_its_policy(served):
+    client, *_ = served
+    page = client.get("/")
+    assert page.status_code == 200
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "connect-src 'self'" in policy and "default-src 'none'" in policy
+    assert f'content="{TOKEN}"' in page.text
+    assert 'src="/static/plotly.min.js"' in page.text and "cdn" not in page.text.lower()
+    for name in ("plotly.min.js", "explore.js"):
+        script = client.get(f"/static/{name}")
+        assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+
+
+def test_the_map_lists_every_review_and_field(served):
+    client, state, hostile, _ = served
+    data = client.get("/api/map").json()
+    assert data["n"] == len(state) == len(data["x"]) == len(data["hover"])
+    names = {o["name"] for o in data["options"]}
+    assert {"ground truth", "prediction", "loss", "cluster"} <= names
+    assert "<script>" not in data["hover"][hostile] and "&lt;script&gt;" in data["hover"][hostile]
+    values = client.get("/api/field", params={"name": "loss"}).json()["values"]
+    assert len(values) == len(state)
+
+
+def test_a_review_shows_its_predictions_metadata_and_neighbours(served):
+    client, state, hostile, _ = served
+    data = client.get(f"/api/review/{hostile}").json()
+    assert data["text"] == HOSTILE  # JSON: the page puts it in as text
+    assert data["predictions"][0]["model"] == "dense" and "length_chars" in data["metadata"]
+    assert len(data["neighbours"]) == 8 and hostile not in [n["id"] for n in data["neighbours"]]
+
+
+def test_heat_maps_are_computed_once_and_cached_under_out(served):
+    client, state, hostile, out = served
+    first = post(client, "/api/heatmap", {"id": hostile})
+    assert first.status_code == 200, first.text
+    (heat,) = first.json()["heatmaps"]
+    assert heat["model"] == "dense" and len(heat["positive"]) == len(heat["negative"]) > 5
+    assert [w["word"] for w in heat["positive"][:2]] == ["terrible", "alert"]  # the words the model reads
+    cached = list((out / "heatmaps").rglob("*.json"))
+    assert len(cached) == 1
+    listed = json.loads((out / MANIFEST).read_text())["files"]
+    assert cached[0].relative_to(out).as_posix() in listed
+    assert post(client, "/api/heatmap", {"id": hostile}).json() == first.json()
+    assert len(list((out / "heatmaps").rglob("*.json"))) == 1
+
+
+def test_a_selection_against_the_rest_and_its_csv(served):
+    client, state, _, out = served
+    ids = list(range(0, 40))
+    stats = post(client, "/api/selection", {"ids": ids}).json()
+    assert stats["n"] == 40 and stats["n_rest"] == len(state) - 40
+    model = stats["models"][0]
+    assert model["model"] == "dense" and 0 <= model["selection"]["accuracy"] <= 1
+    assert model["selection"]["ece"] is not None and stats["fields"]
+    exported = post(client, "/api/export", {"ids": ids})
+    assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
+    lines = exported.text.splitlines()
+    assert lines[0].startswith("id,sample_id,")
+    (written,) = (out / "exports").iterdir()
+    assert written.read_text(encoding="utf-8") == exported.text
+    assert f"exports/{written.name}" in json.loads((out / MANIFEST).read_text())["files"]
+
+
+@pytest.mark.parametrize("method, url, body, token, status", [
+    ("get", "/api/review/99999", None, None, 404),
+    ("get", "/api/review/-1", None, None, 404),
+    ("get", "/api/review/abc", None, None, 404),
+    ("get", "/api/field?name=%3Cscript%3E", None, None, 404),
+    ("get", "/static/..%2F..%2Fio.py", None, None, 404),
+    ("get", "/nowhere", None, None, 404),
+    ("post", "/api/heatmap", {"id": 10 ** 9}, TOKEN, 404),
+    ("post", "/api/heatmap", {"id": "1; rm -rf /"}, TOKEN, 404),
+    ("post", "/api/heatmap", {"id": 1}, None, 403),
+    ("post", "/api/heatmap", {"id": 1}, "wrong", 403),
+    ("post", "/api/export", {"ids": [1, 2]}, None, 403),
+    ("post", "/api/selection", {"ids": [1, 2]}, None, 403),
+    ("post", "/api/selection", "not json", TOKEN, 400),
+    ("post", "/api/selection", {"ids": "all"}, TOKEN, 400),
+    ("post", "/api/selection", {"ids": []}, TOKEN, 400),
+    ("post", "/api/selection", "x" * (1 << 20), TOKEN, 413),
+    ("get", "/api/heatmap", None, None, 405),
+])
+def test_a_bad_request_is_one_line_and_the_server_goes_on(served, method, url, body, token, status):
+    client, *_ = served
+    response = post(client, url, body, token) if method == "post" else client.get(url)
+    assert response.status_code == status, response.text
+    assert len(response.text.strip().splitlines()) == 1 and "Traceback" not in response.text
+    assert client.get("/").status_code == 200
+
+
+def test_another_host_name_is_refused(served):
+    """A page elsewhere whose DNS name was rebound to 127.0.0.1 sends its own Host: refused."""
+    client, *_ = served
+    for host in ("evil.example", "127.0.0.1.evil.example"):
+        response = client.get("/", headers={"Host": host})
+        assert response.status_code == 400 and len(response.text.splitlines()) == 1
+    assert client.get("/", headers={"Host": "127.0.0.1:8765"}).status_code == 200
+
+
+def test_the_page_answers_while_loading(tmp_path):
+    """GET / and the status answer at once; the data routes say what is left, in one line."""
+    import threading
+
+    release_load = threading.Event()
+
+    def slow(source, note, progress):
+        note("scoring")
+        release_load.wait(30)
+        return hostile_state()[0]
+
+    session = Session(tmp_path, MODELS_DIR)
+    import IMDb.console as console
+
+    original, console.import_tensorflow = console.import_tensorflow, lambda verbose=False: None
+    try:
+        thread = session.start(Source(models=["dense"]), loader=slow)
+        client = TestClient(create_app(session, TOKEN, ["testserver"]), raise_server_exceptions=False)
+        assert client.get("/").status_code == 200
+        for _ in range(100):
+            if client.get("/api/status").json()["stage"] == "scoring":
+                break
+            time.sleep(0.05)
+        response = client.get("/api/map")
+        assert response.status_code == 503 and "still loading (scoring)" in response.text
+        release_load.set()
+        thread.join(60)
+        assert client.get("/api/status").json()["ready"] and client.get("/api/map").status_code == 200
+    finally:
+        console.import_tensorflow = original
+        release_load.set()
+
+
+# ------------------------------------------------------------------ the output folder
+
+
+def test_the_output_folder_follows_the_policy(tmp_path):
+    out = open_workspace(tmp_path / "out")
+    assert (out / MARKER).is_file()
+    release(out)
+    (out / "heatmaps").mkdir()
+    (out / "heatmaps" / "mine.txt").write_text("a user's file")
+    with pytest.raises(OutputError, match="did not write"):
+        open_workspace(out, overwrite=True)
+    (out / "heatmaps" / "mine.txt").unlink()
+    release(out)
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "notes.txt").write_text("x")
+    with pytest.raises(OutputError):
+        open_workspace(user)
+
+
+def test_a_reopened_folder_keeps_its_cache_and_overwrite_starts_afresh(tmp_path):
+    from IMDb.io import folder_file
+
+    out = open_workspace(tmp_path / "out")
+    with folder_file(out, "heatmaps/x/y.json") as tmp:
+        tmp.write_text("{}")
+    release(out)
+    assert (open_workspace(out) / "heatmaps/x/y.json").is_file()
+    release(out)
+    assert not (open_workspace(out, overwrite=True) / "heatmaps").exists()
+    release(out)
+
+
+# ------------------------------------------------------------------ the command
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "IMDb.cli", "explore", *args], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--model", "dense", "--from", "/nonexistent/report"), "not an imdb-leap analyze or compare report"),
+    (("--model", "dense", "--state", "nope"), "unknown or repeated state"),
+    (("--model", "dense", "--limit", "3"), "--limit must be at least"),
+    (("--model", "dense", "--port", "70000"), "--port must be 0 to 65535"),
+    (("--model", "nope"), "name models from"),
+])
+def test_bad_input_is_one_line(args, message, tmp_path):
+    result = run_cli(*args, "--out", str(tmp_path / "out"), "--no-browser")
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_the_command_serves_the_page_at_once(imdb_data, tmp_path):
+    """The real command on a small sample of the real data: the URL is printed and GET / answers
+    200 within 10 s of the start, while the tables are still being built; Ctrl-C ends it."""
+    import signal
+
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "IMDb.cli", "explore", "--model", "dense", "--limit", "20",
+                             "--projection", "pca", "--port", "0", "--no-browser", "--quiet",
+                             "--out", str(tmp_path / "out")], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "IMDB_DATA": str(imdb_data)})
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), proc.stderr.read() if proc.poll() is not None else url
+        with urllib.request.urlopen(url, timeout=10) as page:
+            assert page.status == 200
+        assert time.monotonic() - started < 10
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert (tmp_path / "out" / MARKER).is_file()
+    assert "Traceback" not in proc.stderr.read()
