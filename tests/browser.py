@@ -38,7 +38,7 @@ def require_browser() -> str:
 class DevTools:
     """A minimal DevTools-protocol client over Chromium's debugging pipe (flat sessions)."""
 
-    def __init__(self, binary: str, profile: Path, log: Path):
+    def __init__(self, binary: str, profile: Path, log: Path, flags: tuple[str, ...] = ()):
         to_chrome_r, self._to_chrome = os.pipe()
         self._from_chrome, from_chrome_w = os.pipe()
         # Move the child's ends above fd 4 first, so putting them on 3 and 4 cannot clobber either.
@@ -49,7 +49,7 @@ class DevTools:
             os.dup2(high[1], 4)
 
         self._log = open(log, "wb")
-        self.proc = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        self.proc = subprocess.Popen([binary, *FLAGS, *flags, f"--user-data-dir={profile}", "about:blank"],
                                      stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
                                      preexec_fn=child_fds, pass_fds=(3, 4))
         for fd in (to_chrome_r, from_chrome_w, *high):
@@ -127,10 +127,10 @@ class DevTools:
         self._log.close()
 
 
-def load(path: Path | str, workdir: Path) -> DevTools:
+def load(path: Path | str, workdir: Path, flags: tuple[str, ...] = ()) -> DevTools:
     """Chromium with `path` (a file, or a URL) loaded (load event fired), events recorded from
-    before navigation."""
-    tools = DevTools(require_browser(), workdir / "profile", workdir / "chromium.log")
+    before navigation; `flags` are Chromium's, added to `FLAGS`."""
+    tools = DevTools(require_browser(), workdir / "profile", workdir / "chromium.log", flags)
     try:
         target = tools.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
         tools.session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True},

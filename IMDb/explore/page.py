@@ -19,9 +19,9 @@ import jinja2
 
 from IMDb.analysis.templating import environment
 
-CSP = ("default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob:; font-src data:; connect-src 'self'; base-uri 'none'; "
-       "form-action 'none'; frame-ancestors 'none'")
+PAGE_CSP = ("default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob:; font-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'")
+CSP = PAGE_CSP + "; frame-ancestors 'none'"  # the header's: a <meta> policy cannot say frame-ancestors
 SCRIPT = "explore.js"
 
 
@@ -38,7 +38,7 @@ def _environment() -> jinja2.Environment:
 
 def render(heading: str, token: str) -> str:
     """The page: the shell, the controls, and the session token for the script's POST requests."""
-    return _environment().get_template("explore.html.j2").render(heading=heading, csp=CSP, token=token)
+    return _environment().get_template("explore.html.j2").render(heading=heading, csp=PAGE_CSP, token=token)
 
 
 def script_path() -> Path:

@@ -1,0 +1,112 @@
+"""The explorer in headless Chromium (`tests.browser`): the real app served by uvicorn on a free
+loopback port, over the report tests' small synthetic state (a hostile review among its 120). The
+WebGL map loads, a click on a point opens that review with each model's heat map, and the hostile
+review shows as text without running anything; no console error, no request leaves the server."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from IMDb.config import MODELS_DIR
+from IMDb.explore import server
+from IMDb.explore.app import create_app
+from IMDb.explore.session import Session
+from IMDb.explore.workspace import open_workspace
+from IMDb.io import release
+from tests.browser import TIMEOUT, load, problems, require_browser
+from tests.test_analysis_report import PAYLOAD
+from tests.test_explore_app import hostile_state
+
+# Chromium's software WebGL (SwiftShader), which headless Chromium without a GPU needs for scattergl
+WEBGL = ("--use-angle=swiftshader", "--enable-unsafe-swiftshader")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    require_browser()
+    import uvicorn
+
+    state, hostile = hostile_state()
+    root = tmp_path_factory.mktemp("explore_browser")
+    out = open_workspace(root / "out")
+    sock = server.bind("127.0.0.1", 0)
+    app = create_app(Session.ready(state, out, MODELS_DIR), "browser-token", server.allowed_hosts("127.0.0.1"))
+    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    uv.install_signal_handlers = lambda: None  # not the main thread
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not uv.started:
+        time.sleep(0.05)
+    yield server.url("127.0.0.1", sock), hostile, root
+    uv.should_exit = True
+    thread.join(10)
+    release(out)
+
+
+STATUS = "document.getElementById('status').textContent"
+
+
+def wait_for(tools, expression: str, what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not tools.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: {tools.evaluate(STATUS)}")
+        time.sleep(0.2)
+
+
+# the page coordinates of map point `row`, from plotly's own axes
+POINT = """
+(() => {
+  const div = document.getElementById("map"), full = div._fullLayout, box = div.getBoundingClientRect();
+  const trace = div.data[0];
+  return {x: box.left + full._size.l + full.xaxis.l2p(trace.x[%d]),
+          y: box.top + full._size.t + full.yaxis.l2p(trace.y[%d])};
+})()
+"""
+
+PAGE = """
+(() => {
+  const div = document.getElementById("map"), review = document.getElementById("review");
+  return {render: document.body.dataset.render, status: document.getElementById("status").textContent,
+          type: div.data[0].type, points: div.data[0].x.length, canvases: div.querySelectorAll("canvas").length,
+          review_id: review.dataset.id, text: document.getElementById("review-text").textContent,
+          heat_id: document.getElementById("heatmaps").dataset.id,
+          heat_words: document.querySelectorAll("#heatmaps .heat span").length,
+          heat_maps: Array.from(document.querySelectorAll("#heatmaps .heat")).map(h => h.dataset.model + ":" + h.dataset.target),
+          neighbours: document.querySelectorAll("#neighbours button").length,
+          injected: document.querySelectorAll("main script, main img, main iframe").length,
+          pwned: window.__pwned === undefined ? null : window.__pwned};
+})()
+"""
+
+
+def click(tools, x: float, y: float) -> None:
+    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+        tools.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1})
+
+
+def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
+    url, hostile, root = app_url
+    tools = load(url, root, flags=WEBGL)
+    try:
+        wait_for(tools, "document.body.dataset.render !== 'pending'", "the map did not load")
+        point = tools.evaluate(POINT % (hostile, hostile))
+        click(tools, point["x"], point["y"])
+        wait_for(tools, f"document.getElementById('heatmaps').dataset.id === '{hostile}'",
+                 "the clicked review's heat map did not show")
+        page = tools.evaluate(PAGE)
+        time.sleep(0.3)
+        tools.evaluate("1")  # drain late events
+        found = problems(tools.events, allowed=(url, "data:", "blob:", "about:"))
+    finally:
+        tools.close()
+    assert page["render"] == "done", page
+    assert page["type"] == "scattergl" and page["points"] == 120 and page["canvases"] >= 1
+    assert page["review_id"] == str(hostile) and page["heat_words"] > 10
+    assert page["heat_maps"] == ["dense:positive", "dense:negative"]
+    assert page["neighbours"] == 8
+    assert PAYLOAD in page["text"]  # the hostile review, shown as text
+    assert page["injected"] == 0 and page["pwned"] is None
+    assert not found, found
