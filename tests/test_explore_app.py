@@ -266,3 +266,20 @@ def test_the_command_serves_the_page_at_once(imdb_data, tmp_path):
             proc.wait()
     assert (tmp_path / "out" / MARKER).is_file()
     assert "Traceback" not in proc.stderr.read()
+
+
+def test_from_a_report_its_table_is_reused(tmp_path):
+    """--from: the report's own table (its reviews and latent vectors), not a new scoring."""
+    from IMDb.analysis.report import write_report
+    from IMDb.explore.tables import load, read_report
+
+    inputs = make_inputs()
+    inputs.settings.update(model="cnn", limit=None, seed=0)
+    report = write_report(tmp_path / "report", inputs)
+    settings = read_report(report)
+    assert settings["state"] == "test" and settings["models"] == ["cnn"]
+    stages = []
+    state = load(Source(models=["cnn"], state="test", projection="pca", report=report), stages.append)
+    assert not any("scoring" in s for s in stages)
+    assert state.frame["sample_id"].tolist() == inputs.frame["sample_id"].tolist()
+    assert np.allclose(state.latent, inputs.tables["cnn"].latent)

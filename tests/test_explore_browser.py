@@ -110,3 +110,20 @@ def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
     assert PAYLOAD in page["text"]  # the hostile review, shown as text
     assert page["injected"] == 0 and page["pwned"] is None
     assert not found, found
+
+
+def test_the_page_policy_blocks_injected_scripts(app_url):
+    """Defence in depth: were a script element ever injected, the app's CSP (this server's script
+    files only) would refuse to run it."""
+    url, _, root = app_url
+    tools = load(url, root, flags=WEBGL)
+    try:
+        wait_for(tools, "document.body.dataset.render !== 'pending'", "the map did not load")
+        tools.evaluate("var s = document.createElement('script'); s.textContent = 'window.__ran = 1';"
+                       "document.body.appendChild(s); 1")
+        ran = tools.evaluate("window.__ran === 1")
+        found = problems(tools.events, allowed=(url, "data:", "blob:", "about:"))
+    finally:
+        tools.close()
+    assert not ran
+    assert any("Content Security Policy" in p for p in found)
