@@ -283,3 +283,26 @@ def test_from_a_report_its_table_is_reused(tmp_path):
     assert not any("scoring" in s for s in stages)
     assert state.frame["sample_id"].tolist() == inputs.frame["sample_id"].tolist()
     assert np.allclose(state.latent, inputs.tables["cnn"].latent)
+
+
+def test_an_edited_text_is_predicted_and_explained_by_every_model(served):
+    client, *_ = served
+    response = post(client, "/api/edit", {"text": "A wonderful, moving film. Superb acting!"})
+    assert response.status_code == 200, response.text
+    data = response.json()
+    (prediction,) = data["predictions"]
+    assert prediction["model"] == "dense" and prediction["label"] == "positive" and prediction["p_positive"] > 0.5
+    words = [w["word"] for w in data["heatmaps"][0]["positive"]]
+    assert "wonderful" in words and "superb" in words
+
+
+@pytest.mark.parametrize("body, token, status", [
+    ({"text": "fine"}, None, 403),
+    ({"text": "word " * 5000}, TOKEN, 413),
+    ({"text": "   "}, TOKEN, 400),
+    ({"text": 42}, TOKEN, 400),
+])
+def test_a_bad_edit_is_one_line(served, body, token, status):
+    client, *_ = served
+    response = post(client, "/api/edit", body, token)
+    assert response.status_code == status and len(response.text.strip().splitlines()) == 1, response.text

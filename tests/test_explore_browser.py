@@ -1,7 +1,8 @@
 """The explorer in headless Chromium (`tests.browser`): the real app served by uvicorn on a free
 loopback port, over the report tests' small synthetic state (a hostile review among its 120). The
 WebGL map loads, a click on a point opens that review with each model's heat map, and the hostile
-review shows as text without running anything; no console error, no request leaves the server."""
+review shows as text without running anything; an edited text is predicted and explained again; no
+console error, no request leaves the server."""
 from __future__ import annotations
 
 import threading
@@ -74,7 +75,8 @@ PAGE = """
           review_id: review.dataset.id, text: document.getElementById("review-text").textContent,
           heat_id: document.getElementById("heatmaps").dataset.id,
           heat_words: document.querySelectorAll("#heatmaps .heat span").length,
-          heat_maps: Array.from(document.querySelectorAll("#heatmaps .heat")).map(h => h.dataset.model + ":" + h.dataset.target),
+          heat_maps: Array.from(document.querySelectorAll("#heatmaps .heat"))
+            .map(h => h.dataset.model + ":" + h.dataset.target),
           neighbours: document.querySelectorAll("#neighbours button").length,
           injected: document.querySelectorAll("main script, main img, main iframe").length,
           pwned: window.__pwned === undefined ? null : window.__pwned};
@@ -97,6 +99,11 @@ def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
         wait_for(tools, f"document.getElementById('heatmaps').dataset.id === '{hostile}'",
                  "the clicked review's heat map did not show")
         page = tools.evaluate(PAGE)
+        tools.evaluate("document.getElementById('edit-text').value = 'A wonderful, moving film.';"
+                       "document.getElementById('repredict').click(); 1")
+        wait_for(tools, "document.getElementById('heatmaps').dataset.id === 'edited'", "the edit was not predicted")
+        edited = tools.evaluate("Array.from(document.querySelectorAll('#heatmaps .heat span')).map(s => s.textContent)")
+        predicted = tools.evaluate("document.getElementById('predictions').textContent")
         time.sleep(0.3)
         tools.evaluate("1")  # drain late events
         found = problems(tools.events, allowed=(url, "data:", "blob:", "about:"))
@@ -109,6 +116,7 @@ def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
     assert page["neighbours"] == 8
     assert PAYLOAD in page["text"]  # the hostile review, shown as text
     assert page["injected"] == 0 and page["pwned"] is None
+    assert edited[:2] == ["a", "wonderful"] and "dense (edited)positive" in predicted
     assert not found, found
 
 

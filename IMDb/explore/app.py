@@ -5,8 +5,9 @@ Guards, each the framework's own where it has one:
 - the Host header must name this server (`TrustedHostMiddleware`): a page on another site that
   rebinds its DNS name to 127.0.0.1 is refused (400);
 - every state-changing request (every POST: heat maps are written to the cache, exports to the
-  output folder) carries the session's token in the ``X-Explore-Token`` header, which only the
-  page this server rendered holds (403 without it); the page itself needs none;
+  output folder, an edited text is predicted and explained) carries the session's token in the
+  ``X-Explore-Token`` header, which only the page this server rendered holds (403 without it); the
+  page itself needs none;
 - request bodies are capped (`MAX_BODY`, 413) and read as JSON of the expected shape (400), a review
   id must be one of the state's (404); values are looked up, never joined into a path;
 - every error is one line of plain text with its status, never a traceback page; a bug is logged
@@ -153,6 +154,22 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
 
     scripts = {"plotly.min.js": page.plotly_path, page.SCRIPT: page.script_path}
 
+    def is_text(value: Any) -> bool:
+        return isinstance(value, dict) and isinstance(value.get("text"), str)
+
+    async def edit(request: Request) -> Response:
+        text = (await body(request, is_text, '{"text": "<the review>"}'))["text"]
+        explored()  # 503 until loaded
+        if len(text) > MAX_TEXT:
+            raise _fail(413, f"the text is {len(text):,} characters; edit at most {MAX_TEXT:,}")
+        if not text.strip():
+            raise _fail(400, "the text is empty: type a review")
+
+        def both() -> dict:
+            return {"predictions": session.predictions.of(text), "heatmaps": session.heatmaps.of(text)}
+
+        return _json(await run_in_threadpool(both))
+
     async def static(request: Request) -> Response:
         path = scripts.get(request.path_params["name"])
         if path is None:
@@ -173,7 +190,7 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
     routes = [Route("/", home), Route("/api/status", status), Route("/api/map", map_),
               Route("/api/field", field), Route("/api/review/{row}", review),
               Route("/api/heatmap", heatmap, methods=["POST"]), Route("/api/selection", select, methods=["POST"]),
-              Route("/api/export", export, methods=["POST"]),
+              Route("/api/export", export, methods=["POST"]), Route("/api/edit", edit, methods=["POST"]),
               Route("/static/{name:str}", static)]
     app = Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))],
                     exception_handlers={HTTPException: http_error, IMDbError: known_error, Exception: bug},

@@ -15,11 +15,13 @@ from IMDb import console
 from IMDb.errors import IMDbError
 from IMDb.explore.heatmaps import HeatMaps
 from IMDb.explore.neighbours import Neighbours
+from IMDb.explore.predictions import Predictions
 from IMDb.explore.tables import Explored, Source, load
 
 
 class Session:
-    """One explorer run: its output folder, and once loaded, the state, heat maps and neighbours."""
+    """One explorer run: its output folder, and once loaded, the state, heat maps, neighbours and
+    the predictors of edited texts."""
 
     def __init__(self, out: Path, models_dir: Path):
         self.out, self.models_dir = out, models_dir
@@ -28,6 +30,7 @@ class Session:
         self.explored: Explored | None = None
         self.heatmaps: HeatMaps | None = None
         self.neighbours: Neighbours | None = None
+        self.predictions: Predictions | None = None
 
     @classmethod
     def ready(cls, explored: Explored, out: Path, models_dir: Path) -> "Session":
@@ -39,6 +42,7 @@ class Session:
     def _finish(self, explored: Explored) -> None:
         self.heatmaps = HeatMaps(explored.models, self.models_dir, self.out)
         self.neighbours = Neighbours(explored.latent)
+        self.predictions = Predictions(explored.models, self.models_dir)
         self.explored = explored
         self.stage = "ready"
 
