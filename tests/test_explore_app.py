@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from IMDb.config import MODELS_DIR
 from IMDb.errors import OutputError
-from IMDb.explore.app import MAX_BODY, TOKEN_HEADER, create_app
+from IMDb.explore.app import TOKEN_HEADER, create_app
 from IMDb.explore.session import Session
 from IMDb.explore.tables import Source, explored
 from IMDb.explore.workspace import MARKER, open_workspace

@@ -19,6 +19,7 @@ import pandas as pd
 
 from IMDb.analysis.latent_map import color_options
 from IMDb.analysis.table import AnalysisTable
+from IMDb.config import MODELS_DIR
 from IMDb.errors import DataError
 
 PER_MODEL = ("prediction", "p_positive", "loss")  # each loaded model's own columns: "<column> (<model>)"
@@ -35,7 +36,7 @@ class Source:
     seed: int = 0
     projection: str = "umap"
     k: int | None = None
-    models_dir: Path = Path("models")
+    models_dir: Path = MODELS_DIR
     data: str | None = None
     report: Path | None = None
 
@@ -88,9 +89,10 @@ def load(source: Source, note: Callable[[str], None], progress: bool = False) ->
     """Every model's table, then the map and clusters; `note` is told each stage as it starts."""
     from IMDb.analysis.run import state_cfg, state_table
 
+    settings = read_report(source.report) if source.report else None
     tables: dict[str, AnalysisTable] = {}
     for name in source.models:
-        table = _report_table(source.report, name, read_report(source.report)) if source.report else None
+        table = _report_table(source.report, name, settings) if settings else None
         if table is None:
             note(f"scoring the {source.state} state with {name}")
             table = state_table(name, source.state, source.limit, source.models_dir,
