@@ -70,17 +70,17 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
 
     def row_of(value: Any) -> int:
         n = len(explored())
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit() \
-                or int(value) >= n:
+        text = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+        if not (text.isascii() and text.isdecimal() and len(text) <= 12) or int(text) >= n:
             raise _fail(404, f"no review with id {str(value)[:40]!r}: ids are 0 to {n - 1}")
         return int(value)
 
     async def body(request: Request, check: Callable[[Any], bool], shape: str) -> Any:
-        if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+        if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, "").encode(), token.encode()):
             raise _fail(403, f"missing or wrong {TOKEN_HEADER} header: reload the page for this session's token")
         try:
             value = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # undecodable, not JSON, or nested past Python's stack
             raise _fail(400, f"the request body is not JSON; send {shape}") from None
         if not check(value):
             raise _fail(400, f"the request body must be {shape}")
