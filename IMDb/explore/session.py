@@ -58,7 +58,8 @@ class Session:
                 self.note("starting TensorFlow")
                 console.import_tensorflow(verbose)
                 self._finish(loader(source, self.note, progress))
-                print("explore: ready", file=sys.stderr, flush=True)
+                if progress:
+                    print("explore: ready", file=sys.stderr, flush=True)
             except IMDbError as e:
                 self.error = str(e)
                 print(f"imdb-leap: error: {e}", file=sys.stderr, flush=True)
