@@ -1,8 +1,8 @@
 """The explorer in headless Chromium (`tests.browser`): the real app served by uvicorn on a free
 loopback port, over the report tests' small synthetic state (a hostile review among its 120). The
-WebGL map loads, a click on a point opens that review with each model's heat map, and the hostile
-review shows as text without running anything; an edited text is predicted and explained again; no
-console error, no request leaves the server."""
+WebGL map loads, a selection is summarised against the rest, a click on a point opens that review
+with each model's heat map, the hostile review shows as text without running anything, an edited
+text is predicted and explained again; no console error, no request leaves the server."""
 from __future__ import annotations
 
 import threading
@@ -99,6 +99,10 @@ def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
         wait_for(tools, f"document.getElementById('heatmaps').dataset.id === '{hostile}'",
                  "the clicked review's heat map did not show")
         page = tools.evaluate(PAGE)
+        tools.evaluate("document.getElementById('map').emit('plotly_selected',"
+                       " {points: Array.from({length: 30}, (_, i) => ({pointIndex: i}))}); 1")
+        wait_for(tools, "document.getElementById('selection').dataset.n === '30'", "the selection was not summarised")
+        summary = tools.evaluate("document.getElementById('selection-stats').textContent")
         tools.evaluate("document.getElementById('edit-text').value = 'A wonderful, moving film.';"
                        "document.getElementById('repredict').click(); 1")
         wait_for(tools, "document.getElementById('heatmaps').dataset.id === 'edited'", "the edit was not predicted")
@@ -116,6 +120,7 @@ def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
     assert page["neighbours"] == 8
     assert PAYLOAD in page["text"]  # the hostile review, shown as text
     assert page["injected"] == 0 and page["pwned"] is None
+    assert "30 reviews selected; 90 in the rest" in summary and "ECE (selection)" in summary
     assert edited[:2] == ["a", "wonderful"] and "dense (edited)positive" in predicted
     assert not found, found
 
