@@ -311,3 +311,30 @@ def test_a_bad_edit_is_one_line(served, body, token, status):
     client, *_ = served
     response = post(client, "/api/edit", body, token)
     assert response.status_code == status and len(response.text.strip().splitlines()) == 1, response.text
+
+
+def test_a_busy_port_is_one_line(tmp_path):
+    from IMDb.explore import server
+
+    taken = server.bind("127.0.0.1", 0)
+    try:
+        port = str(taken.getsockname()[1])
+        result = run_cli("--model", "dense", "--limit", "20", "--port", port, "--out", str(tmp_path / "o"),
+                         "--no-browser")
+    finally:
+        taken.close()
+    assert result.returncode == 2 and "cannot listen there" in result.stderr and "--port" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_another_host_warns_and_answers_only_to_this_machines_names(capsys):
+    from IMDb.explore import server
+
+    server.warn_if_exposed("127.0.0.1")
+    assert capsys.readouterr().err == ""
+    server.warn_if_exposed("0.0.0.0")
+    assert "warning: serving on 0.0.0.0" in capsys.readouterr().err
+    assert server.allowed_hosts("127.0.0.1") == ["127.0.0.1", "[::1]", "localhost"]
+    wide = server.allowed_hosts("0.0.0.0")
+    assert {"127.0.0.1", "localhost"} <= set(wide) and "evil.example" not in wide

@@ -77,8 +77,8 @@ def run(args: argparse.Namespace) -> int:
         read_card(name, models_dir)  # a missing model fails now, not in the background
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0 to 65535, got {args.port}")
+    sock = server.bind(args.host, args.port)  # a busy port is refused before the output folder is made
     out = open_workspace(args.out or default_out_dir(args.model, source.state), args.overwrite)
-    sock = server.bind(args.host, args.port)
     server.warn_if_exposed(args.host)
     session = Session(out, models_dir)
     session.start(source, progress=not args.quiet, verbose=args.verbose)

@@ -30,14 +30,26 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+WILDCARDS = ("0.0.0.0", "::")
+
+
 def allowed_hosts(host: str) -> list[str]:
-    """The Host header values the app answers to: this machine's loopback names, and `host`."""
-    return sorted({*LOOPBACK, "[::1]", host, f"[{host}]" if ":" in host else host})
+    """The Host header values the app answers to: this machine's loopback names and `host`; for a
+    wildcard `host` (every interface), also this machine's own names and addresses. Never a name the
+    machine does not have, which is what a DNS-rebinding page would send."""
+    names = {*LOOPBACK, host}
+    if host in WILDCARDS:
+        names |= {socket.gethostname(), socket.getfqdn()}
+        try:
+            names |= {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
+        except OSError:
+            pass
+    return sorted({f"[{n}]" if ":" in n else n for n in names})
 
 
 def url(host: str, sock: socket.socket) -> str:
     port = sock.getsockname()[1]
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
+    shown = "127.0.0.1" if host in WILDCARDS else (f"[{host}]" if ":" in host else host)
     return f"http://{shown}:{port}/"
 
 
