@@ -1,5 +1,5 @@
-"""`imdb-leap`: train the models, predict with the shipped ones, analyse and compare them, test their
-behaviour and calibrate them."""
+"""`imdb-leap`: train the models, predict with the shipped ones, analyse, compare and explore them,
+test their behaviour and calibrate them."""
 from __future__ import annotations
 
 import argparse
