@@ -2,7 +2,7 @@
 """Check the Tensorleap integration (leap_binder.py, entered through leap_integration.py) locally
 before a push.
 
-First, project_config.yaml as it is: one clear line when its data_path cannot exist inside a pushed
+First, project_file.yaml as it is: one clear line when its data_path cannot exist inside a pushed
 bundle (a relative path leaves the uploaded code); the committed placeholder is noted as the one
 edit a push needs. Then, for every model the integration serves (each in its own process, chosen
 with IMDB_MODEL):
@@ -12,7 +12,7 @@ with IMDB_MODEL):
     dtype and shape, one-hot ground truth in the order [negative, positive], probabilities, a
     finite loss (NaN, "undefined", without a label), metrics, metadata types and visualizers;
 (b) emulates the platform: copies exactly the files leap.yaml includes (what `leap push` uploads)
-    to a temporary folder and makes the one documented edit in its project_config.yaml (data_path:
+    to a temporary folder and makes the one documented edit in its project_file.yaml (data_path:
     the dataset here; model: the one checked); then, in a virtual environment of leap.yaml's
     pythonVersion (Python 3.10) holding only requirements.txt plus code-loader (cached under
     .cache/), with no IMDB_* variable and IS_TENSORLEAP_PLATFORM=true, runs
@@ -27,7 +27,7 @@ with IMDB_MODEL):
 (c) prints a summary table. The exit status is 0 only if everything passed.
 
 Usage: python leap_test.py [--models dense,cnn] [--samples 20] [--platform-only] [--config FILE]
-Needs the dataset (IMDB_DATA, else data_path of project_config.yaml) and the model bundles (models/,
+Needs the dataset (IMDB_DATA, else data_path of project_file.yaml) and the model bundles (models/,
 or IMDB_MODELS_DIR, whose bundles then replace models/ in (b)'s copy).
 Telemetry: code-loader's usage analytics stay off unless TL_DISABLE_ANALYTICS is set (to empty to
 turn them on).
@@ -68,8 +68,8 @@ def check_sample(lb, model, sample_id, response) -> tuple[list[str], dict]:
 
     import numpy as np
 
-    from IMDb import metadata
-    from IMDb.config import LABELS
+    from IMDb.measures import metadata
+    from IMDb.config.run import LABELS
 
     problems: list[str] = []
     review = response.data.review(sample_id)
@@ -236,17 +236,17 @@ def registered_names() -> dict:
 
 
 def make_bundle(dest: Path, config: Path, data_path: str, model: str, models_dir: Path) -> Path:
-    """Copy exactly the files leap.yaml includes to `dest` (project_config.yaml from `config`; the
+    """Copy exactly the files leap.yaml includes to `dest` (project_file.yaml from `config`; the
     models/ files from `models_dir`'s bundles when that is not the repository's models/) and make the one
-    documented edit in its project_config.yaml: data_path, here the dataset on this machine; and
+    documented edit in its project_file.yaml: data_path, here the dataset on this machine; and
     model, the one checked."""
     import re
     import shutil
 
-    from IMDb import leap_workspace
+    from IMDb.config import workspace
 
     other_models = models_dir.resolve() != (REPO_ROOT / "models").resolve()
-    for rel in leap_workspace.bundle_files(REPO_ROOT):
+    for rel in workspace.bundle_files(REPO_ROOT):
         source = REPO_ROOT / rel
         if rel == "project_config.yaml":
             source = config
@@ -274,9 +274,9 @@ def platform_python() -> Path:
     import shutil
     import tomllib
 
-    from IMDb import leap_workspace
+    from IMDb.config import workspace
 
-    version = leap_workspace.python_version()
+    version = workspace.python_version()
     pins = [d for d in tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
             if d.startswith("code-loader")]
     key = hashlib.sha256((version + (REPO_ROOT / "requirements.txt").read_text() + "".join(pins)).encode()
@@ -285,7 +285,7 @@ def platform_python() -> Path:
     python = venv / "bin" / "python"
     if (venv / ".complete").is_file():
         return python
-    base = leap_workspace.find_python(version)
+    base = workspace.find_python(version)
     for old in venv.parent.glob("platform-venv-*"):
         shutil.rmtree(old, ignore_errors=True)
     print(f"leap_test: building {venv.relative_to(REPO_ROOT)} (Python {version}: requirements.txt + "
@@ -511,10 +511,10 @@ def _fmt(value, spec: str = ".3f") -> str:
 def emulate(model: str, config: Path, data_path: str, models_dir: Path, python: Path) -> dict:
     """(b) for one model: the bundle in a temporary folder, the two lean processes and the model's
     logits between them; one result (the second process's, with the first one's problems)."""
-    from IMDb import leap_workspace
+    from IMDb.config import workspace
 
     lean_env = {k: v for k, v in os.environ.items() if not k.startswith("IMDB_")} | {"IS_TENSORLEAP_PLATFORM": "true"}
-    entry = leap_workspace.read()["entryFile"]
+    entry = workspace.read()["entryFile"]
     with tempfile.TemporaryDirectory() as tmp:
         bundle = make_bundle(Path(tmp) / "bundle", config, data_path, model, models_dir)
         arrays = Path(tmp) / "samples.npz"
@@ -538,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=20, help="samples per state (default 20)")
     parser.add_argument("--platform-only", dest="platform_only", action="store_true",
                         help="only (b), the platform emulation (what `imdb-leap push` runs)")
-    parser.add_argument("--config", type=Path, help="the project_config.yaml to check and bundle (default: "
+    parser.add_argument("--config", type=Path, help="the project_file.yaml to check and bundle (default: "
                                                      "the repository's)")
     parser.add_argument("--worker", metavar="MODEL", help=argparse.SUPPRESS)
     parser.add_argument("--emulate", metavar="BUNDLE", help=argparse.SUPPRESS)
@@ -558,30 +558,31 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from IMDb import bundle as bundles
-    from IMDb import integration, project_config, settings
+    from IMDb.config import project_file, environment
+    from IMDb.tensorleap import integration
     from IMDb.errors import IMDbError
 
     if args.config:
-        project_config.PATH = args.config.resolve()
+        project_file.PATH = args.config.resolve()
     models = args.models.split(",") if args.models else list(integration.served_models())
     start = time.perf_counter()
     tests, checks, failures, registered = [], [], [], None
     try:
-        committed = project_config.load()
-        data_path, python = str(Path(project_config.data_source()).resolve()), platform_python()
+        committed = project_file.load()
+        data_path, python = str(Path(project_file.data_source()).resolve()), platform_python()
     except (IMDbError, subprocess.CalledProcessError) as e:
         print(f"leap_test: {e}", file=sys.stderr)
         return 1
-    problem = project_config.bundle_problem(committed)
+    problem = project_file.bundle_problem(committed)
     if problem:  # checked as the file is, before the bundle's copy is edited
         failures.append(problem)
     elif committed.is_placeholder:
-        print(f"leap_test: {project_config.PATH.name}: data_path is the placeholder {committed.written!r}: "
+        print(f"leap_test: {project_file.PATH.name}: data_path is the placeholder {committed.written!r}: "
               f"the one edit before a push (the emulation sets it to {data_path})")
-    models_dir = settings.models_dir()
+    models_dir = environment.models_dir()
     for model in models:
         if not args.platform_only:
-            env = {**os.environ, settings.MODEL: model, settings.DATA: data_path}
+            env = {**os.environ, environment.MODEL: model, environment.DATA: data_path}
             print(f"leap_test: {model}: integration test over {args.samples} samples per state ...", flush=True)
             worker, crash = _subprocess(["--worker", model, "--samples", str(args.samples)], env)
             if worker is None:
@@ -601,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"leap_test: {model}: the bundle alone, lean environment, IS_TENSORLEAP_PLATFORM=true ...", flush=True)
         emulated = time.perf_counter()
-        checked = emulate(model, project_config.PATH, data_path, models_dir, python)
+        checked = emulate(model, project_file.PATH, data_path, models_dir, python)
         general = _short(checked.get("general_error"))
         ok = checked.get("is_valid") and not checked.get("failing") and not general and not checked.get("errors")
         if general:

@@ -9,7 +9,7 @@ Keras file (`IMDb.families.base.Family.keras_file`), plus training logs.
   a bundle (a folder holding card.json and a manifest of what it wrote) when asked: an interrupted
   export never leaves half a model, and a user's folder, or a file a user added, is never replaced.
 - `read_card` checks the card against its schema (`check_card`: the known keys' types, ranges and
-  finiteness, the config's as `IMDb.config` declares them, the ``calibration`` record whole;
+  finiteness, the config's as `IMDb.config.run` declares them, the ``calibration`` record whole;
   unknown keys are allowed); `Bundle.read` loads the tokenizer its family names and refuses one
   whose fingerprint differs from the card's or that emits more ids than the model's embedding has
   rows (the card's ``vocab_size``); `Bundle.session` refuses an ONNX file whose inputs or outputs
@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from IMDb import families
-from IMDb.config import LABELS, MODELS_DIR, Config, Range, field_problem, problem
+from IMDb.config.run import LABELS, MODELS_DIR, Config, Range, field_problem, problem
 from IMDb.errors import DataError, ModelError
 from IMDb.families.base import Family
-from IMDb.io import atomic_dir
-from IMDb.models import OUTPUT_NAME
-from IMDb.tokenizer import Tokenizer
-from IMDb.writers import json_file
+from IMDb.output.atomic import atomic_dir
+from IMDb.architectures import OUTPUT_NAME
+from IMDb.text.tokenizer import Tokenizer
+from IMDb.output.formats import json_file
 
 MARKER = "card.json"  # every bundle has one; only such a folder is replaced
 SPLIT = "split.json"  # {"validation": [sample ids]}: the reviews the model was validated on
@@ -48,7 +48,7 @@ NULL_PATHS = ("data", "out_dir", "runs_dir")  # config fields a card stores as n
 UNIT, POSITIVE, NON_NEGATIVE = Range(0, 1), Range(0, open_low=True), Range(0)
 # figures.<state>: key -> (annotation, range); a missing key is allowed
 FIGURES_SCHEMA = {"loss": ("float", NON_NEGATIVE), "accuracy": ("float", UNIT), "samples": ("int", NON_NEGATIVE)}
-# ``calibration``, as `imdb-leap calibrate` writes it (`IMDb.robustness.calibrate`): key -> (annotation,
+# ``calibration``, as `imdb-leap calibrate` writes it (`IMDb.robustness.run.calibrate`): key -> (annotation,
 # range, required). Absent, a model is not calibrated; present, it is whole, since whatever shows a
 # probability divides by its temperature and the robustness report draws the rest.
 CALIBRATION_SCHEMA = {
@@ -57,7 +57,7 @@ CALIBRATION_SCHEMA = {
     "nll_after": ("float", NON_NEGATIVE, True), "measured_on": ("str", None, True),
     "reliability_before": ("list", None, True), "reliability_after": ("list", None, True),
     "fitted_on": ("str", None, False), "bins": ("int", Range(1), False)}
-# one bin of a reliability diagram (`IMDb.calibration.reliability`): every key required
+# one bin of a reliability diagram (`IMDb.measures.calibration.reliability`): every key required
 BIN_SCHEMA = {"low": ("float", UNIT), "high": ("float", UNIT), "count": ("int", NON_NEGATIVE),
               "confidence": ("float | None", UNIT), "accuracy": ("float | None", UNIT)}
 
@@ -72,7 +72,7 @@ def names(models_dir: str | Path = MODELS_DIR) -> list[str]:
 def write(out_dir: str | Path, writers: dict[str, object], replace: bool | None = None) -> Path:
     """Create `out_dir` with one file per entry: name -> callable(path) or JSON-able object (see the
     module docstring for why through a temp folder). An earlier bundle there is replaced as
-    `IMDb.io.atomic_dir` allows: by default, as the command's ``--overwrite`` reserved it."""
+    `IMDb.output.atomic.atomic_dir` allows: by default, as the command's ``--overwrite`` reserved it."""
     with atomic_dir(out_dir, MARKER, replace=replace, flag="--overwrite") as tmp:
         for name, writer in writers.items():
             if callable(writer):
@@ -85,14 +85,14 @@ def write(out_dir: str | Path, writers: dict[str, object], replace: bool | None 
 def card_fields(cfg: Config, tokenizer: Tokenizer, model: Any, figures: dict, train_seconds: float) -> dict:
     """What every model card holds: the settings (no local paths), the data, split and tokenizer
     it was trained with, its figures, and where and how long it trained."""
-    from IMDb import data
+    from IMDb.data import dataset_states
 
-    labeled = data.labeled(cfg.data)
+    labeled = dataset_states.labeled(cfg.data)
     return {
         "model": cfg.model,
         "config": cfg.to_dict() | {k: None for k in NULL_PATHS},
-        "data_checksum": data.checksum(labeled),
-        "split_checksums": data.split_checksums(data.make_states(labeled, cfg)),
+        "data_checksum": dataset_states.checksum(labeled),
+        "split_checksums": dataset_states.split_checksums(dataset_states.make_states(labeled, cfg)),
         "tokenizer_fingerprint": tokenizer.fingerprint,
         "figures": figures,
         "train_seconds": round(train_seconds, 1),
@@ -225,7 +225,7 @@ def embedding_rows(path: Path, text_input: str) -> int | None:
 
 def _identity(folder: Path) -> tuple[int, int]:
     """What tells a bundle folder from the one that replaced it: a bundle is swapped in by renaming
-    a new folder into place (`IMDb.io.atomic_dir`), so a replaced bundle has another inode."""
+    a new folder into place (`IMDb.output.atomic.atomic_dir`), so a replaced bundle has another inode."""
     info = folder.stat()
     return info.st_dev, info.st_ino
 
@@ -364,11 +364,11 @@ class Bundle:
         """Refuse states whose sample ids are not the ones the model was trained and validated on
         (the card's ``split_checksums``; a card without them is not checked): one DataError naming
         the first state that differs."""
-        from IMDb import data
+        from IMDb.data import dataset_states
 
         expected = self.card.get("split_checksums") or {}
         for state, checksum in expected.items():
-            if state in states and (found := data.split_checksum(states[state])) != checksum:
+            if state in states and (found := dataset_states.split_checksum(states[state])) != checksum:
                 raise DataError(
                     f"the {state} state differs from the one {self.name} was trained with: its sample ids "
                     f"have checksum {found}, {self.folder / MARKER} says {checksum} (split_checksums."

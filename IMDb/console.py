@@ -11,7 +11,7 @@ Progress: tqdm draws bars on a terminal. Into a file or a CI log, a bar's carria
 would pile up into one long line, so `line_progress` turns a redraw into a line of its own, at most
 one every `LOG_INTERVAL` seconds.
 
-Streams and signals, for the length of a command (`IMDb.cli.main`): `standard_streams` makes a
+Streams and signals, for the length of a command (`IMDb.cli.imdb_leap.main`): `standard_streams` makes a
 reader that went away (``imdb-leap predict | head -2``) a quiet end (`PipeClosed`), a full stdout
 (``> /dev/full``) one `OutputError` naming it, a stdout closed at start (``>&-``) an error before
 any work, and reading a closed stdin (``<&-``) one line; `signals` makes Ctrl-C and SIGTERM one
@@ -281,8 +281,8 @@ def check_interrupt() -> None:
     """Raise KeyboardInterrupt again if a Ctrl-C or SIGTERM came. Python raises it at the next line
     of Python, wherever that is: inside a weakref callback or a ``__del__`` it cannot propagate
     (`_unraisable` sends the signal again), and a C library that called back into Python may turn it
-    into an error of its own (matplotlib's Agg: "Invalid bounding box", which `IMDb.cli.main` reports
-    as the interruption it is). So the analysis checks between stages and `IMDb.io` before it renames
+    into an error of its own (matplotlib's Agg: "Invalid bounding box", which `IMDb.cli.imdb_leap.main` reports
+    as the interruption it is). So the analysis checks between stages and `IMDb.output.atomic` before it renames
     anything into place: an interrupted run writes nothing."""
     if _received:
         raise KeyboardInterrupt

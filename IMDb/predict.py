@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from IMDb.bundle import Bundle
-from IMDb.config import LABELS, MODELS_DIR
-from IMDb.scores import probabilities
-from IMDb.tokenizer import Tokenizer
+from IMDb.config.run import LABELS, MODELS_DIR
+from IMDb.measures.scores import probabilities
+from IMDb.text.tokenizer import Tokenizer
 
 
 @dataclass

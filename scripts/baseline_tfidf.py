@@ -11,13 +11,13 @@ import time
 
 import numpy as np
 
-from IMDb import data
+from IMDb.data import dataset_states
 from IMDb.analysis.baselines import fit_tfidf, tfidf_baseline
-from IMDb.config import Config
+from IMDb.config.run import Config
 
 
 def main() -> int:
-    states = data.load_states(Config())
+    states = dataset_states.load_states(Config())
     train = states["training"]
     t = time.perf_counter()
     pipeline = fit_tfidf(train["text"].tolist(), train["label"].to_numpy())

@@ -45,9 +45,9 @@ def timed(fn, repeats: int = 3) -> tuple[float, float]:
 
 
 def main() -> int:
-    from IMDb import sources
+    from IMDb.data import sources
     from IMDb import families
-    from IMDb.text import WordTokenizer
+    from IMDb.text.word_tokenizer import WordTokenizer
 
     cfg = families.config("dense")
     t = time.perf_counter()
@@ -74,7 +74,7 @@ def main() -> int:
     print(f"{n} reviews, vocabulary {cfg.vocab_size}, {cfg.seq_len} tokens, {os.cpu_count()} cores")
     print(f"load parquet: {load_s:.2f} s; peak RSS after loading + tokenizing: {ours_rss:.0f} MB")
     print(f"{'tokenizer':<34}{'fit (25k) s':>12}{'encode s':>10}{'cpu s':>8}{'reviews/s':>12}")
-    rows = [("IMDb.text.WordTokenizer", fit_s, ours_s, ours_cpu),
+    rows = [("IMDb.text.word_tokenizer.WordTokenizer", fit_s, ours_s, ours_cpu),
             ("keras.layers.TextVectorization", keras_fit_s, keras_s, keras_cpu)]
     for name, fit, encode, cpu in rows:
         print(f"{name:<34}{fit:>12.2f}{encode:>10.2f}{cpu:>8.2f}{n / encode:>12,.0f}")

@@ -25,11 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from IMDb import data, families, project_config
+from IMDb import families
+from IMDb.config import project_file
+from IMDb.data import dataset_states
 from IMDb.analysis.inference import latent_and_probabilities, load_keras
 from IMDb.bundle import Bundle
-from IMDb.config import MODELS_DIR
-from IMDb.wordpiece import WordPieceTokenizer
+from IMDb.config.run import MODELS_DIR
+from IMDb.text.wordpiece import WordPieceTokenizer
 
 
 def cached_predict(model, tokenizer, texts, ids, cache: Path | None, label: str) -> np.ndarray:
@@ -83,8 +85,8 @@ def main() -> int:
     base_len = tokenizer.seq_len
     if tokenizer.truncation != "headtail":
         print(f"note: the shipped tokenizer truncates {tokenizer.truncation!r}")
-    test = data.load_states(bert.split_config(project_config.data_source()))["test"]
-    frame = data.stratified_sample(test, args.limit or None, args.seed).reset_index(drop=True)
+    test = dataset_states.load_states(bert.split_config(project_file.data_source()))["test"]
+    frame = dataset_states.stratified_sample(test, args.limit or None, args.seed).reset_index(drop=True)
     texts, labels = frame["text"].tolist(), frame["label"].to_numpy()
     ids = frame["sample_id"].astype(str).tolist()
     lengths = np.array([len(e.ids) for e in tokenizer.encodings(texts)])

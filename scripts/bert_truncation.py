@@ -15,11 +15,12 @@ import time
 
 import numpy as np
 
-from IMDb import data, project_config
+from IMDb.config import project_file
+from IMDb.data import dataset_states
 from IMDb.analysis.inference import latent_and_probabilities, load_keras
 from IMDb.bundle import Bundle
-from IMDb.config import MODELS_DIR
-from IMDb.wordpiece import WordPieceTokenizer
+from IMDb.config.run import MODELS_DIR
+from IMDb.text.wordpiece import WordPieceTokenizer
 
 
 def main() -> int:
@@ -30,8 +31,8 @@ def main() -> int:
 
     bert = Bundle.read("bert", MODELS_DIR)
     model, tokenizer = load_keras(bert), bert.tokenizer
-    test = data.load_states(bert.split_config(project_config.data_source()))["test"]
-    frame = data.stratified_sample(test, args.limit or None, args.seed).reset_index(drop=True)
+    test = dataset_states.load_states(bert.split_config(project_file.data_source()))["test"]
+    frame = dataset_states.stratified_sample(test, args.limit or None, args.seed).reset_index(drop=True)
     texts, labels = frame["text"].tolist(), frame["label"].to_numpy()
     lengths = np.array([len(e.ids) for e in tokenizer.encodings(texts)])
     cut = np.flatnonzero(lengths > tokenizer.seq_len - 2)

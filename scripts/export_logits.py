@@ -2,7 +2,7 @@
 """Re-export a shipped model so that it ends in logits instead of a softmax (same weights).
 
 The shipped bundles were trained when the models ended in ``Dense(2, softmax)``; Tensorleap's
-authoring guide asks for raw predictions. The builders in `IMDb.models` now end in
+authoring guide asks for raw predictions. The builders in `IMDb.architectures` now end in
 ``Dense(2, name="logits")``: this script rebuilds that architecture, copies the trained weights in
 unchanged, and rewrites ``model.onnx`` and ``model.h5`` (dense, CNN) or ``model.keras`` (BERT).
 Before anything is replaced it checks, on test reviews, that softmax(new logits) equals the old
@@ -23,13 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from IMDb import data, families, settings, toolkits
+from IMDb import families, toolkits
+from IMDb.config import environment
+from IMDb.data import dataset_states
 from IMDb.bundle import Bundle
-from IMDb.config import MODELS_DIR, Config
-from IMDb.io import atomic_write_text
-from IMDb.writers import json_file
+from IMDb.config.run import MODELS_DIR, Config
+from IMDb.output.atomic import atomic_write_text
+from IMDb.output.formats import json_file
 from IMDb.predict import Predictor
-from IMDb.scores import softmax
+from IMDb.measures.scores import softmax
 
 
 def old_weights(bundle: Bundle) -> list[np.ndarray]:
@@ -42,7 +44,7 @@ def test_texts(card: dict, n: int) -> list[str]:
     """Every k-th review of the test split (it is ordered by label, so both labels appear)."""
     saved = card["config"]
     cfg = Config(val_fraction=saved["val_fraction"], seed=saved["seed"])
-    test = data.load_states(cfg)["test"]
+    test = dataset_states.load_states(cfg)["test"]
     step = max(1, len(test) // n)
     return test["text"].iloc[::step].iloc[:n].tolist()
 
@@ -56,14 +58,14 @@ def main(argv: list[str] | None = None) -> int:
 
     import keras
 
-    from IMDb import export
+    from IMDb.training import export
 
     for name in args.models:
         start = time.perf_counter()
         bundle = Bundle.read(name, MODELS_DIR)  # card and tokenizer, checked against each other
         family, folder, card = bundle.family, bundle.folder, bundle.card
-        cfg = Config(**{**card["config"], "bert_checkpoint": settings.get(settings.BERT)
-                        or card["config"].get("bert_checkpoint") or settings.bert_checkpoint()})
+        cfg = Config(**{**card["config"], "bert_checkpoint": environment.get(environment.BERT)
+                        or card["config"].get("bert_checkpoint") or environment.bert_checkpoint()})
         import onnxruntime as ort
 
         session = ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])

@@ -54,9 +54,9 @@ import numpy as np
 
 from IMDb import bundle
 from IMDb.bundle import Bundle, check_card
-from IMDb.config import MODELS_DIR
+from IMDb.config.run import MODELS_DIR
 from IMDb.console import line_progress
-from IMDb.scores import log_softmax
+from IMDb.measures.scores import log_softmax
 
 SOURCE = "bert"
 NAME = "bert-int8"
@@ -437,11 +437,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"inputs {[i.name for i in int8.get_inputs()]} shape {shape}: the sequence length is "
               f"fixed, so reviews are run padded to {shape[-1]} pieces (no batching by length)", flush=True)
 
-        from IMDb import project_config
-        from IMDb.data import load_states, stratified_sample
+        from IMDb.config import project_file
+        from IMDb.data.dataset_states import load_states, stratified_sample
 
         source = source_bundle(args.source)
-        cfg = source.split_config(project_config.data_source())
+        cfg = source.split_config(project_file.data_source())
         test = load_states(cfg)["test"].reset_index(drop=True)
         labels = test["label"].to_numpy().astype(int)
         tokenizer = source.tokenizer
@@ -513,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
                 "int8_vs_fp32": {
                     "test_reviews_compared": len(compared),
                     "selection": ("the full test split" if len(compared) == len(test) else
-                                  f"stratified by label, seed {cfg.seed} (IMDb.data.stratified_sample)"),
+                                  f"stratified by label, seed {cfg.seed} (IMDb.data.dataset_states.stratified_sample)"),
                     "same_prediction": round(float((z8[compared].argmax(1) == z32.argmax(1)).mean()), 5),
                     "max_abs_logit_diff": round(float(np.abs(z8[compared] - z32).max()), 5),
                     "mean_abs_logit_diff": round(float(np.abs(z8[compared] - z32).mean()), 5),

@@ -2,9 +2,9 @@
 """Record the split of shipped models trained before bundles recorded it: ``split.json`` (the
 validation ids) and the card's ``split_checksums``.
 
-Training now writes both (`IMDb.bundle.split_record`, `IMDb.data.split_checksums`); the binder
+Training now writes both (`IMDb.bundle.split_record`, `IMDb.data.dataset_states.split_checksums`); the binder
 rebuilds the states from ``split.json`` and checks them against the checksums. For a model trained
-earlier this script rebuilds its states with the project's own code (`IMDb.data.make_states` on the
+earlier this script rebuilds its states with the project's own code (`IMDb.data.dataset_states.make_states` on the
 card's seed, validation fraction and train limit, under the scikit-learn it was trained with),
 nothing retrained. It first proves that the states are the ones the model was trained on: the
 dataset's checksum must equal the card's ``data_checksum``, and each state's size the ``samples``
@@ -20,21 +20,23 @@ import argparse
 import json
 import sys
 
-from IMDb import bundle, data, families, project_config
-from IMDb.config import MODELS_DIR, Config
-from IMDb.io import atomic_write_text
-from IMDb.writers import dumps, json_file
+from IMDb import bundle, families
+from IMDb.config import project_file
+from IMDb.data import dataset_states
+from IMDb.config.run import MODELS_DIR, Config
+from IMDb.output.atomic import atomic_write_text
+from IMDb.output.formats import dumps, json_file
 
 
 def trained_states(name: str, card: dict, source: str) -> dict:
     """The labeled states `card`'s model was trained on, after proving they are those."""
-    labeled = data.labeled(source)
-    if data.checksum(labeled) != card.get("data_checksum"):
+    labeled = dataset_states.labeled(source)
+    if dataset_states.checksum(labeled) != card.get("data_checksum"):
         raise SystemExit(f"record_split: {name}: {source} is not the dataset the model was trained on "
                          f"(its checksum differs from the card's data_checksum)")
     saved = card["config"]
     cfg = Config(data=source, **{k: saved[k] for k in ("val_fraction", "seed", "train_limit") if k in saved})
-    states = data.make_states(labeled, cfg)
+    states = dataset_states.make_states(labeled, cfg)
     for state, frame in states.items():
         samples = (card.get("figures") or {}).get(state, {}).get("samples")
         if samples is not None and samples != len(frame):
@@ -60,14 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("models", nargs="*", help="bundles in models/ (default: all)")
     parser.add_argument("--check", action="store_true", help="change nothing; fail when a bundle is not up to date")
     args = parser.parse_args(argv)
-    source = project_config.data_source()
+    source = project_file.data_source()
     stale = []
     for name in args.models or bundle.names(MODELS_DIR):
         folder = MODELS_DIR / name
         card = json.loads((folder / bundle.MARKER).read_text(encoding="utf-8"))
         origin = families.get(name).source or name  # bert-int8 is bert's weights, split and card
         states = trained_states(origin, bundle.read_card(origin, MODELS_DIR), source)
-        checksums = data.split_checksums(states)
+        checksums = dataset_states.split_checksums(states)
         split = dumps(bundle.split_record(states["validation"]), indent=0) + "\n"
         current = (folder / bundle.SPLIT).read_text(encoding="utf-8") if (folder / bundle.SPLIT).is_file() else None
         fresh = card.get("split_checksums") == checksums and current == split

@@ -22,7 +22,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from IMDb import data, families
+from IMDb import families
+from IMDb.data import dataset_states
 from IMDb.predict import Predictor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +70,7 @@ def main() -> None:
     rounded = weight_only(ROOT / "models" / "bert" / "model.onnx", args.out)
     wo = Predictor(fp32.bundle, ort.InferenceSession(str(args.out), providers=["CPUExecutionProvider"]))
 
-    test = data.load_states(families.config("bert"))["test"].iloc[::args.every]
+    test = dataset_states.load_states(families.config("bert"))["test"].iloc[::args.every]
     inputs = fp32.encode(test["text"].tolist())
     labels = test["label"].to_numpy()
     logits, seconds = {}, {}

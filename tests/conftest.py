@@ -14,7 +14,7 @@ import pytest
 
 os.environ.setdefault("TL_DISABLE_ANALYTICS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# the analysis cache (`IMDb.cache`) of this test run, never the user's ~/.cache/imdb-leap
+# the analysis cache (`IMDb.analysis.cache`) of this test run, never the user's ~/.cache/imdb-leap
 os.environ["IMDB_CACHE"] = tempfile.mkdtemp(prefix="imdb-leap-test-cache-")
 atexit.register(shutil.rmtree, os.environ["IMDB_CACHE"], ignore_errors=True)
 
@@ -78,7 +78,7 @@ def make_word_bundle(models_dir: Path, name: str, texts, seq_len: int = 30, voca
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    from IMDb.text import WordTokenizer
+    from IMDb.text.word_tokenizer import WordTokenizer
 
     folder = Path(models_dir) / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -170,14 +170,15 @@ def record_synthetic_split(folder: Path, dataset: Path) -> None:
     with the card's seed and validation fraction (the tokenizer and model stay the shipped ones)."""
     import json
 
-    from IMDb import bundle, data
-    from IMDb.config import Config
+    from IMDb import bundle
+    from IMDb.data import dataset_states
+    from IMDb.config.run import Config
 
     card = json.loads((folder / bundle.MARKER).read_text(encoding="utf-8"))
     saved = card["config"]
     cfg = Config(data=str(dataset), **{k: saved[k] for k in ("val_fraction", "seed", "train_limit") if k in saved})
-    states = data.make_states(data.labeled(str(dataset)), cfg)
-    card["split_checksums"] = data.split_checksums(states)
+    states = dataset_states.make_states(dataset_states.labeled(str(dataset)), cfg)
+    card["split_checksums"] = dataset_states.split_checksums(states)
     (folder / bundle.MARKER).write_text(json.dumps(card, indent=2), encoding="utf-8")
     (folder / bundle.SPLIT).write_text(json.dumps(bundle.split_record(states["validation"])), encoding="utf-8")
 
@@ -186,7 +187,7 @@ def record_synthetic_split(folder: Path, dataset: Path) -> None:
 def shipped_on_synthetic(tmp_path_factory, synthetic_dataset) -> Path:
     """A models folder of the shipped served bundles (tokenizer and model linked, not copied) whose
     cards and split files record the synthetic dataset's split."""
-    from IMDb.config import MODELS_DIR
+    from IMDb.config.run import MODELS_DIR
 
     models = tmp_path_factory.mktemp("shipped") / "models"
     for name in ("dense", "cnn", "bert"):

@@ -22,7 +22,7 @@ from IMDb.analysis.samples import choose_samples, samples_to_explain
 from IMDb import families, toolkits
 from IMDb.analysis.inference import load_keras, with_probabilities
 from IMDb.bundle import Bundle
-from IMDb.text import PAD_ID, WordTokenizer
+from IMDb.text.word_tokenizer import PAD_ID, WordTokenizer
 from tests.conftest import synthetic_reviews
 
 SEQ_LEN, VOCAB = 24, 60

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from IMDb import metadata
+from IMDb.measures import metadata
 from IMDb.analysis import baselines as bl
 from tests.conftest import synthetic_reviews
 

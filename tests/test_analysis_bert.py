@@ -15,7 +15,7 @@ from IMDb.analysis.attribution import explain
 from IMDb.analysis.inference import load_keras
 from IMDb.analysis.integrated_gradients import POSITIVE, integrated_gradients
 from IMDb.bundle import Bundle
-from IMDb.wordpiece import INPUT_NAMES, WordPieceTokenizer
+from IMDb.text.wordpiece import INPUT_NAMES, WordPieceTokenizer
 
 pytestmark = pytest.mark.slow
 TEXT = "Great superb plot, really!<br />The scene was dull and the music awful. Why?"

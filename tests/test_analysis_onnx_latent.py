@@ -6,7 +6,7 @@ import pytest
 from IMDb.analysis.onnx_latent import OnnxLatent
 from IMDb.analysis.inference import latent_and_probabilities, load_keras
 from IMDb.bundle import Bundle
-from IMDb.config import MODELS_DIR
+from IMDb.config.run import MODELS_DIR
 from IMDb.predict import Predictor
 
 REVIEWS = ["A wonderful, moving film.", "Dull and boring, a waste of time.", "It was fine, I guess. " * 40]

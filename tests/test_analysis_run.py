@@ -11,7 +11,7 @@ import pytest
 from IMDb import families
 from IMDb.analysis.run import ANALYZE_STAGES, COMPARE_STAGES, AnalysisError, run_analysis
 from IMDb.analysis.table import AnalysisTable
-from IMDb.cli import main
+from IMDb.cli.imdb_leap import main
 from tests.conftest import synthetic_reviews, synthetic_unlabeled
 
 pytestmark = pytest.mark.slow

@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from IMDb import data, families, metadata
+from IMDb import families
+from IMDb.data import dataset_states
+from IMDb.measures import metadata
 from IMDb.analysis import baselines as bl
 from IMDb.analysis.inference import latent_and_probabilities, latent_model, load_keras
 from IMDb.analysis.table import BASE_COLUMNS, METADATA_COLUMNS, AnalysisTable, build_table
@@ -61,7 +63,7 @@ def test_columns_dtypes_and_no_missing_values(test_table, bundle):
     assert np.allclose(frame["p_negative"] + frame["p_positive"], 1, atol=1e-5)
     assert (frame["prediction"] == (frame["p_positive"] > 0.5)).all()
     assert (frame["correct"] == (frame["prediction"] == frame["label"])).all()
-    assert list(frame["sample_id"]) == list(data.load_states(bundle)["test"]["sample_id"])
+    assert list(frame["sample_id"]) == list(dataset_states.load_states(bundle)["test"]["sample_id"])
 
 
 def test_latent_is_the_latent_layer(test_table, bundle):
@@ -97,7 +99,7 @@ def test_keras_agrees_with_the_onnx_model(test_table, bundle):
 
 
 def test_metadata_columns_are_the_binders_values(test_table, bundle):
-    from IMDb.integration import Review
+    from IMDb.tensorleap.integration import Review
 
     tokenizer = Bundle.read("cnn", bundle.model_dir.parent).tokenizer
     row = test_table.frame.iloc[7]
@@ -148,14 +150,14 @@ def test_save_and_load_round_trip(test_table, tmp_path):
 def test_limit_is_a_seeded_stratified_sample(bundle):
     table = build_table("cnn", "training", limit=40, models_dir=bundle.model_dir.parent, cfg=bundle,
                         progress=False)
-    training = data.load_states(bundle)["training"]
+    training = dataset_states.load_states(bundle)["training"]
     assert len(table) == 40 and table.frame["sample_id"].isin(training["sample_id"]).all()
     share = training["label"].mean()
     assert abs(table.frame["label"].mean() - share) <= 1 / 40 + 1e-9
-    again = data.stratified_sample(training, 40, seed=0)
+    again = dataset_states.stratified_sample(training, 40, seed=0)
     assert list(again["sample_id"]) == list(table.frame["sample_id"])
-    assert list(data.stratified_sample(training, 40, seed=1)["sample_id"]) != list(again["sample_id"])
-    assert data.stratified_sample(training, 10_000) is training
+    assert list(dataset_states.stratified_sample(training, 40, seed=1)["sample_id"]) != list(again["sample_id"])
+    assert dataset_states.stratified_sample(training, 10_000) is training
 
 
 def test_unlabeled_state_has_missing_label_fields(bundle):
@@ -171,7 +173,7 @@ def test_unlabeled_state_has_missing_label_fields(bundle):
 def test_default_states_follow_the_model_card(bundle, monkeypatch):
     monkeypatch.setenv("IMDB_DATA", bundle.data)
     table = build_table("cnn", "validation", models_dir=bundle.model_dir.parent, progress=False)
-    expected = data.load_states(bundle)["validation"]["sample_id"]
+    expected = dataset_states.load_states(bundle)["validation"]["sample_id"]
     assert list(table.frame["sample_id"]) == list(expected)
 
 

@@ -12,10 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from IMDb import data, families, integration, losses, project_config, visualizers
-from IMDb import settings as env
+from IMDb import families
+from IMDb.config import project_file
+from IMDb.data import dataset_states
+from IMDb.measures import losses
+from IMDb.tensorleap import integration, visualizers
+from IMDb.config import environment as env
 from IMDb.bundle import Bundle
-from IMDb.config import LABELS, MODELS_DIR
+from IMDb.config.run import LABELS, MODELS_DIR
 from IMDb.errors import DataError, ModelError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +56,7 @@ def own_bundles(settings, word_bundles, tmp_path):
 
 def test_default_model_is_dense(settings):
     model = integration.selected_model()
-    assert model.name == "dense" == project_config.load().model and model.seq_len == 30
+    assert model.name == "dense" == project_file.load().model and model.seq_len == 30
 
 
 def test_the_model_is_one_setting(settings):
@@ -143,8 +147,8 @@ def test_states_have_stable_unique_string_ids(settings):
 
 def test_data_is_loaded_once_per_process(settings):
     calls = []
-    real = data.load_states
-    settings.setattr(data, "load_states", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = dataset_states.load_states
+    settings.setattr(dataset_states, "load_states", lambda *a, **k: calls.append(1) or real(*a, **k))
     for _ in range(3):
         responses = [integration.preprocess_response(s) for s in integration.STATES]
     assert len(calls) == 1
@@ -326,7 +330,7 @@ def test_leap_test_checks_the_config_as_it_is_first(word_bundles, synthetic_data
     proc = run_leap_test({env.DATA: str(synthetic_dataset), env.MODELS_DIR: str(word_bundles)},
                          "--models", "dense", "--platform-only", "--config", str(config))
     assert proc.returncode == 1, proc.stdout[-3000:]
-    assert re.search(r"  - .*project_config.yaml: data_path '../shared/data/imdb/imdb.parquet' is relative: "
+    assert re.search(r"  - .*project_file.yaml: data_path '../shared/data/imdb/imdb.parquet' is relative: "
                      r"inside a pushed bundle .* data volume", proc.stdout), proc.stdout[-2000:]
     assert re.search(r"dense\s+\| valid", proc.stdout)  # the copy, with the one edit, is fine
 
@@ -371,7 +375,7 @@ def test_shipped_model_agrees_with_the_ground_truth_order(model, imdb_data):
     from IMDb.predict import Predictor
 
     shipped(model)
-    test = data.labeled(str(imdb_data)).query("split == 'test'")
+    test = dataset_states.labeled(str(imdb_data)).query("split == 'test'")
     picked = test.iloc[np.linspace(0, len(test) - 1, 200).astype(int)]
     probabilities = Predictor.load(model).predict(picked["text"].tolist())
     truth = np.stack([integration.one_hot(int(label)) for label in picked["label"]])
@@ -384,7 +388,7 @@ def test_real_states(imdb_data, monkeypatch):
     monkeypatch.setenv(env.DATA, str(imdb_data))
     monkeypatch.delenv(env.MODELS_DIR, raising=False)
     monkeypatch.delenv(env.MODEL, raising=False)
-    shipped(project_config.load().model)
+    shipped(project_file.load().model)
     _clear_caches()
     try:
         states = integration.states()

@@ -1,15 +1,16 @@
-"""IMDb.cache and what the analysis keeps in it: a second lookup reads what the first stored, a
+"""IMDb.analysis.cache and what the analysis keeps in it: a second lookup reads what the first stored, a
 changed text or version misses, and the metadata and TF-IDF scores read back equal those computed
 afresh, column by column and dtype by dtype. IMDB_CACHE is a temp folder in every test."""
 import numpy as np
 import pandas as pd
 import pytest
 
-from IMDb import cache, metadata
+from IMDb.analysis import cache
+from IMDb.measures import metadata
 from IMDb.analysis import baselines as bl
 from IMDb.analysis import metadata_job as table
 from IMDb.bundle import Bundle
-from IMDb.integration import Review
+from IMDb.tensorleap.integration import Review
 from tests.conftest import make_word_bundle, synthetic_reviews
 
 

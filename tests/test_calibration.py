@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from IMDb import calibration as cal
-from IMDb.scores import probabilities
+from IMDb.measures import calibration as cal
+from IMDb.measures.scores import probabilities
 
 
 def test_ece_of_a_perfectly_calibrated_and_an_overconfident_model():

@@ -1,8 +1,8 @@
 import subprocess
 import sys
 
-from IMDb.cli import main, parser
-from IMDb.config import REPO_ROOT
+from IMDb.cli.imdb_leap import main, parser
+from IMDb.config.run import REPO_ROOT
 
 
 def test_train_with_missing_data_is_one_clear_line(tmp_path, capsys):
@@ -19,7 +19,7 @@ def test_train_overrides_reach_the_config():
 
 
 def test_help_runs_as_a_module():
-    result = subprocess.run([sys.executable, "-m", "IMDb.cli", "--help"], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "IMDb.cli.imdb_leap", "--help"], capture_output=True,
                             text=True, cwd=REPO_ROOT, timeout=60)
     assert result.returncode == 0 and "train" in result.stdout and "predict" in result.stdout
 
@@ -47,8 +47,8 @@ import argparse  # noqa: E402
 import pytest  # noqa: E402
 
 from IMDb import families  # noqa: E402
-from IMDb.cli import CONFIG_OPTIONS  # noqa: E402
-from IMDb.config import Config  # noqa: E402
+from IMDb.cli.imdb_leap import CONFIG_OPTIONS  # noqa: E402
+from IMDb.config.run import Config  # noqa: E402
 
 
 def test_every_train_option_that_is_passed_on_is_a_config_field():

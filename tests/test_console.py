@@ -3,7 +3,7 @@ import io
 import subprocess
 import sys
 
-from IMDb.config import REPO_ROOT
+from IMDb.config.run import REPO_ROOT
 from IMDb.console import LineStream, line_progress
 
 

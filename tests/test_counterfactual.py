@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from IMDb import counterfactual as cf
+from IMDb.data import counterfactual as cf
 from IMDb.errors import DataError
 
 GOOD = ("Sentiment\tText\tbatch_id\n"

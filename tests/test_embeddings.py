@@ -1,7 +1,7 @@
 import numpy as np
 
-from IMDb.embeddings import cooccurrence, ppmi_vectors
-from IMDb.text import WordTokenizer
+from IMDb.training.embeddings import cooccurrence, ppmi_vectors
+from IMDb.text.word_tokenizer import WordTokenizer
 
 
 def test_cooccurrence_is_symmetric_weighted_and_stays_inside_reviews():

@@ -9,11 +9,11 @@ import shutil
 import numpy as np
 import pytest
 
-from IMDb.cli import main
-from IMDb.config import MODELS_DIR
+from IMDb.cli.imdb_leap import main
+from IMDb.config.run import MODELS_DIR
 from IMDb.errors import ModelError
 from IMDb.bundle import read_card
-from IMDb.text import has_words
+from IMDb.text.word_tokenizer import has_words
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_predict_flags_reviews_without_words_and_reads_any_bytes(monkeypatch, ca
 
 
 def test_wordpiece_takes_undecodable_text():
-    from IMDb.wordpiece import WordPieceTokenizer
+    from IMDb.text.wordpiece import WordPieceTokenizer
 
     path = MODELS_DIR / "bert" / "tokenizer.json"
     if not path.is_file():

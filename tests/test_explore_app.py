@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from IMDb.config import MODELS_DIR
+from IMDb.config.run import MODELS_DIR
 from IMDb.errors import OutputError
 from IMDb.explore.app import TOKEN_HEADER, create_app
 from IMDb.explore.session import Session
 from IMDb.explore.tables import Source, explored
 from IMDb.explore.workspace import MARKER, open_workspace
-from IMDb.io import MANIFEST, release
+from IMDb.output.atomic import MANIFEST, release
 from tests.test_analysis_report import HOSTILE, make_inputs
 
 TOKEN = "test-token"
@@ -213,7 +213,7 @@ def test_the_output_folder_follows_the_policy(tmp_path):
 
 
 def test_a_reopened_folder_keeps_its_cache_and_overwrite_starts_afresh(tmp_path):
-    from IMDb.io import folder_file
+    from IMDb.output.atomic import folder_file
 
     out = open_workspace(tmp_path / "out")
     with folder_file(out, "heatmaps/x/y.json") as tmp:
@@ -229,7 +229,7 @@ def test_a_reopened_folder_keeps_its_cache_and_overwrite_starts_afresh(tmp_path)
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "IMDb.cli", "explore", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "IMDb.cli.imdb_leap", "explore", *args], capture_output=True, text=True,
                           cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120)
 
 
@@ -252,7 +252,7 @@ def test_the_command_serves_the_page_at_once(imdb_data, tmp_path):
     import signal
 
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "IMDb.cli", "explore", "--model", "dense", "--limit", "20",
+    proc = subprocess.Popen([sys.executable, "-m", "IMDb.cli.imdb_leap", "explore", "--model", "dense", "--limit", "20",
                              "--projection", "pca", "--port", "0", "--no-browser", "--quiet",
                              "--out", str(tmp_path / "out")], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "IMDB_DATA": str(imdb_data)})

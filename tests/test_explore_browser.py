@@ -10,12 +10,12 @@ import time
 
 import pytest
 
-from IMDb.config import MODELS_DIR
+from IMDb.config.run import MODELS_DIR
 from IMDb.explore import server
 from IMDb.explore.app import create_app
 from IMDb.explore.session import Session
 from IMDb.explore.workspace import open_workspace
-from IMDb.io import release
+from IMDb.output.atomic import release
 from tests.browser import TIMEOUT, load, problems, require_browser
 from tests.test_analysis_report import PAYLOAD
 from tests.test_explore_app import hostile_state

@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 
 from IMDb import families, toolkits
-from IMDb.cli import main
-from IMDb.config import Config
+from IMDb.cli.imdb_leap import main
+from IMDb.config.run import Config
 from IMDb.errors import ModelError
 from IMDb.families.base import Family
-from IMDb.io import atomic_write_text
-from IMDb.tokenizer import Tokenizer
-from IMDb.toolkit import Toolkit
+from IMDb.output.atomic import atomic_write_text
+from IMDb.text.tokenizer import Tokenizer
+from IMDb.toolkits.base import Toolkit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ def test_an_unknown_model_lists_the_known_ones():
 
 def test_a_bundles_split_settings_name_its_own_model():
     from IMDb.bundle import Bundle
-    from IMDb.config import MODELS_DIR
+    from IMDb.config.run import MODELS_DIR
 
     bert = Bundle.read("bert", MODELS_DIR)
     cfg = bert.split_config(None)
@@ -151,9 +151,10 @@ class HashedBagToolkit(Toolkit):
     def train(self, family, cfg, restart=False):
         import keras
 
-        from IMDb import bundle, data
+        from IMDb import bundle
+        from IMDb.data import dataset_states
 
-        states = data.load_states(cfg)
+        states = dataset_states.load_states(cfg)
         tokenizer = HashedWords(cfg.vocab_size - 2, cfg.seq_len)  # ids: pad, the unused OOV id, buckets
         x = {n: tokenizer.encode(f["text"].tolist())["hashes"] for n, f in states.items()}
         y = {n: f["label"].to_numpy() for n, f in states.items()}

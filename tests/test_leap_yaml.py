@@ -58,11 +58,11 @@ def test_fields(leap_yaml):
     """leap_integration.py is the entry (the guide's name), leap_binder.py holds the registrations;
     pythonVersion is py310, the Python of Tensorleap's current examples, which the lean emulation
     (leap_test.py) and the wheel check read from here."""
-    from IMDb import leap_workspace
+    from IMDb.config import workspace
 
     assert leap_yaml["entryFile"] == "leap_integration.py" and (ROOT / leap_yaml["entryFile"]).is_file()
     assert "projectId" in leap_yaml, "projectId is left for the user, but the key must be there"
-    assert leap_yaml["pythonVersion"] == "py310" and leap_workspace.python_version() == "3.10"
+    assert leap_yaml["pythonVersion"] == "py310" and workspace.python_version() == "3.10"
     assert {"leap_integration.py", "leap_binder.py", "requirements.txt", "project_config.yaml"} \
         <= set(leap_yaml["include"])
 
@@ -115,8 +115,8 @@ def static_closure() -> set[str]:
 
 def test_exactly_the_modules_the_entry_file_imports_are_bundled(leap_yaml, bundled):
     needed = static_closure()
-    assert {"leap_integration.py", "leap_binder.py", "IMDb/integration.py", "IMDb/metadata.py", "IMDb/losses.py",
-            "IMDb/visualizers.py", "IMDb/bundle.py", "IMDb/text.py"} <= needed
+    assert {"leap_integration.py", "leap_binder.py", "IMDb/tensorleap/integration.py", "IMDb/measures/metadata.py", "IMDb/measures/losses.py",
+            "IMDb/tensorleap/visualizers.py", "IMDb/bundle.py", "IMDb/text/word_tokenizer.py"} <= needed
     missing = sorted(needed - bundled)
     assert not missing, f"leap.yaml does not bundle {missing}, which the entry file imports"
     unused = sorted(f for f in bundled if f.endswith(".py") and f not in needed)
@@ -211,7 +211,7 @@ def test_what_the_binder_loads_at_run_time_is_bundled(leap_yaml, bundled, bundle
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr[-3000:]
         loaded = set(json.loads(proc.stdout.strip().splitlines()[-1]))
-        assert {f"models/{model}/tokenizer.json", f"models/{model}/split.json", "IMDb/integration.py"} <= loaded, loaded
+        assert {f"models/{model}/tokenizer.json", f"models/{model}/split.json", "IMDb/tensorleap/integration.py"} <= loaded, loaded
         missing = sorted(loaded - bundled)
         assert not missing, f"{model}: the binder loaded {missing[:20]}, which leap.yaml does not bundle"
 

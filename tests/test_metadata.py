@@ -1,13 +1,13 @@
 """The metadata functions: values, declared types, missing values and the TextBlob cache."""
 import pytest
 
-from IMDb import metadata
-from IMDb.integration import Review
-from IMDb.text import WordTokenizer
+from IMDb.measures import metadata
+from IMDb.tensorleap.integration import Review
+from IMDb.text.word_tokenizer import WordTokenizer
 
 
 def tiny_tokenizer(seq_len: int = 5) -> WordTokenizer:
-    """A real word tokenizer: what the metadata functions read (`IMDb.tokenizer.Tokenizer`)."""
+    """A real word tokenizer: what the metadata functions read (`IMDb.text.tokenizer.Tokenizer`)."""
     return WordTokenizer(vocab_size=6, seq_len=seq_len).fit(["good film good plot", "bad film"])
 
 

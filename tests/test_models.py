@@ -4,8 +4,10 @@ import h5py
 import numpy as np
 import pytest
 
-from IMDb import bundle, export, families, models, toolkits
-from IMDb.config import Config
+from IMDb import bundle, families, toolkits
+from IMDb import architectures
+from IMDb.training import export
+from IMDb.config.run import Config
 from IMDb.errors import ModelError
 
 WORD_MODELS = [n for n in families.names() if families.get(n).kind == "words"]
@@ -32,7 +34,7 @@ def tokens(n=32, seq_len=12, vocab=50, seed=0):
 def test_model_contract(model_and_cfg):
     model, cfg = model_and_cfg
     assert model.input.dtype == "float32" and model.input.shape[1:] == (cfg.seq_len,)
-    assert model.get_layer(models.LATENT_LAYER) is not None
+    assert model.get_layer(architectures.LATENT_LAYER) is not None
     logits = np.asarray(model(tokens()))
     assert logits.shape == (32, 2) and np.isfinite(logits).all()
     assert model.layers[-1].name == "logits" and model.layers[-1].get_config()["activation"] == "linear"

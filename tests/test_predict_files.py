@@ -7,8 +7,8 @@ import sys
 import pandas as pd
 import pytest
 
-from IMDb.cli import main
-from IMDb.reviews_io import read_reviews
+from IMDb.cli.imdb_leap import main
+from IMDb.cli.review_files import read_reviews
 
 REVIEWS = ["A wonderful, moving film.", "Dull and far too long.", "", "!!!", "caf\u00e9 <br /> great"]
 

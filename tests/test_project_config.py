@@ -4,7 +4,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from IMDb import data, integration, project_config
+from IMDb.config import project_file
+from IMDb.data import dataset_states
+from IMDb.tensorleap import integration
 from IMDb.errors import ConfigError, ModelError
 
 GOOD = "data_path: data/imdb.parquet\nmodel: cnn\nsample_limit_per_split: null\n"
@@ -17,14 +19,14 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_the_committed_file_is_valid():
-    cfg = project_config.load()
+    cfg = project_file.load()
     assert cfg.model in integration.served_models() and cfg.sample_limit_per_split is None
     assert cfg.data_path.is_absolute()
 
 
 def test_a_relative_data_path_is_relative_to_the_file(tmp_path):
-    cfg = project_config.load(write(tmp_path, GOOD))
-    assert cfg == project_config.ProjectConfig(tmp_path / "data/imdb.parquet", "cnn", None)
+    cfg = project_file.load(write(tmp_path, GOOD))
+    assert cfg == project_file.ProjectConfig(tmp_path / "data/imdb.parquet", "cnn", None)
 
 
 @pytest.mark.parametrize("text, words", [
@@ -40,14 +42,14 @@ def test_a_relative_data_path_is_relative_to_the_file(tmp_path):
 def test_bad_files_stop_with_one_line_naming_the_file_and_key(tmp_path, text, words):
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as error:
-        project_config.load(path)
+        project_file.load(path)
     message = str(error.value)
     assert str(path) in message and words in message and "\n" not in message
 
 
 def test_an_unreadable_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="cannot be read"):
-        project_config.load(tmp_path / "absent.yaml")
+        project_file.load(tmp_path / "absent.yaml")
 
 
 @pytest.fixture
@@ -55,7 +57,7 @@ def config_file(tmp_path, monkeypatch):
     """Point the integration at a config file of the test's own, with no IMDB_* override."""
     def use(text: str) -> Path:
         path = write(tmp_path, text)
-        monkeypatch.setattr(project_config, "PATH", path)
+        monkeypatch.setattr(project_file, "PATH", path)
         return path
     for name in ("IMDB_DATA", "IMDB_MODEL"):
         monkeypatch.delenv(name, raising=False)
@@ -64,10 +66,10 @@ def config_file(tmp_path, monkeypatch):
 
 def test_the_config_is_used_when_no_variable_overrides_it(config_file, synthetic_dataset, monkeypatch):
     config_file(f"data_path: {synthetic_dataset}\nmodel: cnn\nsample_limit_per_split: null\n")
-    assert integration.model_name() == "cnn" and project_config.data_source() == str(synthetic_dataset)
+    assert integration.model_name() == "cnn" and project_file.data_source() == str(synthetic_dataset)
     monkeypatch.setenv("IMDB_MODEL", "bert")
     monkeypatch.setenv("IMDB_DATA", "/elsewhere.parquet")
-    assert integration.model_name() == "bert" and project_config.data_source() == "/elsewhere.parquet"
+    assert integration.model_name() == "bert" and project_file.data_source() == "/elsewhere.parquet"
 
 
 def test_an_unknown_model_or_a_missing_dataset_names_the_file_and_key(config_file, tmp_path):
@@ -75,17 +77,17 @@ def test_an_unknown_model_or_a_missing_dataset_names_the_file_and_key(config_fil
     with pytest.raises(ModelError, match=rf"{path}: model 'gpt' is not a model this integration serves"):
         integration.model_name()
     with pytest.raises(ConfigError, match=rf"{path}: data_path .*nothing.parquet' does not exist"):
-        project_config.data_source()
+        project_file.data_source()
 
 
 def test_the_sample_limit_is_seeded_and_keeps_the_label_balance():
     frame = pd.DataFrame({"label": [0] * 300 + [1] * 100, "text": [f"r{i}" for i in range(400)]})
-    kept = data.stratified_sample(frame, 40, seed=42)
+    kept = dataset_states.stratified_sample(frame, 40, seed=42)
     assert len(kept) == 40 and kept["label"].sum() == 10 and kept.index.is_monotonic_increasing
-    assert kept.equals(data.stratified_sample(frame, 40, seed=42))
-    assert data.stratified_sample(frame, None, seed=42) is frame and data.stratified_sample(frame, 999, 42) is frame
+    assert kept.equals(dataset_states.stratified_sample(frame, 40, seed=42))
+    assert dataset_states.stratified_sample(frame, None, seed=42) is frame and dataset_states.stratified_sample(frame, 999, 42) is frame
     unlabeled = frame.drop(columns="label")
-    assert len(data.stratified_sample(unlabeled, 7, seed=1)) == 7
+    assert len(dataset_states.stratified_sample(unlabeled, 7, seed=1)) == 7
 
 
 # --------------------------------------------------------------------------- a pushable data_path
@@ -94,10 +96,10 @@ def test_the_sample_limit_is_seeded_and_keeps_the_label_balance():
 def test_the_committed_data_path_is_the_platform_placeholder_and_pushable():
     """Tensorleap's convention: the active line is the platform path (a clear placeholder, the one
     edit before a push), the local path only a comment; local runs use IMDB_DATA."""
-    cfg = project_config.load()
-    assert cfg.is_placeholder and cfg.written == project_config.PLACEHOLDER
-    assert project_config.bundle_problem(cfg) is None
-    text = project_config.PATH.read_text()
+    cfg = project_file.load()
+    assert cfg.is_placeholder and cfg.written == project_file.PLACEHOLDER
+    assert project_file.bundle_problem(cfg) is None
+    text = project_file.PATH.read_text()
     assert "# data_path: ../shared/data/imdb/imdb.parquet" in text and "IMDB_DATA" in text
 
 
@@ -108,13 +110,13 @@ def test_the_committed_data_path_is_the_platform_placeholder_and_pushable():
 ])
 def test_a_data_path_a_pushed_bundle_cannot_reach_is_one_line(tmp_path, value, words):
     path = write(tmp_path, GOOD.replace("data/imdb.parquet", value))
-    problem = project_config.bundle_problem(project_config.load(path), path)
+    problem = project_file.bundle_problem(project_file.load(path), path)
     assert str(path) in problem and words in problem and "data volume" in problem and "\n" not in problem
 
 
 def test_the_placeholder_asks_for_imdb_data_locally(config_file, monkeypatch):
-    config_file(f"data_path: {project_config.PLACEHOLDER}\nmodel: cnn\nsample_limit_per_split: null\n")
+    config_file(f"data_path: {project_file.PLACEHOLDER}\nmodel: cnn\nsample_limit_per_split: null\n")
     with pytest.raises(ConfigError, match="data_path is the platform placeholder .* set IMDB_DATA"):
-        project_config.data_source()
+        project_file.data_source()
     monkeypatch.setenv("IMDB_DATA", "/elsewhere.parquet")
-    assert project_config.data_source() == "/elsewhere.parquet"
+    assert project_file.data_source() == "/elsewhere.parquet"

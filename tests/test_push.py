@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from IMDb import cli, project_config, push
-from IMDb import settings as env
-from IMDb.config import REPO_ROOT
+from IMDb.cli import imdb_leap, push
+from IMDb.config import project_file
+from IMDb.config import environment as env
+from IMDb.config.run import REPO_ROOT
 
 FAKE_LEAP = """#!/bin/sh
 printf '%s\\n' "$PWD" "$@" > "{record}"
@@ -21,10 +22,10 @@ exit {status}
 @pytest.fixture
 def config(tmp_path, monkeypatch):
     """project_config.yaml of the test's own (the repository's is never touched), no IMDB_* override."""
-    def write(model: str = "dense", data_path: str = project_config.PLACEHOLDER) -> Path:
+    def write(model: str = "dense", data_path: str = project_file.PLACEHOLDER) -> Path:
         path = tmp_path / "project_config.yaml"
         path.write_text(f"data_path: {data_path}\nmodel: {model}\nsample_limit_per_split: null\n")
-        monkeypatch.setattr(project_config, "PATH", path)
+        monkeypatch.setattr(project_file, "PATH", path)
         return path
     for name in (env.DATA, env.MODEL, env.MODELS_DIR):
         monkeypatch.delenv(name, raising=False)
@@ -55,7 +56,7 @@ def without_leap(monkeypatch, tmp_path):
 def test_dry_run_prints_the_exact_command_and_needs_nothing(config, capfd, monkeypatch, tmp_path):
     config("cnn")
     without_leap(monkeypatch, tmp_path)
-    assert cli.main(["push", "--model", "cnn", "--dry-run"]) == 0
+    assert imdb_leap.main(["push", "--model", "cnn", "--dry-run"]) == 0
     out, err = capfd.readouterr()
     assert out == "leap push -m models/cnn/model.onnx -n cnn -b 32 --eval\n"
     assert "`leap` is not on PATH" in err and "data_path is still the placeholder" in err
@@ -63,7 +64,7 @@ def test_dry_run_prints_the_exact_command_and_needs_nothing(config, capfd, monke
 
 def test_dry_run_with_a_name_and_batch(config, capfd):
     config("bert", "/data/volume/imdb/imdb.parquet")
-    assert cli.main(["push", "--model", "bert", "--name", "bert v1", "--batch", "8", "--dry-run"]) == 0
+    assert imdb_leap.main(["push", "--model", "bert", "--name", "bert v1", "--batch", "8", "--dry-run"]) == 0
     assert capfd.readouterr().out == "leap push -m models/bert/model.onnx -n 'bert v1' -b 8 --eval\n"
 
 
@@ -71,7 +72,7 @@ def test_the_committed_config_dry_runs_any_served_model(capfd, monkeypatch):
     """As committed (model: dense, the placeholder), the dry run still prints the command; what a real
     push would refuse goes to stderr."""
     monkeypatch.delenv(env.MODEL, raising=False)
-    assert cli.main(["push", "--model", "cnn", "--dry-run"]) == 0
+    assert imdb_leap.main(["push", "--model", "cnn", "--dry-run"]) == 0
     out, err = capfd.readouterr()
     assert out == "leap push -m models/cnn/model.onnx -n cnn -b 32 --eval\n"
     assert "model is 'dense', not 'cnn'" in err
@@ -81,34 +82,34 @@ def test_a_model_the_config_does_not_name_is_refused_in_one_line(config, capfd, 
     path = config("dense", "/data/volume/imdb/imdb.parquet")
     recorded = fake_leap()
     before = path.read_text()
-    assert cli.main(["push", "--model", "cnn"]) == 2
+    assert imdb_leap.main(["push", "--model", "cnn"]) == 2
     err = capfd.readouterr().err
     assert err.count("\n") == 1 and f"{path}: model is 'dense', not 'cnn'" in err and "set `model: cnn`" in err
     assert path.read_text() == before and recorded() is None  # never edited, nothing run
 
 
 @pytest.mark.parametrize("data_path, words", [
-    (project_config.PLACEHOLDER, "data_path is still the placeholder"),
+    (project_file.PLACEHOLDER, "data_path is still the placeholder"),
     ("../shared/data/imdb/imdb.parquet", "is relative: inside a pushed bundle"),
 ])
 def test_a_data_path_the_platform_cannot_reach_is_refused(config, capfd, fake_leap, data_path, words):
     config("dense", data_path)
     recorded = fake_leap()
-    assert cli.main(["push", "--model", "dense"]) == 2
+    assert imdb_leap.main(["push", "--model", "dense"]) == 2
     err = capfd.readouterr().err
     assert words in err and err.count("\n") == 1 and recorded() is None
 
 
 def test_an_unserved_model_is_refused_even_in_a_dry_run(config, capfd):
     config("dense")
-    assert cli.main(["push", "--model", "bert-int8", "--dry-run"]) == 2
+    assert imdb_leap.main(["push", "--model", "bert-int8", "--dry-run"]) == 2
     assert "bert-int8 is not a model the integration serves" in capfd.readouterr().err
 
 
 def test_without_leap_it_says_where_to_get_it(config, capfd, monkeypatch, tmp_path):
     config("dense", "/data/volume/imdb/imdb.parquet")
     without_leap(monkeypatch, tmp_path)
-    assert cli.main(["push", "--model", "dense"]) == 2
+    assert imdb_leap.main(["push", "--model", "dense"]) == 2
     err = capfd.readouterr().err
     assert "`leap` is not on PATH" in err and push.CLI_INSTALL in err and push.CLI_SOURCE in err
 
@@ -120,7 +121,7 @@ def test_a_push_checks_the_bundle_then_runs_leap(config, fake_leap, capfd, monke
     config("dense", str(synthetic_dataset))
     monkeypatch.setenv(env.MODELS_DIR, str(word_bundles))
     recorded = fake_leap()
-    assert cli.main(["push", "--model", "dense", "--name", "dense-v1", "--batch", "16"]) == 0
+    assert imdb_leap.main(["push", "--model", "dense", "--name", "dense-v1", "--batch", "16"]) == 0
     out = capfd.readouterr().out
     assert "leap_test: passed" in out and re.search(r"dense\s+\| valid", out)
     cwd, *args = recorded()
@@ -138,7 +139,7 @@ def test_a_failed_emulation_pushes_nothing(config, fake_leap, capfd, monkeypatch
     config("dense", str(synthetic_dataset))
     monkeypatch.setenv(env.MODELS_DIR, str(broken))
     recorded = fake_leap()
-    assert cli.main(["push", "--model", "dense"]) == 2
+    assert imdb_leap.main(["push", "--model", "dense"]) == 2
     assert "the bundle emulation failed (above): nothing was pushed" in capfd.readouterr().err
     assert recorded() is None
 
@@ -148,6 +149,6 @@ def test_a_failing_leap_points_at_the_server_logs(config, fake_leap, capfd, monk
     config("dense", str(synthetic_dataset))
     monkeypatch.setenv(env.MODELS_DIR, str(word_bundles))
     recorded = fake_leap(status=3)
-    assert cli.main(["push", "--model", "dense"]) == 3
+    assert imdb_leap.main(["push", "--model", "dense"]) == 3
     assert recorded() is not None
     assert "`leap run list -t Push`, then `leap run logs <run id>`" in capfd.readouterr().err

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from IMDb.bundle import check_card, read_card
-from IMDb.config import MODELS_DIR
+from IMDb.config.run import MODELS_DIR
 from IMDb.predict import Predictor
-from IMDb.wordpiece import WordPieceTokenizer
+from IMDb.text.wordpiece import WordPieceTokenizer
 
 NAME = "bert-int8"
 FOLDER = MODELS_DIR / NAME

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from IMDb.cli import parser
-from IMDb.config import REPO_ROOT
+from IMDb.cli.imdb_leap import parser
+from IMDb.config.run import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from IMDb import cli
+from IMDb.cli import imdb_leap
 from IMDb.predict import Predictor
 from tests.test_counterfactual import GOOD
 
@@ -21,7 +21,7 @@ def cad(tmp_path):
 
 def test_robustness_writes_json_and_page_for_two_models(word_bundles, cad, tmp_path, capsys):
     out = tmp_path / "robustness"
-    assert cli.main(["robustness", "--model", "dense,cnn", "--models-dir", str(word_bundles), "--cad", str(cad),
+    assert imdb_leap.main(["robustness", "--model", "dense,cnn", "--models-dir", str(word_bundles), "--cad", str(cad),
                      "--out", str(out), "--quiet"]) == 0
     results = json.loads((out / "robustness.json").read_text())
     assert [r["model"] for r in results] == ["dense", "cnn"]
@@ -37,7 +37,7 @@ def test_robustness_writes_json_and_page_for_two_models(word_bundles, cad, tmp_p
 
 
 def test_robustness_with_a_named_folder_lacking_the_pairs_refuses_before_work(word_bundles, tmp_path, capsys):
-    assert cli.main(["robustness", "--model", "dense", "--models-dir", str(word_bundles),
+    assert imdb_leap.main(["robustness", "--model", "dense", "--models-dir", str(word_bundles),
                      "--cad", str(tmp_path), "--out", str(tmp_path / "r")]) == 2
     assert "dev_paired.tsv" in capsys.readouterr().err and not (tmp_path / "r").exists()
 
@@ -49,7 +49,7 @@ def test_calibrate_records_the_temperature_and_predict_applies_it(word_bundles, 
     monkeypatch.setenv("IMDB_DATA", str(synthetic_dataset))
     before = Predictor.load("dense", models)
     assert before.temperature is None
-    assert cli.main(["calibrate", "--model", "dense", "--models-dir", str(models), "--quiet"]) == 0
+    assert imdb_leap.main(["calibrate", "--model", "dense", "--models-dir", str(models), "--quiet"]) == 0
     card = json.loads((models / "dense" / "card.json").read_text())
     c = card["calibration"]
     assert c["temperature"] > 0 and 0 <= c["ece_after"] <= 1 and len(c["reliability_after"]) == 15

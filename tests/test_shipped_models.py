@@ -11,7 +11,7 @@ import pytest
 
 from IMDb import bundle, families
 from IMDb.bundle import read_card
-from IMDb.config import MODELS_DIR, REPO_ROOT
+from IMDb.config.run import MODELS_DIR, REPO_ROOT
 from IMDb.errors import ModelError
 from IMDb.predict import Predictor
 
@@ -25,7 +25,7 @@ def test_every_word_model_is_shipped():
 
 @pytest.fixture(scope="module")
 def test_split(imdb_data):
-    from IMDb import sources
+    from IMDb.data import sources
 
     frame = sources.load_labeled(imdb_data, progress=False)
     return frame[frame["split"] == "test"].reset_index(drop=True)
@@ -104,7 +104,7 @@ def test_bert_card_reports_the_full_test_split():
 def test_bert_keras_and_onnx_agree(test_split):
     from IMDb.analysis.inference import load_keras
     from IMDb.bundle import Bundle
-    from IMDb.wordpiece import INPUT_NAMES
+    from IMDb.text.wordpiece import INPUT_NAMES
 
     texts = test_split["text"].iloc[::1250].tolist()
     bert = Bundle.read("bert", MODELS_DIR)
@@ -147,7 +147,7 @@ def test_missing_files_are_named(tmp_path):
 def test_cli_predicts_offline_without_the_dataset():
     env = {k: v for k, v in os.environ.items() if k != "IMDB_DATA"}
     result = subprocess.run(
-        [sys.executable, "-m", "IMDb.cli", "predict", "A wonderful, moving film. Loved it!",
+        [sys.executable, "-m", "IMDb.cli.imdb_leap", "predict", "A wonderful, moving film. Loved it!",
          "Dull, boring and a complete waste of time."],
         capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -158,7 +158,7 @@ def test_cli_predicts_offline_without_the_dataset():
 
 
 def test_cli_reports_errors_in_one_line():
-    result = subprocess.run([sys.executable, "-m", "IMDb.cli", "predict", "x", "--model", "lstm"],
+    result = subprocess.run([sys.executable, "-m", "IMDb.cli.imdb_leap", "predict", "x", "--model", "lstm"],
                             capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
     assert result.returncode == 2
     assert result.stderr.startswith("imdb-leap: error: argument --model: 'lstm'") and "Traceback" not in result.stderr
@@ -168,7 +168,7 @@ def test_cli_reports_errors_in_one_line():
 def test_loading_and_tokenizing_50k_reviews_stays_under_2_gb(imdb_data):
     # VmHWM, not getrusage: ru_maxrss survives exec, so a child of this (large) pytest process
     # would report the parent's peak; VmHWM belongs to the child's own address space.
-    code = ("from IMDb import sources; from IMDb.text import WordTokenizer;"
+    code = ("from IMDb import sources; from IMDb.text.word_tokenizer import WordTokenizer;"
             f"f = sources.load_labeled({str(imdb_data)!r}, progress=False);"
             "t = WordTokenizer(20000, 800).fit(f.text[f.split == 'train']); x = t.encode(f.text.tolist())['tokens'];"
             "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1];"

@@ -1,4 +1,4 @@
-"""Tests for IMDb.sources (and IMDb.dataset_archive, IMDb.review_frame): every source gives the same frame,
+"""Tests for IMDb.data.sources (and IMDb.data.aclimdb_archive, IMDb.data.review_frame): every source gives the same frame,
 and bad input gives a DataError naming the file.
 
 All fixtures are synthetic (invented review texts) and the download tests use a local HTTP server on
@@ -22,10 +22,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from IMDb import dataset_archive, review_frame, settings, sources
+from IMDb.config import environment
+from IMDb.data import aclimdb_archive, review_frame, sources
 from IMDb.errors import DataError
-from IMDb.dataset_archive import download_archive, extract_archive
-from IMDb.sources import load_labeled, load_unlabeled, resolve_source
+from IMDb.data.aclimdb_archive import download_archive, extract_archive
+from IMDb.data.sources import load_labeled, load_unlabeled, resolve_source
 
 REAL_DATA = os.environ.get("IMDB_DATA")  # read before the autouse fixture clears it for the synthetic tests
 
@@ -211,15 +212,15 @@ def test_archive_is_extracted_once(archive, monkeypatch, isolated_env):
     def no_open(*args, **kwargs):
         raise AssertionError("archive opened again")
 
-    monkeypatch.setattr(dataset_archive.tarfile, "open", no_open)
+    monkeypatch.setattr(aclimdb_archive.tarfile, "open", no_open)
     pd.testing.assert_frame_equal(load_unlabeled(archive, progress=False), expected_unlabeled())
 
 
 def test_cache_dir(monkeypatch, tmp_path):
-    assert settings.cache_dir() == tmp_path / "cache"
+    assert environment.cache_dir() == tmp_path / "cache"
     monkeypatch.delenv("IMDB_CACHE")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert settings.cache_dir() == tmp_path / "home" / ".cache" / "imdb-leap"
+    assert environment.cache_dir() == tmp_path / "home" / ".cache" / "imdb-leap"
 
 
 # --------------------------------------------------------------------------- bad input
@@ -246,7 +247,7 @@ def test_resolve_source_download_keyword(monkeypatch, tmp_path):
     assert resolve_source("download") == tmp_path / "x.tar.gz"
     monkeypatch.setenv("IMDB_DATA", "download")
     assert resolve_source() == tmp_path / "x.tar.gz"
-    assert len(calls) == 2 and calls[0][0] == dataset_archive.ARCHIVE_URL
+    assert len(calls) == 2 and calls[0][0] == aclimdb_archive.ARCHIVE_URL
 
 
 def test_missing_path(tmp_path):
@@ -374,7 +375,7 @@ def test_unwritable_cache_with_an_archive(archive, monkeypatch, tmp_path):
 
 
 def test_missing_imdb_data_names_the_variable(tmp_path, monkeypatch):
-    from IMDb.config import Config
+    from IMDb.config.run import Config
 
     monkeypatch.setenv("IMDB_DATA", str(tmp_path / "gone.parquet"))
     with pytest.raises(DataError, match=r"gone\.parquet \(from IMDB_DATA\) does not exist"):

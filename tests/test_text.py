@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import IMDb.text as text_module
+import IMDb.text.word_tokenizer as text_module
 from IMDb.errors import ModelError
-from IMDb.text import OOV_ID, PAD_ID, WordTokenizer, clean, split_words
+from IMDb.text.word_tokenizer import OOV_ID, PAD_ID, WordTokenizer, clean, split_words
 
 
 @pytest.mark.parametrize("raw, expected", [

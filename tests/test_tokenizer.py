@@ -1,4 +1,4 @@
-"""The one tokenizer contract (`IMDb.tokenizer.Tokenizer`), checked on every tokenizer the same
+"""The one tokenizer contract (`IMDb.text.tokenizer.Tokenizer`), checked on every tokenizer the same
 way: the word tokenizer and the WordPiece tokenizer (over a tiny vocabulary)."""
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from IMDb.errors import ModelError
-from IMDb.text import WordTokenizer
-from IMDb.tokenizer import Tokenizer
-from IMDb.wordpiece import WordPieceTokenizer
+from IMDb.text.word_tokenizer import WordTokenizer
+from IMDb.text.tokenizer import Tokenizer
+from IMDb.text.wordpiece import WordPieceTokenizer
 from tests.conftest import make_bert_vocab, synthetic_reviews
 
 TEXTS = ["A wonderful film.<br />Superb!", "", "!!! <br />", "awful dull boring plot " * 12,

@@ -60,8 +60,8 @@ def test_logs_per_epoch_and_per_batch(bundle):
 
 
 def cfg_train_size(cfg):
-    from IMDb import data
-    return len(data.load_states(cfg)["training"])
+    from IMDb.data import dataset_states
+    return len(dataset_states.load_states(cfg)["training"])
 
 
 def test_the_trained_bundle_predicts(bundle):

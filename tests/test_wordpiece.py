@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from IMDb.errors import ModelError
-from IMDb.wordpiece import INPUT_NAMES, WordPieceTokenizer
+from IMDb.text.wordpiece import INPUT_NAMES, WordPieceTokenizer
 
 from tests.conftest import make_bert_vocab
 

@@ -1,5 +1,5 @@
 """Local analysis toolkit: what Tensorleap shows for a model, computed offline from the same
-binder functions (IMDb.metadata, IMDb.losses) and written as one self-contained report.
+binder functions (IMDb.measures.metadata, IMDb.measures.losses) and written as one self-contained report.
 
 Modules (one concept each; import them directly, this package imports nothing heavy):
 - table: per-sample table (predictions, loss, metadata, latent vectors) of one state
@@ -15,7 +15,7 @@ Modules (one concept each; import them directly, this package imports nothing he
 - attribution: explanations of chosen reviews (IG, occlusion, faithfulness) for any model family
 - integrated_gradients: integrated gradients, once, for any model with an embedding split
 - attribution_words / attribution_bert: each family's split and glue (word models; BERT's pieces),
-  which the family's toolkit hands out (`IMDb.toolkit.Toolkit.explainer`)
+  which the family's toolkit hands out (`IMDb.toolkits.base.Toolkit.explainer`)
 - occlusion: n-gram occlusion, each phrase scored as a unit
 - faithfulness: top-k attributed words removed vs k random words
 - samples: which reviews to explain (costliest errors, least confident)

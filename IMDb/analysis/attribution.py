@@ -10,7 +10,7 @@ are comparable:
   k random words (`IMDb.analysis.faithfulness`).
 
 What differs between model families is small and sits in one glue object per family (`Reviews`),
-which the family's toolkit makes (`IMDb.toolkit.Toolkit.explainer`):
+which the family's toolkit makes (`IMDb.toolkits.base.Toolkit.explainer`):
 `IMDb.analysis.attribution_words.WordReviews` (dense, CNN: one token position per word, removal =
 padding out) and `IMDb.analysis.attribution_bert.PieceReviews` (BERT: WordPiece pieces merged into
 words, a ``[…]`` word where truncation cut the review, removal = deleting pieces). Which reviews to
@@ -93,7 +93,7 @@ def explain(glue: Reviews, texts_or_frame, *, n_samples: int | None = None, step
             progress: bool = False) -> list[Explanation]:
     """Explanations of reviews, for the report.
 
-    `glue`: the model's `Reviews` (`IMDb.toolkit.Toolkit.explainer` of its Keras model and
+    `glue`: the model's `Reviews` (`IMDb.toolkits.base.Toolkit.explainer` of its Keras model and
     tokenizer). `texts_or_frame`: review texts, or a frame (or an AnalysisTable) with a `text` column
     and optionally sample_id, label, loss, prediction, kind; with `n_samples`, the frame is first
     narrowed to its highest-loss false positives and false negatives (`IMDb.analysis.samples`);

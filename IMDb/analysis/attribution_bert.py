@@ -116,7 +116,7 @@ def words_of(tokenizer, text: str) -> tuple[np.ndarray, list[int], list[str], li
 
 def rows_predictor(model, tokenizer, batch_size: int = 32):
     """Probabilities of unpadded piece-id rows, through the Keras model, padded per batch."""
-    from IMDb.wordpiece import INPUT_NAMES
+    from IMDb.text.wordpiece import INPUT_NAMES
 
     def predict(rows: list[np.ndarray]) -> np.ndarray:
         out = []
@@ -132,7 +132,7 @@ class PieceReviews:
     """BERT: pieces merged into words, removal = deleting the words' pieces; no n-gram occlusion."""
 
     split: BertSplit
-    tokenizer: Any  # IMDb.wordpiece.WordPieceTokenizer
+    tokenizer: Any  # IMDb.text.wordpiece.WordPieceTokenizer
     predict: Any  # rows of piece ids -> probabilities [n, 2] (`rows_predictor`)
 
     @classmethod

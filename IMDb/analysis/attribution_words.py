@@ -2,7 +2,7 @@
 positions become the words a reader sees.
 
 - `KerasSplit` / `split_at_embedding`: a TensorFlow-backed functional model from either tf_keras
-  (Keras 2, the ``model.h5`` files; the analysis uses these) or Keras 3 (`IMDb.models.build`), cut
+  (Keras 2, the ``model.h5`` files; the analysis uses these) or Keras 3 (`IMDb.architectures.build`), cut
   at the output of its ``embedding`` layer. The split reads only the public layer graph
   (``layer.input`` / ``layer.output``) and re-applies the layers after the embedding to a new input,
   so any functional architecture works, provided each layer after the embedding is called once and
@@ -28,8 +28,8 @@ from IMDb.analysis.explanation import Review
 from IMDb.analysis.integrated_gradients import NEGATIVE, POSITIVE, IGResult
 from IMDb.analysis.integrated_gradients import integrated_gradients as _integrated_gradients
 from IMDb.analysis.occlusion import Phrase, n_real, occlusion, top_phrases
-from IMDb.text import OOV_ID, PAD_ID
-from IMDb.toolkit import PredictTokens
+from IMDb.text.word_tokenizer import OOV_ID, PAD_ID
+from IMDb.toolkits.base import PredictTokens
 
 EMBEDDING_LAYER = "embedding"
 
@@ -202,7 +202,7 @@ class WordReviews:
     faithfulness share that counterfactual); n-gram occlusion runs."""
 
     split: KerasSplit
-    tokenizer: Any  # IMDb.text.WordTokenizer
+    tokenizer: Any  # IMDb.text.word_tokenizer.WordTokenizer
     predict_tokens: PredictTokens
 
     @classmethod

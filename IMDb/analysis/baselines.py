@@ -3,14 +3,14 @@
 - TextBlob polarity alone: the pattern lexicon's polarity in [-1, 1] mapped to a probability of
   positive, ``(polarity + 1) / 2`` clipped to ``[1e-3, 1 - 1e-3]`` (a lexicon score is no calibrated
   probability, and an unclipped 0 or 1 would make a single wrong review dominate the mean loss). It
-  reads the table's ``textblob_polarity`` (the binder's `IMDb.metadata.textblob`), so a table that
+  reads the table's ``textblob_polarity`` (the binder's `IMDb.measures.metadata.textblob`), so a table that
   already holds the metadata pays nothing more.
 - TF-IDF of cleaned word 1-2-grams and a logistic regression (scikit-learn), fitted on the training
   state only (never on the state it is scored on, unless that is the training state itself). Its
-  scores are kept per review in the cache (`IMDb.cache`), under the training state's checksum: a
+  scores are kept per review in the cache (`IMDb.analysis.cache`), under the training state's checksum: a
   second analysis neither fits nor scores again.
 
-Losses are `IMDb.losses.crossentropy_of_probabilities`, the loss the models are scored with.
+Losses are `IMDb.measures.losses.crossentropy_of_probabilities`, the loss the models are scored with.
 """
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from IMDb import cache, losses, metadata, text
-from IMDb.text import clean
+from IMDb.analysis import cache
+from IMDb.measures import losses, metadata
+from IMDb.text import word_tokenizer
+from IMDb.text.word_tokenizer import clean
 
 BASELINES = ("textblob", "tfidf")
 CLIP = 1e-3
@@ -51,7 +53,7 @@ def from_polarity(polarity) -> np.ndarray:
 def fit_tfidf(train_texts: Sequence[str], train_labels: Sequence[int], *, c: float = 4.0):
     """A fitted Pipeline(TfidfVectorizer, LogisticRegression) on the given (training) reviews.
 
-    The models' own cleaning (`IMDb.text.clean`), word 1-2-grams seen in at least two reviews,
+    The models' own cleaning (`IMDb.text.word_tokenizer.clean`), word 1-2-grams seen in at least two reviews,
     sublinear term frequency, C=4 (scripts/baseline_tfidf.py scores it on every labeled state).
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -92,7 +94,7 @@ _FITTED: dict[str, object] = {}
 def fitted_tfidf(train: pd.DataFrame):
     """`fit_tfidf` on a training state (text, label), cached per process by the rows' checksum:
     comparing two models on the same data fits once (the fit takes seconds)."""
-    from IMDb.data import checksum
+    from IMDb.data.dataset_states import checksum
 
     key = checksum(train)
     if key not in _FITTED:
@@ -112,11 +114,11 @@ def tfidf_scores(train: pd.DataFrame, texts: Sequence[str], *, progress: bool = 
     per-review cache, fitted (`fitted_tfidf`) and scored only for the reviews it lacks."""
     from tqdm.auto import tqdm
 
-    from IMDb.data import checksum
+    from IMDb.data.dataset_states import checksum
 
     libraries = [importlib.metadata.version(p) for p in ("scikit-learn", "scipy", "numpy")]
     found = cache.lookup("tfidf", cache.version(checksum(train), *libraries,
-                                                modules=(sys.modules[__name__], text)), texts)
+                                                modules=(sys.modules[__name__], word_tokenizer)), texts)
     computed = None
     if found.missing:
         with tqdm(total=2, desc="TF-IDF baseline", unit="step", disable=not progress) as bar:

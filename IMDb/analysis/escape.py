@@ -5,7 +5,7 @@ Review text is untrusted input. The dashboard's templates escape every value the
 built into HTML by hand goes through `esc` (`html.escape`), a plotly label through `ptext`; figure
 data that sits in ``<script type="application/json">`` blocks through `script_json`, which writes
 ``<``, ``>`` and ``&`` as ``\\u003c`` etc., so no review can close the block. Strict JSON (no NaN tokens) is
-`IMDb.writers.dumps`, the package's one JSON writer.
+`IMDb.output.formats.dumps`, the package's one JSON writer.
 """
 from __future__ import annotations
 

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from IMDb.config import MODELS_DIR
+from IMDb.config.run import MODELS_DIR
 from IMDb.errors import ModelError
 
 ALPHA = 0.01  # significance level of the claims' verdicts
 
 # The seeds' claims, each measured as the Spearman correlation of loss with one metadata column of
-# the analysis table (IMDb.analysis.table: ``<function>_<key>`` of IMDb.metadata). `columns` lists
+# the analysis table (IMDb.analysis.table: ``<function>_<key>`` of IMDb.measures.metadata). `columns` lists
 # accepted names, first present wins; `transform` maps the field before correlating; `expected` is
 # the sign of rho that supports the claim.
 SEED_CLAIMS: dict[str, dict] = {

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from IMDb.config import LABELS
-from IMDb.text import PAD_ID
+from IMDb.config.run import LABELS
+from IMDb.text.word_tokenizer import PAD_ID
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ reports, attributes and checks faithfulness in the probabilities `imdb-leap pred
 that ships only its ONNX file (made without training, e.g. bert-int8) is read as an `OnnxLatent`,
 which has no gradients: its attributions use its source model.
 
-`latent_and_probabilities` runs either on the tokenizer's batches (`IMDb.tokenizer.Tokenizer.batches`),
+`latent_and_probabilities` runs either on the tokenizer's batches (`IMDb.text.tokenizer.Tokenizer.batches`),
 with a sub-model that returns the latent layer and the probabilities together, so one pass gives both.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 
 from IMDb import toolkits
 from IMDb.bundle import Bundle
-from IMDb.models import LATENT_LAYER
+from IMDb.architectures import LATENT_LAYER
 
 
 def load_keras(bundle: Bundle) -> Any:

@@ -4,7 +4,7 @@ A model is attributable when it can be split into an embedding lookup and a func
 vectors: an `EmbeddingSplit`. `IMDb.analysis.attribution_words` cuts the word models (dense, CNN; a
 tf_keras or Keras 3 functional model) at their ``embedding`` layer, `IMDb.analysis.attribution_bert`
 re-runs BERT from its token vectors (position and segment embeddings, encoder, masked pooling, head).
-The model's toolkit picks its split (`IMDb.toolkit.Toolkit.explainer`).
+The model's toolkit picks its split (`IMDb.toolkits.base.Toolkit.explainer`).
 
 `integrated_gradients` then does the same for both: the review's vectors x and the baseline's b (the
 split's baseline ids looked up in the same matrix) span a straight path of steps+1 points, which
@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from IMDb.config import LABELS
+from IMDb.config.run import LABELS
 
 POSITIVE = LABELS.index("positive")
 NEGATIVE = LABELS.index("negative")

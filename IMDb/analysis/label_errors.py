@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from IMDb.config import LABELS
+from IMDb.config.run import LABELS
 
 SNIPPET = 200
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from IMDb.analysis.escape import fmt, hover_snippet, ptext
 from IMDb.analysis.figures import CATEGORY_COLORS, Plot, finite, layout, none_nan, plotly
-from IMDb.config import LABELS
+from IMDb.config.run import LABELS
 
 MAX_MAP_POINTS = 6000  # an SVG scatter stays responsive up to a few thousand points (no WebGL needed)
 

@@ -1,9 +1,9 @@
 """The binder's metadata as analysis-table columns, computed beside inference.
 
-Every metadata field of the Tensorleap binder (`IMDb.metadata`, the same numbers the platform
+Every metadata field of the Tensorleap binder (`IMDb.measures.metadata`, the same numbers the platform
 shows) becomes a column ``<function>_<key>``, or the function's name for a single value (the
 binder's ``label`` field is ``label_name``, as ``label`` is the numeric ground truth). `MetadataJob`
-fills them from the per-review cache (`IMDb.cache`) and computes what it lacks on worker processes
+fills them from the per-review cache (`IMDb.analysis.cache`) and computes what it lacks on worker processes
 while the caller runs the model.
 """
 from __future__ import annotations
@@ -20,10 +20,11 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 import pandas as pd
 
-from IMDb import cache, metadata
-from IMDb import text as text_module
-from IMDb import tokenizer as tokenizer_module
-from IMDb.tokenizer import Tokenizer
+from IMDb.analysis import cache
+from IMDb.measures import metadata
+from IMDb.text import word_tokenizer as text_module
+from IMDb.text import tokenizer as tokenizer_module
+from IMDb.text.tokenizer import Tokenizer
 
 RENAMED = {"label": "label_name"}  # metadata function -> column, where its name is taken
 
@@ -61,8 +62,8 @@ def metadata_frame(frame: pd.DataFrame, tokenizer: Tokenizer, progress: bool = F
 class MetadataJob:
     """The metadata columns of a frame's reviews, started on creation and collected by `result`.
 
-    The text fields (`IMDb.metadata.text_fields`) and the tokenizer's (`tokenizer_fields`) come from
-    the per-review cache (`IMDb.cache`); the reviews it lacks are computed on worker processes, one
+    The text fields (`IMDb.measures.metadata.text_fields`) and the tokenizer's (`tokenizer_fields`) come from
+    the per-review cache (`IMDb.analysis.cache`); the reviews it lacks are computed on worker processes, one
     per core but this process's, while this process loads the model, runs it and scores the TF-IDF
     baseline: TextBlob (about 1,500 reviews a second on one core) is the slowest part of a first
     table. The label fields are computed in `result`.

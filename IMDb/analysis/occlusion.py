@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from IMDb.config import LABELS
-from IMDb.text import PAD_ID
+from IMDb.config.run import LABELS
+from IMDb.text.word_tokenizer import PAD_ID
 
 POSITIVE = LABELS.index("positive")
 RANK_KEYS = {"delta": "delta", "log_odds": "delta_log_odds", "interaction": "interaction"}

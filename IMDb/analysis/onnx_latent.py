@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from IMDb.errors import ModelError
-from IMDb.scores import probabilities
+from IMDb.measures.scores import probabilities
 
 
 class OnnxLatent:

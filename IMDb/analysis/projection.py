@@ -7,7 +7,7 @@ map (and a busy 2-core machine does not stall on spinning threads, see `project`
 on a 2-core machine that makes the neighbour search of UMAP and t-SNE several times faster and, for
 a latent layer, loses next to nothing (most of the variance lies in the first few dozen components).
 
-A map is kept in the imdb-leap cache (`IMDb.cache.stored_array`) under a hash of the vectors and
+A map is kept in the imdb-leap cache (`IMDb.analysis.cache.stored_array`) under a hash of the vectors and
 settings: a second analysis of the same model and reviews reads it back. UMAP's neighbour graph is
 exact (`exact_neighbors`, one BLAS pass: seconds for 25,000 vectors) rather than pynndescent's
 approximate search, whose numba code took most of a first call to compile. UMAP's own numba code is
@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from IMDb import cache
+from IMDb.analysis import cache
 
 METHODS = ("umap", "pca", "tsne")
 PRE_PCA_DIMS = 50

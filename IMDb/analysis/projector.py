@@ -14,8 +14,8 @@ import numpy as np
 
 from IMDb.analysis.escape import snippet
 from IMDb.analysis.latent_map import ground_truth
-from IMDb.config import LABELS
-from IMDb.writers import csv_cell
+from IMDb.config.run import LABELS
+from IMDb.output.formats import csv_cell
 
 PROJECTOR_FIELDS = ("label_name", "prediction", "correct", "loss", "p_positive", "cluster",
                     "length_words", "oov_count", "oov_ratio", "textblob_polarity",

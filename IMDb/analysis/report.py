@@ -50,8 +50,8 @@ from IMDb.analysis.figures import Plot, write_png
 from IMDb.analysis.projector import write_projector
 from IMDb.analysis.sections import LABEL_ERRORS_CSV, model_rows, sections
 from IMDb.analysis.templating import figure_json, inline_script, render
-from IMDb.io import REPORT_MARKER, atomic_dir
-from IMDb.writers import dumps, write_csv
+from IMDb.output.atomic import REPORT_MARKER, atomic_dir
+from IMDb.output.formats import dumps, write_csv
 
 
 @dataclass
@@ -83,7 +83,7 @@ class ReportInputs:
     curves: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
     label_errors: pd.DataFrame | None = None
     comparison: dict | None = None
-    robustness: list[dict] | None = None  # robustness.json documents (`IMDb.robustness.result`)
+    robustness: list[dict] | None = None  # robustness.json documents (`IMDb.robustness.run.result`)
     timings: list[dict] = field(default_factory=list)
     started: float | None = None
     notes: list[str] = field(default_factory=list)

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from IMDb import console, families, toolkits
-from IMDb.config import MODELS_DIR, Config
-from IMDb.data import STATES
+from IMDb.config.run import MODELS_DIR, Config
+from IMDb.data.dataset_states import STATES
 from IMDb.errors import AnalysisError
-from IMDb.io import REPORT_MARKER, check_out_dir
+from IMDb.output.atomic import REPORT_MARKER, check_out_dir
 
 PROJECTIONS = ("umap", "pca", "tsne")
 CLUSTERINGS = ("kmeans", "hdbscan")
@@ -294,7 +294,7 @@ def run_compare(a: str, b: str, state: str = "test", out_dir: str | Path | None 
     """Model `a` against model `b` on the same reviews of one state (default: test), written to
     `out_dir` (default reports/compare-<a>-<b>-<state>); returns the folder. `overwrite` as in
     `run_analysis`; `robustness` adds both models' behavioural tests, CAD pairs (`cad`, default
-    $IMDB_CAD) and calibration side by side (`IMDb.robustness`)."""
+    $IMDB_CAD) and calibration side by side (`IMDb.robustness.run`)."""
     from IMDb.analysis import exploration, label_errors
     from IMDb.analysis.compare import compare
     from IMDb.analysis.report import ReportInputs, write_report
@@ -307,7 +307,7 @@ def run_compare(a: str, b: str, state: str = "test", out_dir: str | Path | None 
     check_out_dir(out, REPORT_MARKER, replace=overwrite, flag="--overwrite")
     cards = _cards([a, b], models_dir)  # both models checked before the first table is built
     if robustness:
-        from IMDb import robustness as checks
+        from IMDb.robustness import run as checks
 
         checks.check_cad(cad)  # a missing or empty CAD file fails before any work too; none given: skipped
     log = StageLog(f"compare {a} {b}/{state}", COMPARE_STAGES, progress)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from IMDb.config import LABELS
+from IMDb.config.run import LABELS
 
 POSITIVE = LABELS.index("positive")
 NEGATIVE = LABELS.index("negative")

@@ -26,7 +26,7 @@ from IMDb.analysis.metric_plots import (accuracy_plot, agreement_plot, cluster_p
                                         faithfulness_plot, loss_change_plot, metadata_loss_plot, training_plot,
                                         worst_failures_plot)
 from IMDb.analysis.templating import heat, table
-from IMDb.config import LABELS
+from IMDb.config.run import LABELS
 
 if TYPE_CHECKING:
     from IMDb.analysis.report import ReportInputs

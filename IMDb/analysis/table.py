@@ -2,7 +2,7 @@
 
 Columns: sample_id, state, text, label (float, NaN without a label), prediction, p_negative,
 p_positive, loss (NaN without a label), correct, no_words (True for a review without a letter or
-digit: its prediction means nothing, see `IMDb.text.has_words`), then every metadata field of the
+digit: its prediction means nothing, see `IMDb.text.word_tokenizer.has_words`), then every metadata field of the
 Tensorleap binder (`IMDb.analysis.metadata_job`), and, when asked, the baselines'
 ``baseline_<name>_p_positive`` and ``baseline_<name>_loss``. Beside the frame: the latent layer's
 output per row.
@@ -22,14 +22,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from IMDb import data, losses, project_config
+from IMDb.config import project_file
+from IMDb.data import dataset_states
+from IMDb.measures import losses
 from IMDb.analysis.inference import latent_and_probabilities, load_keras
 from IMDb.analysis.metadata_job import METADATA_COLUMNS, NUMERIC_METADATA, MetadataJob
 from IMDb.bundle import Bundle
-from IMDb.config import MODELS_DIR, Config
-from IMDb.io import atomic_path
-from IMDb.writers import dumps
-from IMDb.text import has_words
+from IMDb.config.run import MODELS_DIR, Config
+from IMDb.output.atomic import atomic_path
+from IMDb.output.formats import dumps
+from IMDb.text.word_tokenizer import has_words
 
 FORMAT = "imdb-leap/analysis-table/1"
 BASE_COLUMNS = ("sample_id", "state", "text", "label", "prediction", "p_negative", "p_positive",
@@ -102,9 +104,9 @@ class AnalysisTable:
 
 def state_frames(bundle: Bundle, state: str, cfg: Config | None) -> dict[str, pd.DataFrame]:
     """The data states as the model was trained with them (its card's split settings), from `cfg`'s
-    data, else IMDB_DATA, else project_config.yaml's data_path."""
-    cfg = cfg or bundle.split_config(project_config.data_source())
-    return data.load_states(cfg, include_unlabeled=state == "unlabeled")
+    data, else IMDB_DATA, else project_file.yaml's data_path."""
+    cfg = cfg or bundle.split_config(project_file.data_source())
+    return dataset_states.load_states(cfg, include_unlabeled=state == "unlabeled")
 
 
 def table_from_frame(model, bundle: Bundle, frame: pd.DataFrame, state: str, *, batch_size: int | None = None,
@@ -169,14 +171,14 @@ def build_table(name: str, state: str = "training", limit: int | None = None, *,
     `AnalysisTable.timings` records the seconds of each step and the process's peak RSS (MiB).
     The data are read first, so the metadata's workers start before the model is loaded.
     """
-    if state not in data.STATES:
-        raise ValueError(f"unknown state {state!r}; choose one of {', '.join(data.STATES)}")
+    if state not in dataset_states.STATES:
+        raise ValueError(f"unknown state {state!r}; choose one of {', '.join(dataset_states.STATES)}")
     t0 = time.perf_counter()
     bundle = Bundle.read(name, models_dir)
     t_load = time.perf_counter() - t0
     t = time.perf_counter()
     frames = state_frames(bundle, state, cfg)
-    frame = data.stratified_sample(frames[state], limit, seed).reset_index(drop=True)
+    frame = dataset_states.stratified_sample(frames[state], limit, seed).reset_index(drop=True)
     t_data = time.perf_counter() - t
 
     with MetadataJob(frame, bundle.tokenizer, progress) as job:

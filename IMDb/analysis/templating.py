@@ -27,7 +27,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from IMDb.analysis.escape import plain, script_json
-from IMDb.writers import dumps
+from IMDb.output.formats import dumps
 
 TEMPLATES = "templates"  # the package-data folder beside this module
 ASSETS = ("report.css", "report.js")  # inlined by `asset`, unescaped

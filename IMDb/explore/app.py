@@ -13,7 +13,7 @@ Guards, each the framework's own where it has one:
 - every error is one line of plain text with its status, never a traceback page; a bug is logged
   to stderr as one line and answered 500, and the server goes on.
 
-Review text leaves the server only as JSON (`IMDb.writers.dumps`), which the page's script puts in
+Review text leaves the server only as JSON (`IMDb.output.formats.dumps`), which the page's script puts in
 as text; plotly hover labels are escaped for plotly (`IMDb.analysis.escape.hover_snippet`).
 """
 from __future__ import annotations
@@ -40,8 +40,8 @@ from IMDb.analysis.metadata_job import METADATA_COLUMNS
 from IMDb.errors import IMDbError
 from IMDb.explore import page, selection
 from IMDb.explore.session import Session
-from IMDb.io import folder_file
-from IMDb.writers import dumps, write_csv
+from IMDb.output.atomic import folder_file
+from IMDb.output.formats import dumps, write_csv
 
 MAX_BODY = 512 * 1024  # a selection of every review of the test state is about 150 KB of ids
 MAX_TEXT = 20_000  # characters of an edited review

@@ -14,7 +14,7 @@ def register(sub, command: Callable[..., argparse.ArgumentParser], model_list: C
     options, examples) with its `model_list` type for --model."""
     from IMDb import families
     from IMDb.analysis.run import PROJECTIONS
-    from IMDb.config import MODELS_DIR, FIELDS
+    from IMDb.config.run import MODELS_DIR, FIELDS
 
     p = command(sub, "explore", "an interactive local dashboard of one state: the latent map of every review, "
                                 "selections, per-word heat maps, neighbours", run,

@@ -16,12 +16,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from IMDb import cache, families, toolkits
+from IMDb import families, toolkits
+from IMDb.analysis import cache
 from IMDb.analysis.integrated_gradients import NEGATIVE, POSITIVE, integrated_gradients
 from IMDb.analysis.templating import heat
 from IMDb.bundle import Bundle
-from IMDb.io import folder_file
-from IMDb.writers import dumps
+from IMDb.output.atomic import folder_file
+from IMDb.output.formats import dumps
 
 STEPS = 50  # as the report's sample analysis
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from IMDb.config import LABELS
+from IMDb.config.run import LABELS
 from IMDb.predict import Predictor
 
 
@@ -25,7 +25,7 @@ class Predictions:
             return self._predictors[model]
 
     def of(self, text: str) -> list[dict]:
-        """Per model: its predicted class (an index of `IMDb.config.LABELS`) and p(positive)."""
+        """Per model: its predicted class (an index of `IMDb.config.run.LABELS`) and p(positive)."""
         out = []
         for model in self.models:
             p = self._predictor(model).predict([text])[0]

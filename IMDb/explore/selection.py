@@ -1,5 +1,5 @@
 """A box or lasso selection of the map against the rest of the state: size, and per loaded model
-accuracy, mean loss and ECE (`IMDb.calibration`); the numeric metadata fields whose means differ most
+accuracy, mean loss and ECE (`IMDb.measures.calibration`); the numeric metadata fields whose means differ most
 (the difference in the state's standard deviations); and the rows to export as CSV."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from IMDb.analysis.metadata_job import NUMERIC_METADATA
-from IMDb.calibration import expected_calibration_error
+from IMDb.measures.calibration import expected_calibration_error
 from IMDb.explore.tables import Explored
 
 TOP_FIELDS = 8

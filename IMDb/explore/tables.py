@@ -19,7 +19,7 @@ import pandas as pd
 
 from IMDb.analysis.latent_map import color_options
 from IMDb.analysis.table import AnalysisTable
-from IMDb.config import MODELS_DIR
+from IMDb.config.run import MODELS_DIR
 from IMDb.errors import DataError
 
 PER_MODEL = ("prediction", "p_positive", "loss")  # each loaded model's own columns: "<column> (<model>)"

@@ -6,7 +6,7 @@ kind of model is one module beside these plus its entries, and its toolkit (`IMD
 """
 from __future__ import annotations
 
-from IMDb.config import Config
+from IMDb.config.run import Config
 from IMDb.errors import ModelError
 from IMDb.families.base import Family
 from IMDb.families.bert import BERT, BERT_INT8

@@ -9,8 +9,8 @@ the family.
 """
 from __future__ import annotations
 
-from IMDb.config import Config
-from IMDb.tokenizer import Tokenizer
+from IMDb.config.run import Config
+from IMDb.text.tokenizer import Tokenizer
 
 
 class Family:
@@ -52,5 +52,5 @@ class Family:
         return cfg
 
     def check(self, cfg: Config) -> None:
-        """Raise a SettingError where `cfg`'s settings, each in its own range (`IMDb.config`), do
+        """Raise a SettingError where `cfg`'s settings, each in its own range (`IMDb.config.run`), do
         not fit together for this family. Here: nothing to check."""

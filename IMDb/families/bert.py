@@ -1,6 +1,6 @@
 """BERT: a pretrained encoder fine-tuned on IMDb, three inputs, WordPiece pieces per position.
 
-Its tokenizer is `IMDb.wordpiece.WordPieceTokenizer`; how it is built, fine-tuned (resumable),
+Its tokenizer is `IMDb.text.wordpiece.WordPieceTokenizer`; how it is built, fine-tuned (resumable),
 exported and explained is `IMDb.toolkits.bert`. The bundle keeps a Keras 3 ``model.keras`` and an
 ONNX file at opset 13 (the opset at which the platform's importer was seen to read the graph).
 Inference runs 32 reviews a batch (attention holds batch x heads x seq_len² floats).
@@ -10,10 +10,10 @@ it ships only its ONNX file, and its attributions are those of ``bert``.
 """
 from __future__ import annotations
 
-from IMDb.config import Config
+from IMDb.config.run import Config
 from IMDb.errors import SettingError
 from IMDb.families.base import Family
-from IMDb.wordpiece import MIN_SEQ_LEN, WordPieceTokenizer
+from IMDb.text.wordpiece import MIN_SEQ_LEN, WordPieceTokenizer
 
 
 class BertFamily(Family):
@@ -27,7 +27,7 @@ class BertFamily(Family):
 
     def check(self, cfg: Config) -> None:
         """[CLS] and [SEP] take two positions: at least two pieces of review must fit (the
-        tokenizer's own rule, `IMDb.wordpiece.MIN_SEQ_LEN`), and `head_tokens` among them."""
+        tokenizer's own rule, `IMDb.text.wordpiece.MIN_SEQ_LEN`), and `head_tokens` among them."""
         if cfg.seq_len < MIN_SEQ_LEN:
             raise SettingError(f"{cfg.model}: seq_len must be a whole number >= {MIN_SEQ_LEN} ([CLS], "
                                f"[SEP] and two pieces of review), got {cfg.seq_len}")

@@ -1,12 +1,12 @@
 """The word models (dense, CNN): one word per input position, ``tokens`` in, an ``.h5`` for TF 2.12.
 
-Their tokenizer is `IMDb.text.WordTokenizer`; how they are built, trained, exported and explained
+Their tokenizer is `IMDb.text.word_tokenizer.WordTokenizer`; how they are built, trained, exported and explained
 is `IMDb.toolkits.words`. The presets below are the shipped models' settings.
 """
 from __future__ import annotations
 
 from IMDb.families.base import Family
-from IMDb.text import WordTokenizer
+from IMDb.text.word_tokenizer import WordTokenizer
 
 
 class WordFamily(Family):

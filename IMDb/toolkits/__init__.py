@@ -1,5 +1,5 @@
 """The toolkit registry: each family kind and what makes and explains its models
-(`IMDb.toolkit.Toolkit`).
+(`IMDb.toolkits.base.Toolkit`).
 
 The toolkit layer's counterpart of `IMDb.families`: `imdb-leap train` and the analysis ask `of(family)`
 for the toolkit of a model's family. A new kind of model registers its toolkit here (`register`
@@ -8,10 +8,10 @@ adds one at run time, as the toy-family test does).
 from __future__ import annotations
 
 from IMDb import families
-from IMDb.config import Config
+from IMDb.config.run import Config
 from IMDb.errors import ModelError
 from IMDb.families.base import Family
-from IMDb.toolkit import Toolkit
+from IMDb.toolkits.base import Toolkit
 from IMDb.toolkits.bert import BertToolkit
 from IMDb.toolkits.words import WordToolkit
 

@@ -1,4 +1,4 @@
-"""BERT's toolkit: its architecture `IMDb.models.bert`, fine-tuned by `IMDb.train_bert`
+"""BERT's toolkit: its architecture `IMDb.architectures.bert`, fine-tuned by `IMDb.training.bert_finetune`
 (resumable), a Keras 3 ``model.keras``, attributions through `IMDb.analysis.attribution_bert`."""
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from IMDb import train_bert
-from IMDb.config import Config
+from IMDb.training import bert_finetune
+from IMDb.config.run import Config
 from IMDb.families.base import Family
-from IMDb.models import bert
-from IMDb.toolkit import PredictTokens, Toolkit
-from IMDb.wordpiece import WordPieceTokenizer
+from IMDb.architectures import bert
+from IMDb.toolkits.base import PredictTokens, Toolkit
+from IMDb.text.wordpiece import WordPieceTokenizer
 
 
 class BertToolkit(Toolkit):
@@ -21,7 +21,7 @@ class BertToolkit(Toolkit):
         return bert.build(cfg, keras)
 
     def train(self, family: Family, cfg: Config, restart: bool = False) -> dict:
-        return train_bert.train(cfg, family, self, restart=restart)
+        return bert_finetune.train(cfg, family, self, restart=restart)
 
     def load_keras(self, family: Family, path: Path) -> Any:
         import keras_hub  # noqa: F401  (registers BertBackbone and its layers for deserialization)

@@ -1,5 +1,5 @@
-"""The word models' toolkit: their architectures by model name (`IMDb.models.dense`, `cnn`),
-`IMDb.train` trains them, an ``.h5`` that TF 2.12 reads, attributions cut at the ``embedding``
+"""The word models' toolkit: their architectures by model name (`IMDb.architectures.dense`, `cnn`),
+`IMDb.training.word_models` trains them, an ``.h5`` that TF 2.12 reads, attributions cut at the ``embedding``
 layer (`IMDb.analysis.attribution_words`)."""
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from IMDb import export, train
-from IMDb.config import Config
+from IMDb.training import export, word_models
+from IMDb.config.run import Config
 from IMDb.families.base import Family
-from IMDb.models import cnn, dense
-from IMDb.text import WordTokenizer
-from IMDb.toolkit import PredictTokens, Toolkit
+from IMDb.architectures import cnn, dense
+from IMDb.text.word_tokenizer import WordTokenizer
+from IMDb.toolkits.base import PredictTokens, Toolkit
 
 ARCHITECTURES = {"dense": dense.build, "cnn": cnn.build}  # model name -> its `build`
 
@@ -34,11 +34,11 @@ class WordToolkit(Toolkit):
         return ARCHITECTURES[family.name](cfg, keras)
 
     def train(self, family: Family, cfg: Config, restart: bool = False) -> dict:
-        """`IMDb.train.train` (a run of minutes: it keeps no checkpoint, so `restart` is moot)."""
-        return train.train(cfg, family, self)
+        """`IMDb.training.word_models.train` (a run of minutes: it keeps no checkpoint, so `restart` is moot)."""
+        return word_models.train(cfg, family, self)
 
     def save_keras(self, family: Family, model: Any, cfg: Config, path: Path) -> None:
-        """An ``.h5`` that the platform's TensorFlow 2.12 reads (`IMDb.export.export_h5`), the model
+        """An ``.h5`` that the platform's TensorFlow 2.12 reads (`IMDb.training.export.export_h5`), the model
         rebuilt in tf_keras."""
         import tf_keras
 

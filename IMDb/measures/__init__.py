@@ -1,0 +1,1 @@
+"""What is computed of a prediction or a review: probabilities, losses, calibration, review metadata."""

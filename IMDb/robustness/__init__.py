@@ -1,0 +1,1 @@
+"""`imdb-leap robustness` and `imdb-leap calibrate`: how a shipped model behaves beyond accuracy."""

@@ -1,0 +1,1 @@
+"""The Tensorleap adapter: what the binder (`leap_binder.py`) serves and draws."""

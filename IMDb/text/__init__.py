@@ -1,0 +1,2 @@
+"""Text into model inputs: the one tokenizer contract (`tokenizer`) and its two kinds, words (`word_tokenizer`)
+and WordPiece (`wordpiece`)."""
