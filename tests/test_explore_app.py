@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
@@ -338,3 +339,145 @@ def test_another_host_warns_and_answers_only_to_this_machines_names(capsys):
     assert server.allowed_hosts("127.0.0.1") == ["127.0.0.1", "[::1]", "localhost"]
     wide = server.allowed_hosts("0.0.0.0")
     assert {"127.0.0.1", "localhost"} <= set(wide) and "evil.example" not in wide
+
+
+# ------------------------------------------------------------------ edits, counterfactual pairs
+
+
+def negative_row(state) -> int:
+    """A labeled negative review other than the hostile one."""
+    return int(np.flatnonzero((state.frame["label"] == 0) & ~state.frame["text"].str.contains("<"))[0])
+
+
+def test_an_edit_of_a_review_comes_with_its_diff(served):
+    client, state, *_ = served
+    row = negative_row(state)
+    original = state.frame["text"].iat[row]
+    edited = original.replace("dull", "<b>great</b>") + " Loved it."
+    data = post(client, "/api/edit", {"id": row, "text": edited}).json()
+    pieces = data["diff"]
+    assert "".join(p["text"] for p in pieces if p["op"] != "insert") == original
+    assert "".join(p["text"] for p in pieces if p["op"] != "delete") == edited
+    assert {"op": "delete", "text": "dull"} in pieces and {"op": "insert", "text": "<b>great</b>"} in pieces
+    assert "diff" not in post(client, "/api/edit", {"text": edited}).json()
+
+
+# a revision that a TSV writer must quote: a tab, newlines, a carriage return, quotes, a formula start
+AWKWARD = '=SUM(1)\tThe film was "great",\nthe story\r\nmoved; I\'d watch it again.'
+
+
+def test_a_pair_is_saved_under_out_and_exported_as_cad_pairs(served, monkeypatch):
+    """Saved pairs survive a restart (a new session on the same folder) and their export is the CAD
+    TSV that `imdb-leap train --counterfactual` reads from $IMDB_CAD, texts exactly as typed."""
+    from IMDb.config.run import Config
+    from IMDb.data.counterfactual import cad_file, read_pairs
+    from IMDb.data.training_set import with_extra_training
+    from IMDb.explore.pairs import EXPORT
+
+    client, state, hostile, out = served
+    row = negative_row(state)
+    original = state.frame["text"].iat[row]
+    assert client.get("/api/pairs.tsv").status_code == 404
+    first = post(client, "/api/pairs", {"id": row, "text": original.replace("dull", "great"), "label": "positive"})
+    assert first.status_code == 200, first.text
+    assert first.json() == {"batch_id": 1, "n": 1, "export": EXPORT}
+    second = post(client, "/api/pairs", {"id": hostile, "text": AWKWARD, "label": "positive"})
+    assert second.json()["batch_id"] == 2, second.text
+
+    restarted = TestClient(create_app(Session.ready(state, out, MODELS_DIR), TOKEN, ["testserver"]))
+    listed = restarted.get("/api/pairs").json()
+    assert listed["n"] == 2 and [p["id"] for p in listed["pairs"]] == [row, hostile]
+    assert listed["pairs"][0]["original_label"] == "negative" and listed["pairs"][0]["revised_label"] == "positive"
+    download = restarted.get("/api/pairs.tsv")
+    assert download.status_code == 200 and download.content == (out / EXPORT).read_bytes()
+    assert download.text.startswith("Sentiment\tText\tbatch_id\n")
+    manifest = json.loads((out / MANIFEST).read_text())["files"]
+    assert {"pairs/1.json", "pairs/2.json", EXPORT} <= set(manifest)
+
+    monkeypatch.setenv("IMDB_CAD", str(out / "counterfactuals"))
+    pairs = read_pairs(cad_file("train_paired.tsv"))  # as train --counterfactual finds and reads them
+    assert pairs["batch_id"].tolist() == [1, 2]
+    assert pairs["original"].tolist() == [original, HOSTILE]
+    assert pairs["revised"].tolist() == [original.replace("dull", "great"), AWKWARD]
+    assert pairs["original_label"].tolist() == [0, 0] and pairs["revised_label"].tolist() == [1, 1]
+    states = {"training": pd.DataFrame({"text": ["another review"], "label": [1]}),
+              "validation": pd.DataFrame({"text": ["v"], "label": [0]}),
+              "test": pd.DataFrame({"text": [original], "label": [0]})}
+    training, _ = with_extra_training(Config(model="cnn", counterfactual=True), states)
+    assert AWKWARD in training["text"].tolist() and HOSTILE in training["text"].tolist()
+    assert original.replace("dull", "great") not in training["text"].tolist()  # its original is a test review
+
+
+@pytest.mark.parametrize("body, token, status, message", [
+    ({"id": 1, "text": "A fine film.", "label": "positive"}, None, 403, "X-Explore-Token"),
+    ({"id": 10 ** 6, "text": "A fine film.", "label": "positive"}, TOKEN, 404, "no review with id"),
+    ({"id": 1, "text": "word " * 5000, "label": "positive"}, TOKEN, 413, "at most"),
+    ({"id": 1, "text": "A fine film.", "label": "neutral"}, TOKEN, 400, "negative or positive"),
+    ({"id": 1, "text": "A fine film.", "label": ["positive"]}, TOKEN, 400, "negative or positive"),
+    ({"id": 1, "text": "A fine film."}, TOKEN, 400, "must be"),
+    ({"text": "A fine film.", "label": "positive"}, TOKEN, 400, "must be"),
+    ({"id": 1, "text": " ", "label": "positive"}, TOKEN, 400, "empty"),
+])
+def test_a_bad_pair_is_one_line(served, body, token, status, message):
+    client, *_ = served
+    response = post(client, "/api/pairs", body, token)
+    assert response.status_code == status and message in response.text, response.text
+    assert len(response.text.strip().splitlines()) == 1
+
+
+def test_a_pair_must_flip_the_sentiment_and_change_the_text(served):
+    client, state, *_ = served
+    row = negative_row(state)
+    text = state.frame["text"].iat[row]
+    same = post(client, "/api/pairs", {"id": row, "text": text + " Yes.", "label": "negative"})
+    assert same.status_code == 400 and "already negative" in same.text
+    unchanged = post(client, "/api/pairs", {"id": row, "text": text, "label": "positive"})
+    assert unchanged.status_code == 400 and "edit it first" in unchanged.text
+
+
+# ------------------------------------------------------------------ two models side by side
+
+
+@pytest.fixture(scope="module")
+def two_models(tmp_path_factory):
+    """The synthetic state scored by dense and cnn (two different synthetic tables)."""
+    tables = make_inputs(with_comparison=True).tables
+    state = explored({"dense": tables["dense"], "cnn": tables["cnn"]}, projection="pca", k=3)
+    out = open_workspace(tmp_path_factory.mktemp("compare") / "out")
+    yield TestClient(create_app(Session.ready(state, out, MODELS_DIR), TOKEN, ["testserver"]),
+                     raise_server_exceptions=False), state
+    release(out)
+
+
+def test_two_models_side_by_side(two_models):
+    client, state = two_models
+    data = client.get("/api/compare").json()
+    assert (data["a"], data["b"], data["n"]) == ("dense", "cnn", len(state))
+    pa = state.frame["prediction (dense)"].to_numpy()
+    pb = state.frame["prediction (cnn)"].to_numpy()
+    assert data["matrix"] == [[int(((pa == i) & (pb == j)).sum()) for j in (0, 1)] for i in (0, 1)]
+    assert data["disagree"] == np.flatnonzero(pa != pb).tolist() and data["disagree"]
+    assert sorted(data["cells"][0][1] + data["cells"][1][0]) == data["disagree"]
+    assert sum(map(sum, data["right_wrong"]["counts"])) == len(state) and 0 <= data["mcnemar_p"] <= 1
+    differences = [abs(r["difference"]) for r in data["largest"]]
+    assert len(differences) == 20 and differences == sorted(differences, reverse=True)
+    top = data["largest"][0]
+    loss = state.frame["loss (cnn)"] - state.frame["loss (dense)"]
+    assert top["difference"] == pytest.approx(loss.abs().max()) and loss.iat[top["id"]] == pytest.approx(top["difference"])
+    review = client.get(f"/api/review/{top['id']}").json()  # each row opens the same review view
+    assert [p["model"] for p in review["predictions"]] == ["dense", "cnn"]
+    swapped = client.get("/api/compare", params={"a": "cnn", "b": "dense"}).json()
+    assert swapped["matrix"] == [list(r) for r in zip(*data["matrix"])]
+
+
+@pytest.mark.parametrize("params, status", [({"a": "rnn"}, 404), ({"b": "<script>"}, 404), ({"a": "cnn", "b": "cnn"}, 400)])
+def test_a_bad_comparison_is_one_line(two_models, params, status):
+    client, _ = two_models
+    response = client.get("/api/compare", params=params)
+    assert response.status_code == status and len(response.text.strip().splitlines()) == 1, response.text
+
+
+def test_one_model_has_nothing_to_compare(served):
+    client, *_ = served
+    response = client.get("/api/compare")
+    assert response.status_code == 400 and "two or more" in response.text

@@ -4,12 +4,13 @@ Guards, each the framework's own where it has one:
 
 - the Host header must name this server (`TrustedHostMiddleware`): a page on another site that
   rebinds its DNS name to 127.0.0.1 is refused (400);
-- every state-changing request (every POST: heat maps are written to the cache, exports to the
-  output folder, an edited text is predicted and explained) carries the session's token in the
-  ``X-Explore-Token`` header, which only the page this server rendered holds (403 without it); the
-  page itself needs none;
+- every state-changing request (every POST: heat maps are written to the cache, exports and
+  counterfactual pairs to the output folder, an edited text is predicted and explained) carries
+  the session's token in the ``X-Explore-Token`` header, which only the page this server rendered
+  holds (403 without it); the page itself needs none;
 - request bodies are capped (`MAX_BODY`, 413) and read as JSON of the expected shape (400), a review
-  id must be one of the state's (404); values are looked up, never joined into a path;
+  id must be one of the state's (404), a model one of those loaded (404); values are looked up,
+  never joined into a path (a pair's file is named by its number, `IMDb.explore.pairs`);
 - every error is one line of plain text with its status, never a traceback page; a bug is logged
   to stderr as one line and answered 500, and the server goes on.
 
@@ -26,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -38,7 +40,9 @@ from starlette.routing import Route
 from IMDb.analysis.escape import hover_snippet
 from IMDb.analysis.metadata_job import METADATA_COLUMNS
 from IMDb.errors import IMDbError
-from IMDb.explore import page, selection
+from IMDb.config.run import LABELS
+from IMDb.explore import compare, page, pairs, selection
+from IMDb.explore.diff import word_diff
 from IMDb.explore.session import Session
 from IMDb.output.atomic import folder_file
 from IMDb.output.formats import dumps, write_csv
@@ -157,18 +161,72 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
     def is_text(value: Any) -> bool:
         return isinstance(value, dict) and isinstance(value.get("text"), str)
 
-    async def edit(request: Request) -> Response:
-        text = (await body(request, is_text, '{"text": "<the review>"}'))["text"]
+    def typed(text: str) -> str:
         explored()  # 503 until loaded
         if len(text) > MAX_TEXT:
             raise _fail(413, f"the text is {len(text):,} characters; edit at most {MAX_TEXT:,}")
         if not text.strip():
             raise _fail(400, "the text is empty: type a review")
+        return text
 
-        def both() -> dict:
-            return {"predictions": session.predictions.of(text), "heatmaps": session.heatmaps.of(text)}
+    async def edit(request: Request) -> Response:
+        value = await body(request, is_text, '{"text": "<the review>", "id": <the edited review\'s id, optional>}')
+        text = typed(value["text"])
+        original = explored().frame["text"].iat[row_of(value["id"])] if "id" in value else None
 
-        return _json(await run_in_threadpool(both))
+        def predicted() -> dict:
+            found = {"predictions": session.predictions.of(text), "heatmaps": session.heatmaps.of(text)}
+            return found | ({"diff": word_diff(original, text)} if original is not None else {})
+
+        return _json(await run_in_threadpool(predicted))
+
+    def is_pair(value: Any) -> bool:
+        return is_text(value) and "id" in value and "label" in value
+
+    async def save_pair(request: Request) -> Response:
+        value = await body(request, is_pair, '{"id": <review id>, "text": "<the edit>", "label": "negative" or '
+                                             '"positive" (the edit\'s sentiment)}')
+        text = typed(value["text"])
+        if value["label"] not in LABELS:
+            raise _fail(400, f"label {str(value['label'])[:40]!r}: the edit's sentiment is negative or positive")
+        record = explored().frame.iloc[row_of(value["id"])]
+        revised = LABELS.index(value["label"])
+        original = revised ^ 1 if pd.isna(record["label"]) else int(record["label"])
+        if original == revised:
+            raise _fail(400, f"review #{int(value['id'])} is already {value['label']}: a counterfactual edit "
+                             f"flips the sentiment")
+        if text == record["text"]:
+            raise _fail(400, "the text is the original's: edit it first")
+        pair = await run_in_threadpool(session.pairs.save, record["sample_id"], record["text"], original, text,
+                                       revised)
+        return _json({"batch_id": pair["batch_id"], "n": len(session.pairs.all()), "export": pairs.EXPORT})
+
+    async def list_pairs(request: Request) -> Response:
+        rows = {s: i for i, s in enumerate(explored().frame["sample_id"])}
+        saved = session.pairs.all()
+        return _json({"n": len(saved), "export": pairs.EXPORT,
+                      "pairs": [{"batch_id": p["batch_id"], "id": rows.get(p["sample_id"]), "sample_id": p["sample_id"],
+                                 "original_label": p["original_label"], "revised_label": p["revised_label"],
+                                 "revised": p["revised"][:160]} for p in saved]})
+
+    async def pairs_tsv(request: Request) -> Response:
+        path = session.pairs.export_path
+        if not path.is_file():
+            raise _fail(404, "no counterfactual pairs saved yet: edit a review and save it as a pair")
+        return FileResponse(path, media_type="text/tab-separated-values; charset=utf-8",
+                            filename=path.name)
+
+    async def compare_(request: Request) -> Response:
+        state = explored()
+        if len(state.models) < 2:
+            raise _fail(400, "one model is loaded: name two or more with --model to compare them")
+        a, b = (request.query_params.get(k, state.models[i]) for i, k in enumerate("ab"))
+        for name in (a, b):
+            if name not in state.models:
+                raise _fail(404, f"no model {name[:60]!r} loaded: choose from {', '.join(state.models)}")
+        if a == b:
+            raise _fail(400, f"a and b are both {a}: compare two different models")
+        return _json(compare.side_by_side(state, a, b))
 
     async def static(request: Request) -> Response:
         path = scripts.get(request.path_params["name"])
@@ -191,6 +249,8 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
               Route("/api/field", field), Route("/api/review/{row}", review),
               Route("/api/heatmap", heatmap, methods=["POST"]), Route("/api/selection", select, methods=["POST"]),
               Route("/api/export", export, methods=["POST"]), Route("/api/edit", edit, methods=["POST"]),
+              Route("/api/pairs", save_pair, methods=["POST"]), Route("/api/pairs", list_pairs),
+              Route("/api/pairs.tsv", pairs_tsv), Route("/api/compare", compare_),
               Route("/static/{name:str}", static)]
     app = Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))],
                     exception_handlers={HTTPException: http_error, IMDbError: known_error, Exception: bug},

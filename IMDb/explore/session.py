@@ -15,16 +15,18 @@ from IMDb import console
 from IMDb.errors import IMDbError
 from IMDb.explore.heatmaps import HeatMaps
 from IMDb.explore.neighbours import Neighbours
+from IMDb.explore.pairs import Pairs
 from IMDb.explore.predictions import Predictions
 from IMDb.explore.tables import Explored, Source, load
 
 
 class Session:
-    """One explorer run: its output folder, and once loaded, the state, heat maps, neighbours and
-    the predictors of edited texts."""
+    """One explorer run: its output folder and the counterfactual pairs saved there, and once
+    loaded, the state, heat maps, neighbours and the predictors of edited texts."""
 
     def __init__(self, out: Path, models_dir: Path):
         self.out, self.models_dir = out, models_dir
+        self.pairs = Pairs(out)
         self.stage = "starting"
         self.error: str | None = None
         self.explored: Explored | None = None
