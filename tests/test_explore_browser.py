@@ -1,36 +1,42 @@
 """The explorer in headless Chromium (`tests.browser`): the real app served by uvicorn on a free
 loopback port, over the report tests' small synthetic state (a hostile review among its 120). The
 WebGL map loads, a selection is summarised against the rest, a click on a point opens that review
-with each model's heat map, the hostile review shows as text without running anything, an edited
-text is predicted and explained again; no console error, no request leaves the server."""
+with each model's heat map, the hostile review shows as text without running anything; an edited
+review is predicted again (its class changes), shown as a diff of the original and saved as a
+counterfactual pair the CAD reader reads back; with two models, the comparison panel selects a cell
+of the agreement matrix on the map and opens a review from its ranked list. No console error, no
+request leaves the server."""
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
 import time
 
 import pytest
 
 from IMDb.config.run import MODELS_DIR
+from IMDb.data.counterfactual import read_pairs
 from IMDb.explore import server
 from IMDb.explore.app import create_app
+from IMDb.explore.pairs import EXPORT
 from IMDb.explore.session import Session
 from IMDb.explore.workspace import open_workspace
 from IMDb.output.atomic import release
 from tests.browser import TIMEOUT, load, problems, require_browser
-from tests.test_analysis_report import PAYLOAD
-from tests.test_explore_app import hostile_state
+from IMDb.explore.tables import explored
+from tests.test_analysis_report import PAYLOAD, make_inputs
+from tests.test_explore_app import hostile_state, negative_row
 
 # Chromium's software WebGL (SwiftShader), which headless Chromium without a GPU needs for scattergl
 WEBGL = ("--use-angle=swiftshader", "--enable-unsafe-swiftshader")
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    require_browser()
+@contextlib.contextmanager
+def serving(state, root):
+    """The app over `state` served by uvicorn on a free loopback port: its URL and output folder."""
     import uvicorn
 
-    state, hostile = hostile_state()
-    root = tmp_path_factory.mktemp("explore_browser")
     out = open_workspace(root / "out")
     sock = server.bind("127.0.0.1", 0)
     app = create_app(Session.ready(state, out, MODELS_DIR), "browser-token", server.allowed_hosts("127.0.0.1"))
@@ -40,10 +46,21 @@ def app_url(tmp_path_factory):
     thread.start()
     while not uv.started:
         time.sleep(0.05)
-    yield server.url("127.0.0.1", sock), hostile, root
-    uv.should_exit = True
-    thread.join(10)
-    release(out)
+    try:
+        yield server.url("127.0.0.1", sock), out
+    finally:
+        uv.should_exit = True
+        thread.join(10)
+        release(out)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    require_browser()
+    state, hostile = hostile_state()
+    root = tmp_path_factory.mktemp("explore_browser")
+    with serving(state, root) as (url, out):
+        yield url, hostile, root, state, out
 
 
 STATUS = "document.getElementById('status').textContent"
@@ -84,13 +101,29 @@ PAGE = """
 """
 
 
+# the first model's row of the predictions table: its name and class
+PREDICTED = "Array.from(document.querySelectorAll('#predictions tr:nth-child(2) td')).slice(0, 2).map(t => t.textContent)"
+DIFF = """
+(() => {
+  const box = document.getElementById("edit-diff");
+  return {deleted: Array.from(box.querySelectorAll("del")).map(d => d.textContent),
+          inserted: Array.from(box.querySelectorAll("ins")).map(d => d.textContent),
+          markup: box.querySelectorAll("script, img, b").length, text: box.textContent};
+})()
+"""
+
+
 def click(tools, x: float, y: float) -> None:
     for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
         tools.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1})
 
 
 def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
-    url, hostile, root = app_url
+    url, hostile, root, state, out = app_url
+    row = negative_row(state)
+    assert state.frame["prediction"].iat[row] == 0
+    original = state.frame["text"].iat[row]
+    edited_text = original.replace("dull", "wonderful")
     tools = load(url, root, flags=WEBGL)
     try:
         wait_for(tools, "document.body.dataset.render !== 'pending'", "the map did not load")
@@ -103,11 +136,18 @@ def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
                        " {points: Array.from({length: 30}, (_, i) => ({pointIndex: i}))}); 1")
         wait_for(tools, "document.getElementById('selection').dataset.n === '30'", "the selection was not summarised")
         summary = tools.evaluate("document.getElementById('selection-stats').textContent")
-        tools.evaluate("document.getElementById('edit-text').value = 'A wonderful, moving film.';"
+        tools.evaluate(f"window.imdbExplore.openReview({row}); 1")  # a negative review the table predicts so
+        wait_for(tools, f"document.getElementById('heatmaps').dataset.id === '{row}'", "the review did not open")
+        before = tools.evaluate(PREDICTED)
+        tools.evaluate(f"document.getElementById('edit-text').value = {json.dumps(edited_text)};"
                        "document.getElementById('repredict').click(); 1")
         wait_for(tools, "document.getElementById('heatmaps').dataset.id === 'edited'", "the edit was not predicted")
         edited = tools.evaluate("Array.from(document.querySelectorAll('#heatmaps .heat span')).map(s => s.textContent)")
-        predicted = tools.evaluate("document.getElementById('predictions').textContent")
+        after = tools.evaluate(PREDICTED)
+        diff = tools.evaluate(DIFF)
+        tools.evaluate("document.getElementById('save-pair').click(); 1")
+        wait_for(tools, "document.getElementById('pairs-status').dataset.saved === '1'", "the pair was not saved")
+        saved = tools.evaluate("document.getElementById('pairs-status').textContent")
         time.sleep(0.3)
         tools.evaluate("1")  # drain late events
         found = problems(tools.events, allowed=(url, "data:", "blob:", "about:"))
@@ -121,14 +161,20 @@ def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
     assert PAYLOAD in page["text"]  # the hostile review, shown as text
     assert page["injected"] == 0 and page["pwned"] is None
     assert "30 reviews selected; 90 in the rest" in summary and "ECE (selection)" in summary
-    assert edited[:2] == ["a", "wonderful"] and "dense (edited)positive" in predicted
+    assert before == ["dense", "negative"] and after == ["dense (edited)", "positive"]
+    assert "wonderful" in edited and "dull" not in edited  # the heat maps are the edit's
+    assert diff["deleted"] == ["dull"] and diff["inserted"] == ["wonderful"] and diff["markup"] == 0
+    assert diff["text"] == original.replace("dull", "dull" + "wonderful")
+    assert "saved pair 1" in saved
+    (pair,) = read_pairs(out / EXPORT).to_dict("records")
+    assert (pair["original"], pair["revised"], pair["revised_label"]) == (original, edited_text, 1)
     assert not found, found
 
 
 def test_the_page_policy_blocks_injected_scripts(app_url):
     """Defence in depth: were a script element ever injected, the app's CSP (this server's script
     files only) would refuse to run it."""
-    url, _, root = app_url
+    url, _, root, _, _ = app_url
     tools = load(url, root, flags=WEBGL)
     try:
         wait_for(tools, "document.body.dataset.render !== 'pending'", "the map did not load")
@@ -140,3 +186,34 @@ def test_the_page_policy_blocks_injected_scripts(app_url):
         tools.close()
     assert not ran
     assert any("Content Security Policy" in p for p in found)
+
+
+def test_two_models_side_by_side(tmp_path):
+    """With two models: the comparison panel; a cell of the agreement matrix selects its reviews on
+    the map, a row of the largest loss differences opens that review."""
+    require_browser()
+    tables = make_inputs(with_comparison=True).tables
+    state = explored({"dense": tables["dense"], "cnn": tables["cnn"]}, projection="pca", k=3)
+    with serving(state, tmp_path) as (url, _):
+        tools = load(url, tmp_path, flags=WEBGL)
+        try:
+            wait_for(tools, "document.getElementById('compare').dataset.pair === 'dense:cnn'",
+                     "the comparison did not show")
+            tools.evaluate("document.querySelectorAll('#compare-matrix button')[2].click(); 1")  # dense +, cnn -
+            wait_for(tools, "document.getElementById('selection').dataset.n !== undefined", "no selection")
+            selected = tools.evaluate("[document.getElementById('selection').dataset.n,"
+                                      " document.getElementById('map').data[0].selectedpoints.length,"
+                                      " document.querySelectorAll('#compare-matrix button')[2].textContent]")
+            tools.evaluate("document.querySelector('#compare-largest button').click(); 1")
+            wait_for(tools, "document.getElementById('review').dataset.id !== undefined", "the review did not open")
+            opened = tools.evaluate("document.getElementById('review').dataset.id")
+            rows = tools.evaluate("document.querySelectorAll('#predictions tr').length")
+            found = problems(tools.events, allowed=(url, "data:", "blob:", "about:"))
+        finally:
+            tools.close()
+    pa, pb = state.frame["prediction (dense)"], state.frame["prediction (cnn)"]
+    n = int(((pa == 1) & (pb == 0)).sum())
+    assert selected == [str(n), n, str(n)] and n > 0
+    loss = (state.frame["loss (cnn)"] - state.frame["loss (dense)"]).abs()
+    assert opened == str(int(loss.idxmax())) and rows == 3  # a header and both models
+    assert not found, found

@@ -7,7 +7,7 @@
   const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                    "#7f7f7f", "#bcbd22", "#17becf"];
   const $ = (id) => document.getElementById(id);
-  let map = null, selected = [];
+  let map = null, selected = [], current = null;  // current: the open review (id, label)
 
   function el(tag, text, cls) {
     const node = document.createElement(tag);
@@ -149,6 +149,10 @@
       + ", cluster " + r.cluster;
     $("review-text").textContent = r.text;
     $("edit-text").value = r.text;
+    current = {id: id, label: r.label};
+    $("edit-diff").hidden = true;
+    $("pair-controls").hidden = true;
+    $("pairs-status").textContent = "";
     $("predictions").replaceChildren(table(r.predictions.map((p) => [p.model, label(p.prediction),
       num(p.p_positive), num(p.loss)]), ["model", "prediction", "p(positive)", "loss"]));
     const n = $("neighbours");
@@ -172,14 +176,73 @@
     box.dataset.id = String(id);
   }
 
+  function showDiff(pieces) {
+    const box = $("edit-diff");
+    box.replaceChildren(...pieces.map((p) => p.op === "equal" ? document.createTextNode(p.text)
+      : el(p.op === "insert" ? "ins" : "del", p.text, p.op === "insert" ? "ins" : "del")));
+    box.hidden = false;
+  }
+
   async function repredict() {
     const text = $("edit-text").value;
-    const r = await (await post("/api/edit", {text: text})).json();
+    const r = await (await post("/api/edit", {text: text, id: current.id})).json();
     $("predictions").replaceChildren(table(r.predictions.map((p) => [p.model + " (edited)", label(p.prediction),
       num(p.p_positive), "–"]), ["model", "prediction", "p(positive)", "loss"]));
-    $("review-text").textContent = text;
+    showDiff(r.diff);
+    $("pair-label").value = current.label === null ? (r.predictions[0].p_positive >= 0.5 ? "positive" : "negative")
+      : (current.label >= 0.5 ? "negative" : "positive");  // a counterfactual flips the original's class
+    $("pair-controls").hidden = false;
     heatmaps(r.heatmaps, $("heatmaps"));
     $("heatmaps").dataset.id = "edited";
+  }
+
+  async function savePair() {
+    const s = await (await post("/api/pairs", {id: current.id, text: $("edit-text").value,
+                                              label: $("pair-label").value})).json();
+    $("pairs-status").textContent = "saved pair " + s.batch_id + " (" + s.n + " in the output folder's "
+      + s.export + ")";
+    $("pairs-status").dataset.saved = String(s.batch_id);
+  }
+
+  async function selectRows(ids) {
+    await Plotly.restyle($("map"), {selectedpoints: [ids.length ? ids : null]});
+    await showSelection(ids);
+  }
+
+  async function showComparison() {
+    const q = "?a=" + encodeURIComponent($("compare-a").value) + "&b=" + encodeURIComponent($("compare-b").value);
+    const c = await getJSON("/api/compare" + q);
+    $("compare-summary").textContent = c.a + " against " + c.b + " on " + c.n + " reviews: they disagree on "
+      + c.disagree.length + "; McNemar p = " + num(c.mcnemar_p, 4);
+    $("select-disagree").onclick = () => selectRows(c.disagree).catch(report);
+    const matrix = $("compare-matrix");
+    const head = el("tr");
+    [c.a + " / " + c.b, ...c.classes].forEach((h) => head.appendChild(el("th", h)));
+    matrix.replaceChildren(head);
+    c.classes.forEach((name, i) => {
+      const tr = el("tr");
+      tr.appendChild(el("th", name));
+      c.cells[i].forEach((ids, j) => {
+        const b = el("button", c.matrix[i][j], "cell");
+        b.type = "button";
+        b.disabled = !ids.length;
+        b.addEventListener("click", () => selectRows(ids).catch(report));
+        const td = el("td"); td.appendChild(b); tr.appendChild(td);
+      });
+      matrix.appendChild(tr);
+    });
+    const rw = c.right_wrong;
+    $("compare-right-wrong").replaceChildren(table(rw.rows.map((r, i) => [r, ...rw.counts[i]]), ["", ...rw.columns]));
+    $("compare-largest").replaceChildren(...c.largest.map((x) => {
+      const b = el("button", "#" + x.id + " (" + label(x.label) + "): " + c.a + " " + label(x.prediction_a) + " loss "
+        + num(x.loss_a) + ", " + c.b + " " + label(x.prediction_b) + " loss " + num(x.loss_b) + "; " + x.snippet,
+        "neighbour");
+      b.type = "button";
+      b.addEventListener("click", () => openReview(x.id).catch(report));
+      return b;
+    }));
+    $("compare").hidden = false;
+    $("compare").dataset.pair = c.a + ":" + c.b;
   }
 
   function report(error) { showStatus("error: " + error.message); }
@@ -208,6 +271,15 @@
     div.on("plotly_deselect", () => showSelection([]).catch(report));
     $("export").addEventListener("click", () => exportSelection().catch(report));
     $("repredict").addEventListener("click", () => repredict().catch(report));
+    $("save-pair").addEventListener("click", () => savePair().catch(report));
+    if (map.models.length > 1) {
+      ["compare-a", "compare-b"].forEach((name, i) => {
+        map.models.forEach((m) => option($(name), m, m));
+        $(name).value = map.models[i];
+        $(name).addEventListener("change", () => showComparison().catch(report));
+      });
+      await showComparison();
+    }
     document.body.dataset.render = "done";
   }
 
@@ -215,5 +287,5 @@
     report(e);
     document.body.dataset.render = "failed";
   }));
-  window.imdbExplore = {openReview: openReview, showSelection: showSelection};
+  window.imdbExplore = {openReview: openReview, showSelection: showSelection, selectRows: selectRows};
 })();
