@@ -463,14 +463,16 @@ def test_two_models_side_by_side(two_models):
     assert len(differences) == 20 and differences == sorted(differences, reverse=True)
     top = data["largest"][0]
     loss = state.frame["loss (cnn)"] - state.frame["loss (dense)"]
-    assert top["difference"] == pytest.approx(loss.abs().max()) and loss.iat[top["id"]] == pytest.approx(top["difference"])
+    assert abs(top["difference"]) == pytest.approx(loss.abs().max())
+    assert loss.iat[top["id"]] == pytest.approx(top["difference"])
     review = client.get(f"/api/review/{top['id']}").json()  # each row opens the same review view
     assert [p["model"] for p in review["predictions"]] == ["dense", "cnn"]
     swapped = client.get("/api/compare", params={"a": "cnn", "b": "dense"}).json()
     assert swapped["matrix"] == [list(r) for r in zip(*data["matrix"])]
 
 
-@pytest.mark.parametrize("params, status", [({"a": "rnn"}, 404), ({"b": "<script>"}, 404), ({"a": "cnn", "b": "cnn"}, 400)])
+@pytest.mark.parametrize("params, status", [({"a": "rnn"}, 404), ({"b": "<script>"}, 404),
+                                            ({"a": "cnn", "b": "cnn"}, 400)])
 def test_a_bad_comparison_is_one_line(two_models, params, status):
     client, _ = two_models
     response = client.get("/api/compare", params=params)

@@ -102,7 +102,8 @@ PAGE = """
 
 
 # the first model's row of the predictions table: its name and class
-PREDICTED = "Array.from(document.querySelectorAll('#predictions tr:nth-child(2) td')).slice(0, 2).map(t => t.textContent)"
+PREDICTED = ("Array.from(document.querySelectorAll('#predictions tr:nth-child(2) td')).slice(0, 2)"
+             ".map(t => t.textContent)")
 DIFF = """
 (() => {
   const box = document.getElementById("edit-diff");
