@@ -362,6 +362,19 @@ def test_an_edit_of_a_review_comes_with_its_diff(served):
     assert "diff" not in post(client, "/api/edit", {"text": edited}).json()
 
 
+def test_a_long_edit_diffs_back_to_both_texts():
+    from IMDb.explore.diff import word_diff
+
+    words = [f"word{i % 50}" for i in range(3000)]
+    original = " ".join(words)
+    words[10:12] = ["new", "words"]
+    edited = " ".join(words).replace("word7 ", "word7\n\t", 3)
+    pieces = word_diff(original, edited)
+    assert "".join(p["text"] for p in pieces if p["op"] != "insert") == original
+    assert "".join(p["text"] for p in pieces if p["op"] != "delete") == edited
+    assert sum(p["op"] == "insert" for p in pieces) <= 6
+
+
 # a revision that a TSV writer must quote: a tab, newlines, a carriage return, quotes, a formula start
 AWKWARD = '=SUM(1)\tThe film was "great",\nthe story\r\nmoved; I\'d watch it again.'
 
