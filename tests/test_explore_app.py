@@ -393,7 +393,7 @@ def test_a_pair_is_saved_under_out_and_exported_as_cad_pairs(served, monkeypatch
     assert client.get("/api/pairs.tsv").status_code == 404
     first = post(client, "/api/pairs", {"id": row, "text": original.replace("dull", "great"), "label": "positive"})
     assert first.status_code == 200, first.text
-    assert first.json() == {"batch_id": 1, "n": 1, "export": EXPORT}
+    assert first.json() == {"batch_id": 1, "export": EXPORT}
     second = post(client, "/api/pairs", {"id": hostile, "text": AWKWARD, "label": "positive"})
     assert second.json()["batch_id"] == 2, second.text
 

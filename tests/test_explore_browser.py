@@ -147,8 +147,10 @@ def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
         after = tools.evaluate(PREDICTED)
         diff = tools.evaluate(DIFF)
         tools.evaluate("document.getElementById('save-pair').click(); 1")
-        wait_for(tools, "document.getElementById('pairs-status').dataset.saved === '1'", "the pair was not saved")
-        saved = tools.evaluate("document.getElementById('pairs-status').textContent")
+        wait_for(tools, "document.getElementById('pairs').dataset.n === '1'", "the pair was not saved")
+        saved = tools.evaluate("[document.getElementById('pairs-status').textContent,"
+                               " document.getElementById('pairs').hidden,"
+                               " document.querySelector('#pairs-list button').textContent]")
         time.sleep(0.3)
         tools.evaluate("1")  # drain late events
         found = problems(tools.events, allowed=(url, "data:", "blob:", "about:"))
@@ -166,7 +168,8 @@ def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
     assert "wonderful" in edited and "dull" not in edited  # the heat maps are the edit's
     assert diff["deleted"] == ["dull"] and diff["inserted"] == ["wonderful"] and diff["markup"] == 0
     assert diff["text"] == original.replace("dull", "dull" + "wonderful")
-    assert "saved pair 1" in saved
+    assert "saved pair 1" in saved[0] and saved[1] is False
+    assert saved[2].startswith(f"1: negative → positive, #{row}: ")
     (pair,) = read_pairs(out / EXPORT).to_dict("records")
     assert (pair["original"], pair["revised"], pair["revised_label"]) == (original, edited_text, 1)
     assert not found, found

@@ -161,7 +161,7 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
     def is_text(value: Any) -> bool:
         return isinstance(value, dict) and isinstance(value.get("text"), str)
 
-    def typed(text: str) -> str:
+    def checked_text(text: str) -> str:
         explored()  # 503 until loaded
         if len(text) > MAX_TEXT:
             raise _fail(413, f"the text is {len(text):,} characters; edit at most {MAX_TEXT:,}")
@@ -171,7 +171,7 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
 
     async def edit(request: Request) -> Response:
         value = await body(request, is_text, '{"text": "<the review>", "id": <the edited review\'s id, optional>}')
-        text = typed(value["text"])
+        text = checked_text(value["text"])
         original = explored().frame["text"].iat[row_of(value["id"])] if "id" in value else None
 
         def predicted() -> dict:
@@ -186,7 +186,7 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
     async def save_pair(request: Request) -> Response:
         value = await body(request, is_pair, '{"id": <review id>, "text": "<the edit>", "label": "negative" or '
                                              '"positive" (the edit\'s sentiment)}')
-        text = typed(value["text"])
+        text = checked_text(value["text"])
         if value["label"] not in LABELS:
             raise _fail(400, f"label {str(value['label'])[:40]!r}: the edit's sentiment is negative or positive")
         record = explored().frame.iloc[row_of(value["id"])]
@@ -199,7 +199,7 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
             raise _fail(400, "the text is the original's: edit it first")
         pair = await run_in_threadpool(session.pairs.save, record["sample_id"], record["text"], original, text,
                                        revised)
-        return _json({"batch_id": pair["batch_id"], "n": len(session.pairs.all()), "export": pairs.EXPORT})
+        return _json({"batch_id": pair["batch_id"], "export": pairs.EXPORT})
 
     async def list_pairs(request: Request) -> Response:
         rows = {s: i for i, s in enumerate(explored().frame["sample_id"])}

@@ -199,9 +199,25 @@
   async function savePair() {
     const s = await (await post("/api/pairs", {id: current.id, text: $("edit-text").value,
                                               label: $("pair-label").value})).json();
-    $("pairs-status").textContent = "saved pair " + s.batch_id + " (" + s.n + " in the output folder's "
-      + s.export + ")";
+    $("pairs-status").textContent = "saved pair " + s.batch_id + " (the output folder's " + s.export + ")";
     $("pairs-status").dataset.saved = String(s.batch_id);
+    await showPairs();
+  }
+
+  async function showPairs() {
+    const s = await getJSON("/api/pairs");
+    $("pairs").hidden = !s.n;
+    $("pairs-export").textContent = s.n + " saved, written to the output folder's " + s.export
+      + " (train on them: IMDB_CAD=<that folder> imdb-leap train --counterfactual)";
+    $("pairs-list").replaceChildren(...s.pairs.map((p) => {
+      const b = el("button", p.batch_id + ": " + p.original_label + " → " + p.revised_label + ", "
+        + (p.id === null ? p.sample_id + " (not in this state)" : "#" + p.id) + ": " + p.revised, "neighbour");
+      b.type = "button";
+      b.disabled = p.id === null;
+      b.addEventListener("click", () => openReview(p.id).catch(report));
+      return b;
+    }));
+    $("pairs").dataset.n = String(s.n);
   }
 
   async function selectRows(ids) {
@@ -272,6 +288,7 @@
     $("export").addEventListener("click", () => exportSelection().catch(report));
     $("repredict").addEventListener("click", () => repredict().catch(report));
     $("save-pair").addEventListener("click", () => savePair().catch(report));
+    await showPairs();
     if (map.models.length > 1) {
       ["compare-a", "compare-b"].forEach((name, i) => {
         map.models.forEach((m) => option($(name), m, m));
