@@ -124,7 +124,7 @@ def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
     row = negative_row(state)
     assert state.frame["prediction"].iat[row] == 0
     original = state.frame["text"].iat[row]
-    edited_text = original.replace("dull", "wonderful")
+    edited_text = original.replace("dull", "<b>wonderful</b>")  # markup typed in stays text in the diff
     tools = load(url, root, flags=WEBGL)
     try:
         wait_for(tools, "document.body.dataset.render !== 'pending'", "the map did not load")
@@ -166,8 +166,8 @@ def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
     assert "30 reviews selected; 90 in the rest" in summary and "ECE (selection)" in summary
     assert before == ["dense", "negative"] and after == ["dense (edited)", "positive"]
     assert "wonderful" in edited and "dull" not in edited  # the heat maps are the edit's
-    assert diff["deleted"] == ["dull"] and diff["inserted"] == ["wonderful"] and diff["markup"] == 0
-    assert diff["text"] == original.replace("dull", "dull" + "wonderful")
+    assert diff["deleted"] == ["dull"] and diff["inserted"] == ["<b>wonderful</b>"] and diff["markup"] == 0
+    assert diff["text"] == original.replace("dull", "dull<b>wonderful</b>")
     assert "saved pair 1" in saved[0] and saved[1] is False
     assert saved[2].startswith(f"1: negative → positive, #{row}: ")
     (pair,) = read_pairs(out / EXPORT).to_dict("records")
