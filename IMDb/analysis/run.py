@@ -180,23 +180,27 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
                  limit: int | None = None, n_samples: int = 6, progress: bool = True,
                  models_dir: str | Path = MODELS_DIR, cfg: Config | None = None, data: str | None = None,
                  baselines: bool = True, seed: int = 0, overwrite: bool = False,
-                 label_error_models: list[str] | None = None) -> Path:
+                 label_error_models: list[str] | None = None, label_decisions: str | Path | None = None) -> Path:
     """The full analysis of model `name` on one state, written to `out_dir` (default
     reports/<model>-<state>); returns the folder. `data` (or a whole `cfg`) names another dataset;
     `limit` analyses a seeded, label-stratified sample; `n_samples` reviews are explained.
     `label_error_models` (default: `name` alone) are the models whose probabilities, averaged, find
     the likely label errors: an ensemble's mistakes agree less often than one model's.
+    `label_decisions` (an export of ``imdb-leap explore``'s label-error queue) gives its relabelled
+    reviews their new labels before anything is scored.
     `overwrite` replaces an earlier report in `out_dir`; a folder holding anything else is refused
     before any work starts."""
     from IMDb.analysis import clusters as clustering
     from IMDb.analysis import describe, exploration, label_errors, projection as projecting
     from IMDb.analysis.report import ReportInputs, write_report
+    from IMDb.explore.decisions import apply_relabels, read_relabels
 
     _check(state, projection, clusters, k, limit, n_samples)
     models_dir = Path(models_dir)
     out = Path(out_dir) if out_dir is not None else default_out_dir(name, state)
     check_out_dir(out, REPORT_MARKER, replace=overwrite, flag="--overwrite")
     error_models = list(label_error_models or [name])
+    relabels = read_relabels(label_decisions) if label_decisions is not None else {}  # a bad file fails first
     cards = _cards(dict.fromkeys([name, *error_models]), models_dir)  # a missing model fails before any work
     cfg = cfg or state_cfg(name, models_dir, data)
     log = StageLog(f"analyze {name}/{state}", ANALYZE_STAGES, progress)
@@ -209,6 +213,10 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
     table = log.run("table", lambda: state_table(name, state, limit, models_dir, cfg, baselines, progress, seed),
                     lambda t: f"{len(t):,} reviews, latent {t.latent.shape[1]}-d")
     log.timings[-1]["steps"] = {k_: round(v, 3) for k_, v in table.timings.items()}
+    if label_decisions is not None:
+        settings["label_decisions"] = {"file": str(label_decisions), "changed": apply_relabels(table.frame, relabels)}
+        print(f"analyze: --label-decisions {label_decisions}: {settings['label_decisions']['changed']:,} "
+              f"label(s) changed", file=sys.stderr, flush=True)
     frame, fields = table.frame, table.numeric_fields
 
     xy = log.run("projection", lambda: projecting.project(table.latent, projection, seed),
@@ -253,6 +261,8 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
             return None
         others = {m: state_table(m, state, limit, models_dir, cfg or state_cfg(m, models_dir, data), False,
                                  progress, seed) for m in error_models if m != name}
+        for other in others.values():
+            apply_relabels(other.frame, relabels)
         return label_errors.from_tables([others.get(m, table) for m in error_models])
 
     found_errors = log.run("label errors", errors, lambda r: "no labels" if r is None else (

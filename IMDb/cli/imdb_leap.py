@@ -96,7 +96,7 @@ def _analyze(args: argparse.Namespace) -> int:
                        projection=args.projection, clusters=args.clusters, k=args.k, limit=args.limit,
                        n_samples=args.samples, data=args.data, models_dir=args.models_dir,
                        progress=not args.quiet, overwrite=args.overwrite,
-                       label_error_models=args.label_error_models)
+                       label_error_models=args.label_error_models, label_decisions=args.label_decisions)
     print(out / "dashboard.html")
     return 0
 
@@ -300,6 +300,9 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--label-error-models", dest="label_error_models", type=model_list, metavar="MODEL[,MODEL]",
                    help="find likely label errors with these models' probabilities averaged "
                         "(default: --model alone)")
+    a.add_argument("--label-decisions", dest="label_decisions", metavar="FILE",
+                   help="score with corrected labels: the label_decisions.csv that `imdb-leap explore`'s "
+                        "label-error queue exports (its relabelled reviews take their new label)")
 
     c = _command(sub, "compare", "compare two models on the same reviews of one state", _compare,
                  examples="  imdb-leap compare --model dense,cnn\n"

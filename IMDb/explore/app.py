@@ -41,11 +41,12 @@ from IMDb.analysis.escape import hover_snippet
 from IMDb.analysis.metadata_job import METADATA_COLUMNS
 from IMDb.errors import IMDbError
 from IMDb.config.run import LABELS
-from IMDb.explore import compare, page, pairs, selection
+from IMDb.explore import behaviour as behaviour_panel, compare, label_queue, page, pairs, selection
+from IMDb.explore.answers import Guards, json_answer as _json, refusal as _fail
 from IMDb.explore.diff import word_diff
 from IMDb.explore.session import Session
 from IMDb.output.atomic import folder_file
-from IMDb.output.formats import dumps, write_csv
+from IMDb.output.formats import write_csv
 
 MAX_BODY = 512 * 1024  # a selection of every review of the test state is about 150 KB of ids
 MAX_TEXT = 20_000  # characters of an edited review
@@ -53,17 +54,11 @@ TOKEN_HEADER = "X-Explore-Token"
 NEIGHBOURS = 8
 
 
-def _json(value: Any) -> Response:
-    return Response(dumps(value), media_type="application/json")
-
-
-def _fail(status: int, message: str) -> HTTPException:
-    return HTTPException(status, message)
-
-
-def create_app(session: Session, token: str, hosts: Sequence[str], heading: str = "imdb-leap explore") -> Starlette:
+def create_app(session: Session, token: str, hosts: Sequence[str], heading: str = "imdb-leap explore",
+               behaviour: dict | None = None) -> Starlette:
     """The app of one explorer `session`; `token` guards its POSTs, `hosts` are the Host header
-    values it answers to."""
+    values it answers to; `behaviour` is the behaviour browser's report
+    (`IMDb.explore.behaviour.read_behaviour`), None when none was named."""
 
     def explored():
         if session.error:
@@ -156,7 +151,7 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
         return Response(data, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
-    scripts = {"plotly.min.js": page.plotly_path, page.SCRIPT: page.script_path}
+    scripts = {"plotly.min.js": page.plotly_path(), **{name: page.script_path(name) for name in page.SCRIPTS}}
 
     def is_text(value: Any) -> bool:
         return isinstance(value, dict) and isinstance(value.get("text"), str)
@@ -232,7 +227,7 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
         path = scripts.get(request.path_params["name"])
         if path is None:
             raise _fail(404, f"no script {request.path_params['name'][:60]!r}")
-        return FileResponse(path(), media_type="text/javascript")
+        return FileResponse(path, media_type="text/javascript")
 
     async def http_error(request: Request, exc: HTTPException) -> Response:
         return PlainTextResponse(" ".join(str(exc.detail).split()), status_code=exc.status_code)
@@ -251,7 +246,9 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
               Route("/api/export", export, methods=["POST"]), Route("/api/edit", edit, methods=["POST"]),
               Route("/api/pairs", save_pair, methods=["POST"]), Route("/api/pairs", list_pairs),
               Route("/api/pairs.tsv", pairs_tsv), Route("/api/compare", compare_),
-              Route("/static/{name:str}", static)]
+              Route("/static/{name:str}", static),
+              *label_queue.routes(Guards(explored, row_of, body), session.label_queue, session.decisions),
+              *behaviour_panel.routes(behaviour)]
     app = Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))],
                     exception_handlers={HTTPException: http_error, IMDbError: known_error, Exception: bug},
                     max_body_size=MAX_BODY)

@@ -37,6 +37,9 @@ def register(sub, command: Callable[..., argparse.ArgumentParser], model_list: C
                         "an earlier explorer folder is reused")
     p.add_argument("--overwrite", action="store_true",
                    help="start an earlier explorer folder afresh (a folder of anything else is never replaced)")
+    p.add_argument("--robustness", metavar="DIR",
+                   help="a folder `imdb-leap robustness` wrote: its failing cases in the behaviour panel "
+                        "(default: --from's folder when it holds a robustness.json)")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8765, help="port to serve on (default: 8765; 0: a free one)")
     p.add_argument("--no-browser", dest="browser", action="store_false", help="do not open a browser")
@@ -48,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from IMDb.analysis.run import MIN_REVIEWS, split_states
     from IMDb.bundle import read_card
     from IMDb.explore import server
+    from IMDb.explore.behaviour import find_report, read_behaviour
     from IMDb.explore.app import create_app
     from IMDb.explore.session import Session
     from IMDb.explore.tables import Source, read_report
@@ -75,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
                          f"got {source.limit}")
     for name in args.model:
         read_card(name, models_dir)  # a missing model fails now, not in the background
+    behaviour_report = find_report(args.robustness, args.report)
+    behaviour = read_behaviour(behaviour_report) if behaviour_report is not None else None
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0 to 65535, got {args.port}")
     sock = server.bind(args.host, args.port)  # a busy port is refused before the output folder is made
@@ -83,6 +89,6 @@ def run(args: argparse.Namespace) -> int:
     session = Session(out, models_dir)
     session.start(source, progress=not args.quiet, verbose=args.verbose)
     app = create_app(session, secrets.token_urlsafe(32), server.allowed_hosts(args.host),
-                     heading=f"imdb-leap explore: {','.join(args.model)} · {source.state}")
+                     heading=f"imdb-leap explore: {','.join(args.model)} · {source.state}", behaviour=behaviour)
     server.serve(app, sock, server.url(args.host, sock), args.browser)
     return 0

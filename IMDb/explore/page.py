@@ -3,7 +3,7 @@
 The template (``templates/explore.html.j2``) extends the report's page shell and is rendered by the
 report's Jinja2 environment (`IMDb.analysis.templating`: autoescaping, strict undefined names), with a
 loader that also finds this package's templates. Nothing is inlined but the report's style sheet: the
-scripts (plotly.js from the installed plotly package, ``explore.js`` from this package) are files the
+scripts (plotly.js from the installed plotly package, `SCRIPTS` from this package) are files the
 app serves, and every review reaches the page as JSON that the script puts into the page as text
 (``textContent``), never as markup. The Content-Security-Policy allows only this server's scripts
 and requests; ``'unsafe-eval'`` because plotly.js's WebGL traces (regl) compile their shaders'
@@ -22,7 +22,7 @@ from IMDb.analysis.templating import environment
 PAGE_CSP = ("default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data: blob:; font-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'")
 CSP = PAGE_CSP + "; frame-ancestors 'none'"  # the header's: a <meta> policy cannot say frame-ancestors
-SCRIPT = "explore.js"
+SCRIPTS = ("explore.js", "panels.js")  # the page's own scripts, loaded in this order
 
 
 def _template(name: str) -> tuple[str, str, None] | None:
@@ -38,12 +38,13 @@ def _environment() -> jinja2.Environment:
 
 def render(heading: str, token: str) -> str:
     """The page: the shell, the controls, and the session token for the script's POST requests."""
-    return _environment().get_template("explore.html.j2").render(heading=heading, csp=PAGE_CSP, token=token)
+    return _environment().get_template("explore.html.j2").render(heading=heading, csp=PAGE_CSP, token=token,
+                                                                   scripts=SCRIPTS)
 
 
-def script_path() -> Path:
-    """explore.js, package data of this module."""
-    return Path(str(resources.files("IMDb.explore").joinpath("templates", SCRIPT)))
+def script_path(name: str) -> Path:
+    """One of `SCRIPTS`, package data of this module."""
+    return Path(str(resources.files("IMDb.explore").joinpath("templates", name)))
 
 
 def plotly_path() -> Path:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from IMDb import console
 from IMDb.errors import IMDbError
+from IMDb.explore.decisions import Decisions
 from IMDb.explore.heatmaps import HeatMaps
+from IMDb.explore.label_queue import LabelQueue
 from IMDb.explore.neighbours import Neighbours
 from IMDb.explore.pairs import Pairs
 from IMDb.explore.predictions import Predictions
@@ -21,12 +23,15 @@ from IMDb.explore.tables import Explored, Source, load
 
 
 class Session:
-    """One explorer run: its output folder and the counterfactual pairs saved there, and once
+    """One explorer run: its output folder and the counterfactual pairs and label decisions saved
+    there, the label-error queue, and once
     loaded, the state, heat maps, neighbours and the predictors of edited texts."""
 
     def __init__(self, out: Path, models_dir: Path):
         self.out, self.models_dir = out, models_dir
         self.pairs = Pairs(out)
+        self.decisions = Decisions(out)
+        self.label_queue = LabelQueue()
         self.stage = "starting"
         self.error: str | None = None
         self.explored: Explored | None = None

@@ -183,17 +183,39 @@
     box.hidden = false;
   }
 
+  function showPredicted(r, suffix) {
+    $("predictions").replaceChildren(table(r.predictions.map((p) => [p.model + suffix, label(p.prediction),
+      num(p.p_positive), "–"]), ["model", "prediction", "p(positive)", "loss"]));
+    heatmaps(r.heatmaps, $("heatmaps"));
+  }
+
+  async function openText(text, title) {  // a free text, not a review of the state: predicted as an edit is
+    $("review").hidden = false;
+    $("review").dataset.id = "text";
+    $("review-title").textContent = title;
+    $("review-text").textContent = text;
+    $("edit-text").value = text;
+    current = {id: null, label: null};
+    ["edit-diff", "pair-controls"].forEach((name) => { $(name).hidden = true; });
+    ["neighbours", "metadata", "predictions"].forEach((name) => $(name).replaceChildren());
+    $("heatmaps").replaceChildren(el("p", "computing integrated gradients…", "muted"));
+    $("heatmaps").dataset.id = "";
+    const r = await (await post("/api/edit", {text: text})).json();
+    if ($("review").dataset.id !== "text" || $("review-text").textContent !== text) return;
+    showPredicted(r, "");
+    $("heatmaps").dataset.id = "text";
+  }
+
   async function repredict() {
     const text = $("edit-text").value;
-    const r = await (await post("/api/edit", {text: text, id: current.id})).json();
-    $("predictions").replaceChildren(table(r.predictions.map((p) => [p.model + " (edited)", label(p.prediction),
-      num(p.p_positive), "–"]), ["model", "prediction", "p(positive)", "loss"]));
+    const r = await (await post("/api/edit", current.id === null ? {text: text} : {text: text, id: current.id})).json();
+    showPredicted(r, " (edited)");
+    $("heatmaps").dataset.id = "edited";
+    if (current.id === null) return;  // a free text has no original to diff or pair with
     showDiff(r.diff);
     $("pair-label").value = current.label === null ? (r.predictions[0].p_positive >= 0.5 ? "positive" : "negative")
       : (current.label >= 0.5 ? "negative" : "positive");  // a counterfactual flips the original's class
     $("pair-controls").hidden = false;
-    heatmaps(r.heatmaps, $("heatmaps"));
-    $("heatmaps").dataset.id = "edited";
   }
 
   async function savePair() {
@@ -297,6 +319,7 @@
       });
       await showComparison();
     }
+    for (const panel of window.imdbExplore.panels) await panel();  // the later scripts' panels
     document.body.dataset.render = "done";
   }
 
@@ -304,5 +327,6 @@
     report(e);
     document.body.dataset.render = "failed";
   }));
-  window.imdbExplore = {openReview: openReview, showSelection: showSelection, selectRows: selectRows};
+  window.imdbExplore = {openReview: openReview, openText: openText, showSelection: showSelection,
+    selectRows: selectRows, el: el, num: num, getJSON: getJSON, post: post, report: report, panels: []};
 })();
