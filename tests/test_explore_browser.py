@@ -4,8 +4,10 @@ WebGL map loads, a selection is summarised against the rest, a click on a point 
 with each model's heat map, the hostile review shows as text without running anything; an edited
 review is predicted again (its class changes), shown as a diff of the original and saved as a
 counterfactual pair the CAD reader reads back; with two models, the comparison panel selects a cell
-of the agreement matrix on the map and opens a review from its ranked list. No console error, no
-request leaves the server."""
+of the agreement matrix on the map and opens a review from its ranked list; a likely label error is
+relabelled with the queue's keyboard shortcuts and the decision is in the CSV a restarted server
+exports; a behaviour case opens as free text with its heat maps. No console error, no request
+leaves the server."""
 from __future__ import annotations
 
 import contextlib
@@ -19,6 +21,7 @@ from IMDb.config.run import MODELS_DIR
 from IMDb.data.counterfactual import read_pairs
 from IMDb.explore import server
 from IMDb.explore.app import create_app
+from IMDb.explore.behaviour import read_behaviour
 from IMDb.explore.pairs import EXPORT
 from IMDb.explore.session import Session
 from IMDb.explore.workspace import open_workspace
@@ -27,19 +30,22 @@ from tests.browser import TIMEOUT, load, problems, require_browser
 from IMDb.explore.tables import explored
 from tests.test_analysis_report import PAYLOAD, make_inputs
 from tests.test_explore_app import hostile_state, negative_row
+from tests.test_explore_panels import robustness_json
 
 # Chromium's software WebGL (SwiftShader), which headless Chromium without a GPU needs for scattergl
 WEBGL = ("--use-angle=swiftshader", "--enable-unsafe-swiftshader")
 
 
 @contextlib.contextmanager
-def serving(state, root):
-    """The app over `state` served by uvicorn on a free loopback port: its URL and output folder."""
+def serving(state, root, behaviour: dict | None = None):
+    """The app over `state` (and a robustness report's `behaviour`) served by uvicorn on a free
+    loopback port: its URL and output folder."""
     import uvicorn
 
     out = open_workspace(root / "out")
     sock = server.bind("127.0.0.1", 0)
-    app = create_app(Session.ready(state, out, MODELS_DIR), "browser-token", server.allowed_hosts("127.0.0.1"))
+    app = create_app(Session.ready(state, out, MODELS_DIR), "browser-token", server.allowed_hosts("127.0.0.1"),
+                     behaviour=behaviour)
     uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     uv.install_signal_handlers = lambda: None  # not the main thread
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -220,4 +226,48 @@ def test_two_models_side_by_side(tmp_path):
     assert selected == [str(n), n, str(n)] and n > 0
     loss = (state.frame["loss (cnn)"] - state.frame["loss (dense)"]).abs()
     assert opened == str(int(loss.idxmax())) and rows == 3  # a header and both models
+    assert not found, found
+
+
+def press(tools, key: str) -> None:
+    for kind in ("keyDown", "keyUp"):
+        tools.send("Input.dispatchKeyEvent", {"type": kind, "key": key, "text": key if kind == "keyDown" else ""})
+
+
+def test_a_label_error_is_relabelled_by_keyboard_and_kept_over_a_restart(tmp_path):
+    """j opens the queue's first likely label error, r relabels it (and moves on); after a restart
+    the exported CSV holds the decision; a behaviour case opens as free text with its heat maps."""
+    require_browser()
+    state, _ = hostile_state()
+    behaviour = read_behaviour(robustness_json(tmp_path / "robustness"))
+    with serving(state, tmp_path, behaviour) as (url, _):
+        tools = load(url, tmp_path, flags=WEBGL)
+        try:
+            wait_for(tools, "document.body.dataset.render === 'done'", "the page did not load")
+            first = tools.evaluate("document.querySelector('#queue-list button').dataset.id")
+            press(tools, "j")
+            wait_for(tools, f"document.getElementById('heatmaps').dataset.id === '{first}'", "j did not open it")
+            press(tools, "r")
+            wait_for(tools, "document.getElementById('queue').dataset.last !== undefined", "r decided nothing")
+            last = tools.evaluate("document.getElementById('queue').dataset.last")
+            tools.evaluate("document.querySelector('#behaviour-list button').click(); 1")
+            wait_for(tools, "document.getElementById('heatmaps').dataset.id === 'text'", "the case did not open")
+            case = tools.evaluate("[document.getElementById('review-title').textContent,"
+                                  " document.getElementById('review-text').textContent,"
+                                  " document.querySelectorAll('#heatmaps .heat').length]")
+            found = problems(tools.events, allowed=(url, "data:", "blob:", "about:"))
+        finally:
+            tools.close()
+    with serving(state, tmp_path) as (url, _):  # a new server over the same folder
+        tools = load(url, tmp_path, flags=WEBGL)
+        try:
+            csv = tools.evaluate("fetch('/api/decisions.csv').then(r => r.text())")
+            wait_for(tools, "document.body.dataset.render === 'done'", "the page did not load again")
+            shown = tools.evaluate("document.querySelector('#queue-list button').dataset.decision")
+        finally:
+            tools.close()
+    sample_id = state.frame["sample_id"].iat[int(first)]
+    assert last == f"{first}:relabel" and shown == "relabel"
+    assert f"{sample_id},negative,relabel,positive," in csv or f"{sample_id},positive,relabel,negative," in csv
+    assert case[0].startswith("Behaviour case") and case[1] == "a good film!" and case[2] == 2
     assert not found, found
