@@ -240,6 +240,7 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     (("--model", "dense", "--limit", "3"), "--limit must be at least"),
     (("--model", "dense", "--port", "70000"), "--port must be 0 to 65535"),
     (("--model", "nope"), "name models from"),
+    (("--model", "dense", "--robustness", "/nonexistent/robustness"), "not an imdb-leap robustness report"),
 ])
 def test_bad_input_is_one_line(args, message, tmp_path):
     result = run_cli(*args, "--out", str(tmp_path / "out"), "--no-browser")
