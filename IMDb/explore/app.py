@@ -6,13 +6,12 @@ Guards, each the framework's own where it has one:
   rebinds its DNS name to 127.0.0.1 is refused (400);
 - every state-changing request (every POST: heat maps are written to the cache, exports,
   counterfactual pairs and label decisions to the output folder, an edited text is predicted and
-  explained) carries
-  the session's token in the ``X-Explore-Token`` header, which only the page this server rendered
-  holds (403 without it); the page itself needs none;
+  explained) carries the session's token in the ``X-Explore-Token`` header, which only the page this
+  server rendered holds (403 without it); the page itself needs none;
 - request bodies are capped (`MAX_BODY`, 413) and read as JSON of the expected shape (400), a review
   id must be one of the state's (404), a model one of those loaded (404); the panels' routes
-  (`IMDb.explore.label_queue`, `IMDb.explore.behaviour`) get the same checks (`Guards`); values are looked up,
-  never joined into a path (a pair's file is named by its number, `IMDb.explore.pairs`);
+  (`IMDb.explore.label_queue`, `IMDb.explore.behaviour`) get the same checks (`Guards`); values are
+  looked up, never joined into a path (a pair's file is named by its number, `IMDb.explore.pairs`);
 - every error is one line of plain text with its status, never a traceback page; a bug is logged
   to stderr as one line and answered 500, and the server goes on.
 
