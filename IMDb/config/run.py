@@ -52,7 +52,7 @@ class RunSettings(Checked):
     # paths
     data: str | None = setting(default_factory=environment.data, option="--data",
                                help="parquet file, aclImdb folder, aclImdb_v1.tar.gz or 'download' "
-                                    "(default: $IMDB_DATA)")
+                                    "(default: $IMDB_DATA, else project_config.yaml's data_path)")
     out_dir: str = str(MODELS_DIR)
     runs_dir: str = str(REPO_ROOT / "runs")  # checkpoints and TensorBoard events, not shipped
 
