@@ -19,11 +19,11 @@ from code_loader.inner_leap_binder.leapbinder_decorators import (
     tensorleap_input_encoder, tensorleap_integration_test, tensorleap_load_model, tensorleap_metadata,
     tensorleap_preprocess, tensorleap_unlabeled_preprocess)
 
-from IMDb.measures import losses, metadata
-from IMDb.tensorleap import integration, visualizers
+from IMDb.architectures import OUTPUT_NAME
 from IMDb.config.run import LABELS
 from IMDb.errors import IMDbError
-from IMDb.architectures import OUTPUT_NAME
+from IMDb.measures import losses, metadata
+from IMDb.tensorleap import integration, visualizers
 
 try:
     MODEL = integration.selected_model()  # the bundle: card, tokenizer (IMDb.bundle.Bundle)

@@ -2,7 +2,7 @@
 """Check the Tensorleap integration (leap_binder.py, entered through leap_integration.py) locally
 before a push.
 
-First, project_file.yaml as it is: one clear line when its data_path cannot exist inside a pushed
+First, project_config.yaml as it is: one clear line when its data_path cannot exist inside a pushed
 bundle (a relative path leaves the uploaded code); the committed placeholder is noted as the one
 edit a push needs. Then, for every model the integration serves (each in its own process, chosen
 with IMDB_MODEL):
@@ -12,7 +12,7 @@ with IMDB_MODEL):
     dtype and shape, one-hot ground truth in the order [negative, positive], probabilities, a
     finite loss (NaN, "undefined", without a label), metrics, metadata types and visualizers;
 (b) emulates the platform: copies exactly the files leap.yaml includes (what `leap push` uploads)
-    to a temporary folder and makes the one documented edit in its project_file.yaml (data_path:
+    to a temporary folder and makes the one documented edit in its project_config.yaml (data_path:
     the dataset here; model: the one checked); then, in a virtual environment of leap.yaml's
     pythonVersion (Python 3.10) holding only requirements.txt plus code-loader (cached under
     .cache/), with no IMDB_* variable and IS_TENSORLEAP_PLATFORM=true, runs
@@ -27,7 +27,7 @@ with IMDB_MODEL):
 (c) prints a summary table. The exit status is 0 only if everything passed.
 
 Usage: python leap_test.py [--models dense,cnn] [--samples 20] [--platform-only] [--config FILE]
-Needs the dataset (IMDB_DATA, else data_path of project_file.yaml) and the model bundles (models/,
+Needs the dataset (IMDB_DATA, else data_path of project_config.yaml) and the model bundles (models/,
 or IMDB_MODELS_DIR, whose bundles then replace models/ in (b)'s copy).
 Telemetry: code-loader's usage analytics stay off unless TL_DISABLE_ANALYTICS is set (to empty to
 turn them on).
@@ -68,8 +68,8 @@ def check_sample(lb, model, sample_id, response) -> tuple[list[str], dict]:
 
     import numpy as np
 
-    from IMDb.measures import metadata
     from IMDb.config.run import LABELS
+    from IMDb.measures import metadata
 
     problems: list[str] = []
     review = response.data.review(sample_id)
@@ -236,9 +236,9 @@ def registered_names() -> dict:
 
 
 def make_bundle(dest: Path, config: Path, data_path: str, model: str, models_dir: Path) -> Path:
-    """Copy exactly the files leap.yaml includes to `dest` (project_file.yaml from `config`; the
+    """Copy exactly the files leap.yaml includes to `dest` (project_config.yaml from `config`; the
     models/ files from `models_dir`'s bundles when that is not the repository's models/) and make the one
-    documented edit in its project_file.yaml: data_path, here the dataset on this machine; and
+    documented edit in its project_config.yaml: data_path, here the dataset on this machine; and
     model, the one checked."""
     import re
     import shutil
@@ -538,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=20, help="samples per state (default 20)")
     parser.add_argument("--platform-only", dest="platform_only", action="store_true",
                         help="only (b), the platform emulation (what `imdb-leap push` runs)")
-    parser.add_argument("--config", type=Path, help="the project_file.yaml to check and bundle (default: "
+    parser.add_argument("--config", type=Path, help="the project_config.yaml to check and bundle (default: "
                                                      "the repository's)")
     parser.add_argument("--worker", metavar="MODEL", help=argparse.SUPPRESS)
     parser.add_argument("--emulate", metavar="BUNDLE", help=argparse.SUPPRESS)
@@ -558,9 +558,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from IMDb import bundle as bundles
-    from IMDb.config import project_file, environment
-    from IMDb.tensorleap import integration
+    from IMDb.config import environment, project_file
+    from IMDb.data.sources import resolve_source
     from IMDb.errors import IMDbError
+    from IMDb.tensorleap import integration
 
     if args.config:
         project_file.PATH = args.config.resolve()
@@ -569,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     tests, checks, failures, registered = [], [], [], None
     try:
         committed = project_file.load()
-        data_path, python = str(Path(project_file.data_source()).resolve()), platform_python()
+        data_path, python = str(resolve_source().resolve()), platform_python()
     except (IMDbError, subprocess.CalledProcessError) as e:
         print(f"leap_test: {e}", file=sys.stderr)
         return 1
@@ -614,13 +615,13 @@ def main(argv: list[str] | None = None) -> int:
         for warning in checked.get("warnings", []):
             print(f"leap_test: {model}: check_dataset note: {warning}")
         lengths = checked.get("lengths") or {}
-        environment = ", ".join(f"{k} {v}" for k, v in {"Python": checked.get("python"),
-                                                         **(checked.get("packages") or {})}.items() if v)
+        lean = ", ".join(f"{k} {v}" for k, v in {"Python": checked.get("python"),
+                                                  **(checked.get("packages") or {})}.items() if v)
         checks.append([model, "valid" if ok else "INVALID", str(checked.get("payloads", 0)),
                        str(len(checked.get("failing", []))), str(checked.get("metadata_fields", "-")),
                        str(checked.get("connections", "-")), str(checked.get("engine_calls", 0)),
                        f"{time.perf_counter() - emulated:.0f}",
-                       ", ".join(f"{k} {v}" for k, v in lengths.items()), environment])
+                       ", ".join(f"{k} {v}" for k, v in lengths.items()), lean])
 
     if tests:
         print_table(["model", "state", "samples", "labels", "accuracy", "mean loss", "ms/sample"], tests,

@@ -8,9 +8,8 @@ Keras file (`IMDb.families.base.Family.keras_file`), plus training logs.
 - `write`: every file to a temp folder, swapped into place only when all are written, and only over
   a bundle (a folder holding card.json and a manifest of what it wrote) when asked: an interrupted
   export never leaves half a model, and a user's folder, or a file a user added, is never replaced.
-- `read_card` checks the card against its schema (`check_card`: the known keys' types, ranges and
-  finiteness, the config's as `IMDb.config.run` declares them, the ``calibration`` record whole;
-  unknown keys are allowed); `Bundle.read` loads the tokenizer its family names and refuses one
+- `read_card` checks the card against its schema (`IMDb.card.check_card`), and `write_card` replaces
+  it in a bundle there (`imdb-leap calibrate`), as `write` replaces a bundle; `Bundle.read` loads the tokenizer its family names and refuses one
   whose fingerprint differs from the card's or that emits more ids than the model's embedding has
   rows (the card's ``vocab_size``); `Bundle.session` refuses an ONNX file whose inputs or outputs
   disagree with the tokenizer and the binder's one prediction, `Bundle.check_embedding` one whose
@@ -20,46 +19,25 @@ Keras file (`IMDb.families.base.Family.keras_file`), plus training logs.
 from __future__ import annotations
 
 import json
-import os
-import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from IMDb import families
-from IMDb.config.run import LABELS, MODELS_DIR, Config, Range, field_problem, problem
-from IMDb.errors import DataError, ModelError
-from IMDb.families.base import Family
-from IMDb.output.atomic import atomic_dir
 from IMDb.architectures import OUTPUT_NAME
-from IMDb.text.tokenizer import Tokenizer
+from IMDb.card import check_card
+from IMDb.config.run import LABELS, MODELS_DIR, Config
+from IMDb.errors import DataError, ModelError, OutputError
+from IMDb.families.base import Family
+from IMDb.output.atomic import atomic_write_text
+from IMDb.output.folders import atomic_dir
 from IMDb.output.formats import json_file
+from IMDb.text.tokenizer import Tokenizer
 
 MARKER = "card.json"  # every bundle has one; only such a folder is replaced
 SPLIT = "split.json"  # {"validation": [sample ids]}: the reviews the model was validated on
 
-# key -> (JSON type, required); other keys are informative (timings, machine...)
-CARD_SCHEMA: dict[str, tuple[type, bool]] = {
-    "model": (str, True), "config": (dict, True), "tokenizer_fingerprint": (str, True),
-    "figures": (dict, False), "input_names": (list, False), "data_checksum": (str, False),
-    "split_checksums": (dict, False)}
-NULL_PATHS = ("data", "out_dir", "runs_dir")  # config fields a card stores as null (no local paths)
-UNIT, POSITIVE, NON_NEGATIVE = Range(0, 1), Range(0, open_low=True), Range(0)
-# figures.<state>: key -> (annotation, range); a missing key is allowed
-FIGURES_SCHEMA = {"loss": ("float", NON_NEGATIVE), "accuracy": ("float", UNIT), "samples": ("int", NON_NEGATIVE)}
-# ``calibration``, as `imdb-leap calibrate` writes it (`IMDb.robustness.run.calibrate`): key -> (annotation,
-# range, required). Absent, a model is not calibrated; present, it is whole, since whatever shows a
-# probability divides by its temperature and the robustness report draws the rest.
-CALIBRATION_SCHEMA = {
-    "temperature": ("float", POSITIVE, True), "ece_before": ("float", UNIT, True),
-    "ece_after": ("float", UNIT, True), "nll_before": ("float", NON_NEGATIVE, True),
-    "nll_after": ("float", NON_NEGATIVE, True), "measured_on": ("str", None, True),
-    "reliability_before": ("list", None, True), "reliability_after": ("list", None, True),
-    "fitted_on": ("str", None, False), "bins": ("int", Range(1), False)}
-# one bin of a reliability diagram (`IMDb.measures.calibration.reliability`): every key required
-BIN_SCHEMA = {"low": ("float", UNIT), "high": ("float", UNIT), "count": ("int", NON_NEGATIVE),
-              "confidence": ("float | None", UNIT), "accuracy": ("float | None", UNIT)}
 
 
 def names(models_dir: str | Path = MODELS_DIR) -> list[str]:
@@ -72,7 +50,7 @@ def names(models_dir: str | Path = MODELS_DIR) -> list[str]:
 def write(out_dir: str | Path, writers: dict[str, object], replace: bool | None = None) -> Path:
     """Create `out_dir` with one file per entry: name -> callable(path) or JSON-able object (see the
     module docstring for why through a temp folder). An earlier bundle there is replaced as
-    `IMDb.output.atomic.atomic_dir` allows: by default, as the command's ``--overwrite`` reserved it."""
+    `IMDb.output.folders.atomic_dir` allows: by default, as the command's ``--overwrite`` reserved it."""
     with atomic_dir(out_dir, MARKER, replace=replace, flag="--overwrite") as tmp:
         for name, writer in writers.items():
             if callable(writer):
@@ -80,26 +58,6 @@ def write(out_dir: str | Path, writers: dict[str, object], replace: bool | None 
             else:
                 (tmp / name).write_text(json_file(writer), encoding="utf-8")
     return Path(out_dir)
-
-
-def card_fields(cfg: Config, tokenizer: Tokenizer, model: Any, figures: dict, train_seconds: float) -> dict:
-    """What every model card holds: the settings (no local paths), the data, split and tokenizer
-    it was trained with, its figures, and where and how long it trained."""
-    from IMDb.data import dataset_states
-
-    labeled = dataset_states.labeled(cfg.data)
-    return {
-        "model": cfg.model,
-        "config": cfg.to_dict() | {k: None for k in NULL_PATHS},
-        "data_checksum": dataset_states.checksum(labeled),
-        "split_checksums": dataset_states.split_checksums(dataset_states.make_states(labeled, cfg)),
-        "tokenizer_fingerprint": tokenizer.fingerprint,
-        "figures": figures,
-        "train_seconds": round(train_seconds, 1),
-        "parameters": int(model.count_params()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
-        "onnx_max_abs_diff": None,
-    }
 
 
 def split_record(validation) -> dict:
@@ -122,68 +80,17 @@ def read_card(name: str, models_dir: str | Path = MODELS_DIR) -> dict:
     return card
 
 
-def check_card(card: object, path: Path) -> None:
-    """Raise one ModelError naming the key where `card` breaks the schema: the top-level keys
-    (`CARD_SCHEMA`), the config's fields (typed and ranged as `Config` declares them), figures
-    {state: {"loss": number, "accuracy": number, "samples": number, ...}} and the calibration record
-    (`CALIBRATION_SCHEMA`). Numbers must be finite (a JSON ``NaN`` or ``Infinity`` is refused)."""
-    def bad(key: str, expected: str, value: object) -> ModelError:
-        try:
-            shown = json.dumps(value)
-        except (TypeError, ValueError):
-            shown = repr(value)
-        return ModelError(f"{path}: {key} must be {expected}, got {shown[:60]}; restore the "
-                          f"bundle's own card.json or retrain the model")
-
-    if not isinstance(card, dict):
-        raise bad("the card", "a JSON object", card)
-    for key, (kind, required) in CARD_SCHEMA.items():
-        if key not in card and required:
-            raise ModelError(f"{path}: no {key!r} key; restore the bundle's own card.json or retrain the model")
-        if key in card and not isinstance(card[key], kind):
-            raise bad(key, {dict: "an object", str: "a string", list: "a list"}[kind], card[key])
-    for key, value in card["config"].items():
-        if key in Config.__dataclass_fields__ and (expected := field_problem(key, value, key in NULL_PATHS)):
-            raise bad(f"config.{key}", expected, value)
-    for state, figures in card.get("figures", {}).items():
-        if not isinstance(figures, dict) or any(problem(figures[k], *rule) for k, rule in FIGURES_SCHEMA.items()
-                                                if k in figures):
-            raise bad(f"figures.{state}", "an object with numbers loss >= 0, accuracy in 0..1 and "
-                                          "samples >= 0", figures)
-    if not all(isinstance(n, str) for n in card.get("input_names", [])):
-        raise bad("input_names", "a list of strings", card["input_names"])
-    for state, value in card.get("split_checksums", {}).items():
-        if not isinstance(value, str):
-            raise bad(f"split_checksums.{state}", "a string", value)
-    if "calibration" in card:
-        check_calibration(card["calibration"], bad)
-
-
-def check_calibration(record: object, bad) -> None:
-    """The card's ``calibration`` against `CALIBRATION_SCHEMA`: an object holding every required
-    key, each known key of its type and in its range, each reliability bin whole (`BIN_SCHEMA`);
-    `bad(key, expected, value)` makes the error."""
-    if not isinstance(record, dict):
-        raise bad("calibration", "an object as `imdb-leap calibrate` writes it (temperature, "
-                                 "ece_before, ...)", record)
-    missing = [k for k, (_, _, required) in CALIBRATION_SCHEMA.items() if required and k not in record]
-    if missing:
-        raise bad("calibration", f"a complete record (no {', '.join(missing)}): run `imdb-leap calibrate` "
-                                 f"again, or remove the key", record)
-    for key, (kind, rule, _) in CALIBRATION_SCHEMA.items():
-        if key not in record:
-            continue
-        value = record[key]
-        if kind == "list":
-            if not isinstance(value, list):
-                raise bad(f"calibration.{key}", "a list of bins", value)
-            for i, b in enumerate(value):
-                if not isinstance(b, dict) or any(k not in b or problem(b[k], *r) for k, r in BIN_SCHEMA.items()):
-                    raise bad(f"calibration.{key}[{i}]", "a bin {low, high, count, confidence, accuracy} "
-                                                          "of numbers in 0..1 (count >= 0; null in an "
-                                                          "empty bin)", b)
-        elif expected := problem(value, kind, rule):
-            raise bad(f"calibration.{key}", expected, value)
+def write_card(name: str, card: dict, models_dir: str | Path = MODELS_DIR, *, replace: bool = False) -> Path:
+    """Replace the card of bundle `name` in `models_dir` with `card`, checked first (`check_card`),
+    in one atomic step. The repository's models/ holds the shipped bundles: as with
+    `imdb-leap train`, a card there is replaced only with `replace` (``--overwrite``)."""
+    folder = Path(models_dir) / name
+    if not replace and Path(models_dir).resolve() == MODELS_DIR.resolve():
+        raise OutputError(f"{folder / MARKER}: the repository's models/ holds the shipped models; pass "
+                          f"--overwrite to rewrite models/{name}'s card, or work on a copy with --models-dir")
+    read_card(name, models_dir)  # a bundle there, whose card reads
+    check_card(card, folder / MARKER)
+    return atomic_write_text(folder / MARKER, json_file(card))
 
 
 def _check_embedding(tokenizer: Tokenizer, path: Path, rows: int, where: str) -> None:
@@ -225,7 +132,7 @@ def embedding_rows(path: Path, text_input: str) -> int | None:
 
 def _identity(folder: Path) -> tuple[int, int]:
     """What tells a bundle folder from the one that replaced it: a bundle is swapped in by renaming
-    a new folder into place (`IMDb.output.atomic.atomic_dir`), so a replaced bundle has another inode."""
+    a new folder into place (`IMDb.output.folders.atomic_dir`), so a replaced bundle has another inode."""
     info = folder.stat()
     return info.st_dev, info.st_ino
 

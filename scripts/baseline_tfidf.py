@@ -11,9 +11,9 @@ import time
 
 import numpy as np
 
-from IMDb.data import dataset_states
 from IMDb.analysis.baselines import fit_tfidf, tfidf_baseline
 from IMDb.config.run import Config
+from IMDb.data import dataset_states
 
 
 def main() -> int:

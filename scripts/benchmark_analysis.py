@@ -48,7 +48,7 @@ NOT_FIGURES = ("timings", "generated")  # summary.json keys that may differ betw
 def one(args: argparse.Namespace) -> None:
     """Child process: one analysis; prints its summary's timings as JSON on the last line."""
     sys.path.insert(0, str(REPO))
-    from IMDb.analysis.run import run_analysis
+    from IMDb.analysis.analyze import run_analysis
 
     state, limit = SIZES[args.one]
     out = run_analysis(args.model, state, Path(args.out), limit=limit, models_dir=args.models_dir,

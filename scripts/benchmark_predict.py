@@ -37,8 +37,8 @@ def best_seconds(fn: Callable[[], object], repeats: int) -> float:
 
 def main() -> int:
     from IMDb import bundle
-    from IMDb.data import sources
     from IMDb.config.run import MODELS_DIR
+    from IMDb.data import sources
     from IMDb.predict import Predictor
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

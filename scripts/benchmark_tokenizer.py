@@ -45,8 +45,8 @@ def timed(fn, repeats: int = 3) -> tuple[float, float]:
 
 
 def main() -> int:
-    from IMDb.data import sources
     from IMDb import families
+    from IMDb.data import sources
     from IMDb.text.word_tokenizer import WordTokenizer
 
     cfg = families.config("dense")
@@ -57,7 +57,7 @@ def main() -> int:
     train = frame.loc[frame["split"] == "train", "text"].tolist()
     n = len(texts)
 
-    tok = WordTokenizer(cfg.vocab_size, cfg.seq_len)
+    tok = WordTokenizer(cfg.model_config.vocab_size, cfg.model_config.seq_len)
     fit_s, _ = timed(lambda: tok.fit(train), 1)
     ours_s, ours_cpu = timed(lambda: tok.token_ids(texts))  # int32 ids, as Keras's output is integer
     ours_rss = rss_mb()
@@ -65,13 +65,13 @@ def main() -> int:
     import keras
     import tensorflow as tf
 
-    tv = keras.layers.TextVectorization(max_tokens=cfg.vocab_size, output_sequence_length=cfg.seq_len)
+    tv = keras.layers.TextVectorization(max_tokens=cfg.model_config.vocab_size, output_sequence_length=cfg.model_config.seq_len)
     keras_fit_s, _ = timed(lambda: tv.adapt(tf.constant(train)), 1)
     to_tensor_s, _ = timed(lambda: tf.constant(texts), 1)
     batch = tf.constant(texts)
     keras_s, keras_cpu = timed(lambda: tv(batch))
 
-    print(f"{n} reviews, vocabulary {cfg.vocab_size}, {cfg.seq_len} tokens, {os.cpu_count()} cores")
+    print(f"{n} reviews, vocabulary {cfg.model_config.vocab_size}, {cfg.model_config.seq_len} tokens, {os.cpu_count()} cores")
     print(f"load parquet: {load_s:.2f} s; peak RSS after loading + tokenizing: {ours_rss:.0f} MB")
     print(f"{'tokenizer':<34}{'fit (25k) s':>12}{'encode s':>10}{'cpu s':>8}{'reviews/s':>12}")
     rows = [("IMDb.text.word_tokenizer.WordTokenizer", fit_s, ours_s, ours_cpu),

@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from IMDb import families
-from IMDb.config import project_file
-from IMDb.data import dataset_states
 from IMDb.analysis.inference import latent_and_probabilities, load_keras
 from IMDb.bundle import Bundle
 from IMDb.config.run import MODELS_DIR
+from IMDb.data import data_source
+from IMDb.data import dataset_states
 from IMDb.text.wordpiece import WordPieceTokenizer
 
 
@@ -85,7 +85,7 @@ def main() -> int:
     base_len = tokenizer.seq_len
     if tokenizer.truncation != "headtail":
         print(f"note: the shipped tokenizer truncates {tokenizer.truncation!r}")
-    test = dataset_states.load_states(bert.split_config(project_file.data_source()))["test"]
+    test = dataset_states.load_states(bert.split_config(data_source.choose()))["test"]
     frame = dataset_states.stratified_sample(test, args.limit or None, args.seed).reset_index(drop=True)
     texts, labels = frame["text"].tolist(), frame["label"].to_numpy()
     ids = frame["sample_id"].astype(str).tolist()

@@ -15,11 +15,11 @@ import time
 
 import numpy as np
 
-from IMDb.config import project_file
-from IMDb.data import dataset_states
 from IMDb.analysis.inference import latent_and_probabilities, load_keras
 from IMDb.bundle import Bundle
 from IMDb.config.run import MODELS_DIR
+from IMDb.data import data_source
+from IMDb.data import dataset_states
 from IMDb.text.wordpiece import WordPieceTokenizer
 
 
@@ -31,7 +31,7 @@ def main() -> int:
 
     bert = Bundle.read("bert", MODELS_DIR)
     model, tokenizer = load_keras(bert), bert.tokenizer
-    test = dataset_states.load_states(bert.split_config(project_file.data_source()))["test"]
+    test = dataset_states.load_states(bert.split_config(data_source.choose()))["test"]
     frame = dataset_states.stratified_sample(test, args.limit or None, args.seed).reset_index(drop=True)
     texts, labels = frame["text"].tolist(), frame["label"].to_numpy()
     lengths = np.array([len(e.ids) for e in tokenizer.encodings(texts)])

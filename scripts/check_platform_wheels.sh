@@ -11,8 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-.venv/bin/python}
-version=$("$python" -c 'from IMDb import leap_workspace; print(leap_workspace.python_version())')
-target=$("$python" -c "from IMDb import leap_workspace; print(leap_workspace.find_python('$version'))" 2>&1) ||
+version=$("$python" -c 'from IMDb.config import workspace; print(workspace.python_version())')
+target=$("$python" -c "from IMDb.config import workspace; print(workspace.find_python('$version'))" 2>&1) ||
   { echo "wheels: $target" >&2; exit 1; }
 pins=$("$python" - "$version" <<'EOF'
 import sys

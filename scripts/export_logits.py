@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from IMDb import families, toolkits
-from IMDb.config import environment
-from IMDb.data import dataset_states
 from IMDb.bundle import Bundle
+from IMDb.config import environment
 from IMDb.config.run import MODELS_DIR, Config
+from IMDb.data import dataset_states
+from IMDb.measures.scores import softmax
 from IMDb.output.atomic import atomic_write_text
 from IMDb.output.formats import json_file
 from IMDb.predict import Predictor
-from IMDb.measures.scores import softmax
 
 
 def old_weights(bundle: Bundle) -> list[np.ndarray]:
@@ -64,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         bundle = Bundle.read(name, MODELS_DIR)  # card and tokenizer, checked against each other
         family, folder, card = bundle.family, bundle.folder, bundle.card
-        cfg = Config(**{**card["config"], "bert_checkpoint": environment.get(environment.BERT)
-                        or card["config"].get("bert_checkpoint") or environment.bert_checkpoint()})
+        cfg = family.from_card({**card["config"], "bert_checkpoint": environment.get(environment.BERT)
+                                or card["config"].get("bert_checkpoint") or environment.bert_checkpoint()})
         import onnxruntime as ort
 
         session = ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])

@@ -53,7 +53,8 @@ from pathlib import Path
 import numpy as np
 
 from IMDb import bundle
-from IMDb.bundle import Bundle, check_card
+from IMDb.bundle import Bundle
+from IMDb.card import check_card
 from IMDb.config.run import MODELS_DIR
 from IMDb.console import line_progress
 from IMDb.measures.scores import log_softmax
@@ -437,11 +438,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"inputs {[i.name for i in int8.get_inputs()]} shape {shape}: the sequence length is "
               f"fixed, so reviews are run padded to {shape[-1]} pieces (no batching by length)", flush=True)
 
-        from IMDb.config import project_file
+        from IMDb.data import data_source
         from IMDb.data.dataset_states import load_states, stratified_sample
 
         source = source_bundle(args.source)
-        cfg = source.split_config(project_file.data_source())
+        cfg = source.split_config(data_source.choose())
         test = load_states(cfg)["test"].reset_index(drop=True)
         labels = test["label"].to_numpy().astype(int)
         tokenizer = source.tokenizer

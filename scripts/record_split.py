@@ -21,9 +21,9 @@ import json
 import sys
 
 from IMDb import bundle, families
-from IMDb.config import project_file
-from IMDb.data import dataset_states
 from IMDb.config.run import MODELS_DIR, Config
+from IMDb.data import data_source
+from IMDb.data import dataset_states
 from IMDb.output.atomic import atomic_write_text
 from IMDb.output.formats import dumps, json_file
 
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("models", nargs="*", help="bundles in models/ (default: all)")
     parser.add_argument("--check", action="store_true", help="change nothing; fail when a bundle is not up to date")
     args = parser.parse_args(argv)
-    source = project_file.data_source()
+    source = data_source.choose()
     stale = []
     for name in args.models or bundle.names(MODELS_DIR):
         folder = MODELS_DIR / name

@@ -171,8 +171,8 @@ def record_synthetic_split(folder: Path, dataset: Path) -> None:
     import json
 
     from IMDb import bundle
-    from IMDb.data import dataset_states
     from IMDb.config.run import Config
+    from IMDb.data import dataset_states
 
     card = json.loads((folder / bundle.MARKER).read_text(encoding="utf-8"))
     saved = card["config"]

@@ -12,15 +12,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from IMDb import families, toolkits
 from IMDb.analysis import attribution as A
 from IMDb.analysis import attribution_words as W
 from IMDb.analysis import integrated_gradients as IG
 from IMDb.analysis.explanation import SUMMARY_FIELDS, Explanation
 from IMDb.analysis.faithfulness import faithfulness, faithfulness_summary
+from IMDb.analysis.inference import load_keras, with_probabilities
 from IMDb.analysis.occlusion import occlusion, top_phrases
 from IMDb.analysis.samples import choose_samples, samples_to_explain
-from IMDb import families, toolkits
-from IMDb.analysis.inference import load_keras, with_probabilities
 from IMDb.bundle import Bundle
 from IMDb.text.word_tokenizer import PAD_ID, WordTokenizer
 from tests.conftest import synthetic_reviews

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from IMDb.measures import metadata
 from IMDb.analysis import baselines as bl
+from IMDb.measures import metadata
 from tests.conftest import synthetic_reviews
 
 

@@ -105,7 +105,7 @@ def models_dir(bert_bundle, synthetic_dataset, tmp_path_factory):
 
 
 def test_analyze_bert_end_to_end(models_dir, synthetic_dataset, tmp_path):
-    from IMDb.analysis.run import run_analysis
+    from IMDb.analysis.analyze import run_analysis
     from IMDb.analysis.table import AnalysisTable
 
     out = run_analysis("bert", "test", tmp_path / "report", projection="pca", n_samples=2,
@@ -121,7 +121,7 @@ def test_analyze_bert_end_to_end(models_dir, synthetic_dataset, tmp_path):
 
 
 def test_compare_dense_and_bert(models_dir, synthetic_dataset, tmp_path):
-    from IMDb.analysis.run import run_compare
+    from IMDb.analysis.compare_models import run_compare
 
     out = run_compare("dense", "bert", "test", tmp_path / "compare", models_dir=models_dir,
                       data=str(synthetic_dataset), progress=False)

@@ -3,8 +3,8 @@ and probabilities the Keras sub-model gives, and `imdb-leap analyze` runs on ber
 import numpy as np
 import pytest
 
-from IMDb.analysis.onnx_latent import OnnxLatent
 from IMDb.analysis.inference import latent_and_probabilities, load_keras
+from IMDb.analysis.onnx_latent import OnnxLatent
 from IMDb.bundle import Bundle
 from IMDb.config.run import MODELS_DIR
 from IMDb.predict import Predictor
@@ -35,7 +35,7 @@ def test_onnx_latent_pads_short_inputs_to_the_model_length():
 def test_analyze_runs_on_the_int8_bert(imdb_data, tmp_path):
     import json
 
-    from IMDb.analysis.run import run_analysis
+    from IMDb.analysis.analyze import run_analysis
 
     if not (MODELS_DIR / "bert-int8" / "card.json").is_file():
         pytest.skip("models/bert-int8 is absent: build it with python scripts/quantize_bert.py")

@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 
 from IMDb import families
-from IMDb.analysis.run import ANALYZE_STAGES, COMPARE_STAGES, AnalysisError, run_analysis
+from IMDb.analysis.analyze import ANALYZE_STAGES, run_analysis
+from IMDb.analysis.compare_models import COMPARE_STAGES
 from IMDb.analysis.table import AnalysisTable
 from IMDb.cli.imdb_leap import main
+from IMDb.errors import AnalysisError
 from tests.conftest import synthetic_reviews, synthetic_unlabeled
 
 pytestmark = pytest.mark.slow

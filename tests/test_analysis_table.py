@@ -5,12 +5,12 @@ import pandas as pd
 import pytest
 
 from IMDb import families
-from IMDb.data import dataset_states
-from IMDb.measures import metadata
 from IMDb.analysis import baselines as bl
 from IMDb.analysis.inference import latent_and_probabilities, latent_model, load_keras
 from IMDb.analysis.table import BASE_COLUMNS, METADATA_COLUMNS, AnalysisTable, build_table
 from IMDb.bundle import Bundle
+from IMDb.data import dataset_states
+from IMDb.measures import metadata
 from tests.conftest import synthetic_reviews, synthetic_unlabeled
 
 pytestmark = pytest.mark.slow

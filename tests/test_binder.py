@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 from IMDb import families
+from IMDb.bundle import Bundle
+from IMDb.config import environment as env
 from IMDb.config import project_file
+from IMDb.config.run import LABELS, MODELS_DIR
 from IMDb.data import dataset_states
+from IMDb.errors import DataError, ModelError
 from IMDb.measures import losses
 from IMDb.tensorleap import integration, visualizers
-from IMDb.config import environment as env
-from IMDb.bundle import Bundle
-from IMDb.config.run import LABELS, MODELS_DIR
-from IMDb.errors import DataError, ModelError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_ID = re.compile(r"(train|test)/(pos|neg)/\d+|unsup/\d+")
@@ -330,7 +330,7 @@ def test_leap_test_checks_the_config_as_it_is_first(word_bundles, synthetic_data
     proc = run_leap_test({env.DATA: str(synthetic_dataset), env.MODELS_DIR: str(word_bundles)},
                          "--models", "dense", "--platform-only", "--config", str(config))
     assert proc.returncode == 1, proc.stdout[-3000:]
-    assert re.search(r"  - .*project_file.yaml: data_path '../shared/data/imdb/imdb.parquet' is relative: "
+    assert re.search(r"  - .*project_config.yaml: data_path '../shared/data/imdb/imdb.parquet' is relative: "
                      r"inside a pushed bundle .* data volume", proc.stdout), proc.stdout[-2000:]
     assert re.search(r"dense\s+\| valid", proc.stdout)  # the copy, with the one edit, is fine
 

@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from IMDb.analysis import cache
-from IMDb.measures import metadata
 from IMDb.analysis import baselines as bl
+from IMDb.analysis import cache
 from IMDb.analysis import metadata_job as table
 from IMDb.bundle import Bundle
+from IMDb.measures import metadata
 from IMDb.tensorleap.integration import Review
 from tests.conftest import make_word_bundle, synthetic_reviews
 

@@ -47,16 +47,15 @@ import argparse  # noqa: E402
 import pytest  # noqa: E402
 
 from IMDb import families  # noqa: E402
-from IMDb.cli.imdb_leap import CONFIG_OPTIONS  # noqa: E402
-from IMDb.config.run import Config  # noqa: E402
+from IMDb.cli.options import config_options  # noqa: E402
 
 
 def test_every_train_option_that_is_passed_on_is_a_config_field():
-    assert set(CONFIG_OPTIONS) <= set(Config.__dataclass_fields__)
+    assert set(config_options()) <= set(families.setting_fields())
     train = parser()._subparsers._group_actions[0].choices["train"]
     dests = {a.dest for a in train._actions} - {"help", "model", "models_dir", "restart", "overwrite",
                                                 "quiet", "verbose"}
-    assert dests == set(CONFIG_OPTIONS)  # nothing parsed is silently dropped
+    assert dests == set(config_options())  # nothing parsed is silently dropped
 
 
 @pytest.mark.parametrize("command", ["train", "predict", "analyze", "compare", "robustness", "calibrate"])

@@ -29,7 +29,7 @@ def test_line_progress_only_wraps_a_non_terminal_and_restores_it(capsys):
 
 
 def test_tensorflow_imports_without_notices(tmp_path):
-    code = ("from IMDb import console; console.quiet(); console.import_tensorflow(); "
+    code = ("from IMDb.cli import library_noise; library_noise.quiet(); library_noise.import_tensorflow(); "
             "import keras; keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]).compile('adam', 'mse')")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
                             timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})

@@ -1,7 +1,7 @@
 import pandas as pd
 
-from IMDb.data import dataset_states
 from IMDb.config.run import Config
+from IMDb.data import dataset_states
 
 
 def test_sample_ids_are_stable_strings(synthetic_labeled):

@@ -1,7 +1,7 @@
 import numpy as np
 
-from IMDb.training.embeddings import cooccurrence, ppmi_vectors
 from IMDb.text.word_tokenizer import WordTokenizer
+from IMDb.training.embeddings import cooccurrence, ppmi_vectors
 
 
 def test_cooccurrence_is_symmetric_weighted_and_stays_inside_reviews():

@@ -9,10 +9,10 @@ import shutil
 import numpy as np
 import pytest
 
+from IMDb.bundle import read_card
 from IMDb.cli.imdb_leap import main
 from IMDb.config.run import MODELS_DIR
 from IMDb.errors import ModelError
-from IMDb.bundle import read_card
 from IMDb.text.word_tokenizer import has_words
 
 

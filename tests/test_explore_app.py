@@ -23,7 +23,7 @@ from IMDb.explore.app import TOKEN_HEADER, create_app
 from IMDb.explore.session import Session
 from IMDb.explore.tables import Source, explored
 from IMDb.explore.workspace import MARKER, open_workspace
-from IMDb.output.atomic import MANIFEST, release
+from IMDb.output.folders import MANIFEST, release
 from tests.test_analysis_report import HOSTILE, make_inputs
 
 TOKEN = "test-token"
@@ -214,7 +214,7 @@ def test_the_output_folder_follows_the_policy(tmp_path):
 
 
 def test_a_reopened_folder_keeps_its_cache_and_overwrite_starts_afresh(tmp_path):
-    from IMDb.output.atomic import folder_file
+    from IMDb.output.folders import folder_file
 
     out = open_workspace(tmp_path / "out")
     with folder_file(out, "heatmaps/x/y.json") as tmp:

@@ -25,7 +25,7 @@ from IMDb.explore.behaviour import read_behaviour
 from IMDb.explore.pairs import EXPORT
 from IMDb.explore.session import Session
 from IMDb.explore.workspace import open_workspace
-from IMDb.output.atomic import release
+from IMDb.output.folders import release
 from tests.browser import TIMEOUT, load, problems, require_browser
 from IMDb.explore.tables import explored
 from tests.test_analysis_report import PAYLOAD, make_inputs

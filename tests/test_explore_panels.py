@@ -18,10 +18,11 @@ from IMDb.config.run import MODELS_DIR
 from IMDb.errors import DataError, UsageError
 from IMDb.explore.app import create_app
 from IMDb.explore.behaviour import find_report, read_behaviour
-from IMDb.explore.decisions import COLUMNS, DB, EXPORT, read_relabels
+from IMDb.analysis.label_decisions import COLUMNS, EXPORT, read_relabels
+from IMDb.explore.decisions import DB
 from IMDb.explore.session import Session
 from IMDb.explore.workspace import open_workspace
-from IMDb.output.atomic import MANIFEST, release
+from IMDb.output.folders import MANIFEST, release
 from tests.test_explore_app import TOKEN, hostile_state, post
 
 

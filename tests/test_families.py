@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +20,9 @@ import pytest
 
 from IMDb import families, toolkits
 from IMDb.cli.imdb_leap import main
-from IMDb.config.run import Config
-from IMDb.errors import ModelError
+from IMDb.config.fields import setting
+from IMDb.config.run import RUN_FIELDS, ModelConfig
+from IMDb.errors import ModelError, SettingError
 from IMDb.families.base import Family
 from IMDb.output.atomic import atomic_write_text
 from IMDb.text.tokenizer import Tokenizer
@@ -33,12 +35,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_model_has_a_family_and_a_valid_preset():
-    fields = {f.name for f in dataclasses.fields(Config)}
     assert families.names() == ("dense", "cnn", "bert", "bert-int8")
     for name in families.names():
         family = families.get(name)
+        fields = set(RUN_FIELDS) | {f.name for f in dataclasses.fields(family.config_class)}
         assert isinstance(family, Family) and family.name == name and set(family.preset) <= fields, name
-        assert families.config(name).model == name
+        cfg = families.config(name)
+        assert cfg.model == name and type(cfg.model_config) is family.config_class
+
+
+def test_a_family_s_settings_are_its_own():
+    """Run settings are common; a model's own are its family's config class: a BERT setting is no
+    word model's, and a card written flat before the split (every family's settings) still reads."""
+    assert "truncation" not in {f.name for f in dataclasses.fields(families.get("dense").config_class)}
+    with pytest.raises(SettingError, match="dense has no setting truncation"):
+        families.config("dense", truncation="head")
+    flat = {**families.config("bert").to_dict(), **families.config("dense").to_dict()}
+    cfg = families.get("dense").from_card(flat)
+    assert cfg.to_dict() == families.config("dense").to_dict()
 
 
 def test_a_derived_model_is_explained_by_its_source_and_not_trained():
@@ -130,21 +144,31 @@ class HashedWords(Tokenizer):
         return cls(state["buckets"], state["seq_len"])
 
 
+@dataclass
+class HashedBagConfig(ModelConfig):
+    """The toy's own settings: how many buckets words are hashed into, and its vectors' size."""
+
+    buckets: int = setting(100, low=1)
+    embed_dim: int = setting(8, low=1)
+
+
 class HashedBag(Family):
-    """The toy: what serving it needs (its tokenizer, a Keras 3 file, its preset)."""
+    """The toy: what serving it needs (its tokenizer, a Keras 3 file, its config class, its preset)."""
 
     kind = "hashed-bag"
     tokenizer = HashedWords
     keras_file = "model.keras"
+    config_class = HashedBagConfig
 
 
 class HashedBagToolkit(Toolkit):
     """The mean of learnt vectors of the hashed words (``latent``), then logits; the word models'
-    attribution glue (its tokenizer keeps that contract). ``vocab_size`` is the ids' count."""
+    attribution glue (its tokenizer keeps that contract). The ids: padding, the unused OOV id, the buckets."""
 
     def build(self, family, cfg, keras):
-        hashes = keras.layers.Input(shape=(cfg.seq_len,), dtype="float32", name="hashes")
-        x = keras.layers.Embedding(cfg.vocab_size, cfg.embed_dim, name="embedding")(hashes)
+        hashes = keras.layers.Input(shape=(cfg.model_config.seq_len,), dtype="float32", name="hashes")
+        own = cfg.model_config
+        x = keras.layers.Embedding(own.buckets + 2, own.embed_dim, name="embedding")(hashes)
         x = keras.layers.GlobalAveragePooling1D(name="latent")(x)
         return keras.Model(hashes, keras.layers.Dense(2, name="logits")(x), name=cfg.model)
 
@@ -152,10 +176,11 @@ class HashedBagToolkit(Toolkit):
         import keras
 
         from IMDb import bundle
+        from IMDb.card import card_fields
         from IMDb.data import dataset_states
 
         states = dataset_states.load_states(cfg)
-        tokenizer = HashedWords(cfg.vocab_size - 2, cfg.seq_len)  # ids: pad, the unused OOV id, buckets
+        tokenizer = HashedWords(cfg.model_config.buckets, cfg.model_config.seq_len)
         x = {n: tokenizer.encode(f["text"].tolist())["hashes"] for n, f in states.items()}
         y = {n: f["label"].to_numpy() for n, f in states.items()}
         keras.utils.set_random_seed(cfg.seed)
@@ -165,7 +190,7 @@ class HashedBagToolkit(Toolkit):
         model.fit(x["training"], y["training"], epochs=cfg.epochs, batch_size=cfg.batch_size, verbose=0)
         figures = {n: {"loss": float(loss), "accuracy": float(accuracy), "samples": len(y[n])}
                    for n in states for loss, accuracy in [model.evaluate(x[n], y[n], verbose=0)]}
-        card = bundle.card_fields(cfg, tokenizer, model, figures, 0.0)
+        card = card_fields(cfg, tokenizer, model, figures, 0.0)
         bundle.write(cfg.model_dir, {
             "model.onnx": lambda p: self.save_onnx(family, model, cfg, p),
             family.keras_file: lambda p: self.save_keras(family, model, cfg, p),
@@ -178,7 +203,7 @@ class HashedBagToolkit(Toolkit):
         return WordReviews.of(model, tokenizer, predict_tokens, baseline)
 
 
-TOY = HashedBag("toy", dict(vocab_size=200, seq_len=40, embed_dim=4, epochs=40, batch_size=16, learning_rate=0.05))
+TOY = HashedBag("toy", dict(buckets=198, seq_len=40, embed_dim=4, epochs=40, batch_size=16, learning_rate=0.05))
 
 
 def register_toy() -> None:

@@ -18,10 +18,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from IMDb import families
 from IMDb.cli import review_files
+from IMDb.cli.imdb_leap import main, parser
+from IMDb.cli.options import config_options
 from IMDb.config import project_file
-from IMDb.cli.imdb_leap import CONFIG_OPTIONS, main, parser
-from IMDb.config.run import FIELDS, MODELS_DIR, REPO_ROOT, Config
+from IMDb.config.run import MODELS_DIR, REPO_ROOT
 from IMDb.errors import IMDbError, SettingError, printable
 
 ESC = "\x1b"
@@ -75,7 +77,8 @@ def test_bert_needs_room_for_its_special_pieces(tmp_path, capsys):
 def test_every_numeric_train_option_is_checked_by_its_config_field():
     """Nothing lists the rules twice: each numeric option's type is its field's (type and range)."""
     train = parser()._subparsers._group_actions[0].choices["train"]
-    numeric = [a for a in train._actions if a.dest in CONFIG_OPTIONS and FIELDS[a.dest].type.split(" |")[0]
+    FIELDS = config_options()
+    numeric = [a for a in train._actions if a.dest in FIELDS and FIELDS[a.dest].type.split(" |")[0]
                in ("int", "float")]
     assert {a.dest for a in numeric} >= {"epochs", "seq_len", "vocab_size", "batch_size", "seed", "train_limit",
                                          "augment", "cad_holdout", "learning_rate", "max_steps",
@@ -96,7 +99,7 @@ def test_every_numeric_train_option_is_checked_by_its_config_field():
                                        dict(batch_size="64")])
 def test_a_config_is_checked_when_it_is_made(overrides):
     with pytest.raises(SettingError, match=f"{next(iter(overrides))} must be"):
-        Config(**overrides)
+        families.config("bert", **overrides)
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -350,7 +353,7 @@ def test_a_pipe_is_read_like_stdin(tmp_path, capsys):
     assert len(capsys.readouterr().out.splitlines()) == 2
 
 
-# --------------------------------------------------------------------------- case 14: project_file.yaml
+# --------------------------------------------------------------------------- case 14: project_config.yaml
 
 
 BOMB = """\

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from IMDb import bundle, families
-from IMDb.training import runs
 from IMDb.cli.imdb_leap import main
-from IMDb.config.run import REPO_ROOT, Config
+from IMDb.cli.prediction_files import is_predictions_file
+from IMDb.config.run import REPO_ROOT
 from IMDb.errors import ModelError, OutputError
-from IMDb.output.atomic import MANIFEST, REPORT_MARKER, atomic_dir, check_out_dir, output_file, release
-from IMDb.cli.review_files import is_predictions_file
+from IMDb.output.atomic import output_file
+from IMDb.output.folders import MANIFEST, REPORT_MARKER, atomic_dir, check_out_dir, release
+from IMDb.training import runs
 
 
 def _report(out: Path, replace: bool = True) -> None:
@@ -67,8 +68,8 @@ def test_an_unwritable_output_folder_is_refused_before_scoring(word_bundles, tmp
     folder.chmod(0o555)
     if os.access(folder, os.W_OK):  # root ignores permissions: make the probe fail instead
         monkeypatch.setattr("tempfile.mkdtemp", lambda **kw: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
-    from IMDb.cli import review_files
-    monkeypatch.setattr(review_files, "score", lambda *a, **k: pytest.fail("scored before the output was checked"))
+    from IMDb.cli import prediction_files
+    monkeypatch.setattr(prediction_files, "score", lambda *a, **k: pytest.fail("scored before the output was checked"))
     assert _predict(word_bundles, "great", "--output", str(folder / "p.csv")) == 2
     assert "cannot write in" in capsys.readouterr().err
 
@@ -224,7 +225,7 @@ def test_a_mount_point_is_refused_at_the_start(tmp_path, monkeypatch):
 
 HOLDER = textwrap.dedent("""
     import sys, time
-    from IMDb.output.atomic import REPORT_MARKER, check_out_dir
+    from IMDb.output.folders import REPORT_MARKER, check_out_dir
     check_out_dir(sys.argv[1], REPORT_MARKER)
     print("holding", flush=True)
     time.sleep(60)

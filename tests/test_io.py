@@ -13,7 +13,7 @@ import pytest
 from IMDb.cli.imdb_leap import main
 from IMDb.config.run import REPO_ROOT
 from IMDb.errors import OutputError
-from IMDb.output.atomic import MANIFEST, REPORT_MARKER, atomic_dir, check_out_dir
+from IMDb.output.folders import MANIFEST, REPORT_MARKER, atomic_dir, check_out_dir
 
 
 def _report(out: Path, text: str = "new", replace: bool = True) -> None:
@@ -78,7 +78,7 @@ SWAPPER = textwrap.dedent("""
     import sys
     from pathlib import Path
     from IMDb.errors import OutputError
-    from IMDb.output.atomic import REPORT_MARKER, atomic_dir
+    from IMDb.output.folders import REPORT_MARKER, atomic_dir
 
     out, n, who = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     for i in range(n):
@@ -141,8 +141,8 @@ def test_cli_names_overwrite_for_an_earlier_report(tmp_path, capsys):
 SLOW_RUN = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from IMDb.cli import imdb_leap
-    from IMDb.output.atomic import REPORT_MARKER, atomic_dir
+    from IMDb.cli import commands, imdb_leap
+    from IMDb.output.folders import REPORT_MARKER, atomic_dir
 
     def slow(args):
         with atomic_dir(Path(sys.argv[1]), REPORT_MARKER) as tmp:
@@ -151,7 +151,7 @@ SLOW_RUN = textwrap.dedent("""
             time.sleep(60)
         return 0
 
-    imdb_leap._predict = slow
+    commands.predict = slow
     sys.exit(imdb_leap.main(["predict", "x"]))
 """)
 

@@ -4,11 +4,11 @@ import h5py
 import numpy as np
 import pytest
 
-from IMDb import bundle, families, toolkits
 from IMDb import architectures
-from IMDb.training import export
+from IMDb import bundle, families, toolkits
 from IMDb.config.run import Config
 from IMDb.errors import ModelError
+from IMDb.training import export
 
 WORD_MODELS = [n for n in families.names() if families.get(n).kind == "words"]
 
@@ -33,7 +33,7 @@ def tokens(n=32, seq_len=12, vocab=50, seed=0):
 
 def test_model_contract(model_and_cfg):
     model, cfg = model_and_cfg
-    assert model.input.dtype == "float32" and model.input.shape[1:] == (cfg.seq_len,)
+    assert model.input.dtype == "float32" and model.input.shape[1:] == (cfg.model_config.seq_len,)
     assert model.get_layer(architectures.LATENT_LAYER) is not None
     logits = np.asarray(model(tokens()))
     assert logits.shape == (32, 2) and np.isfinite(logits).all()
@@ -44,12 +44,12 @@ def test_onnx_matches_keras(model_and_cfg, tmp_path):
     import onnxruntime as ort
 
     model, cfg = model_and_cfg
-    path = export.export_onnx(model, tmp_path / "m.onnx", {"tokens": cfg.seq_len}, families.get(cfg.model).onnx_opset)
+    path = export.export_onnx(model, tmp_path / "m.onnx", {"tokens": cfg.model_config.seq_len}, families.get(cfg.model).onnx_opset)
     assert export.onnx_max_abs_diff(model, path, {"tokens": tokens(200)}) < 1e-5
     session = ort.InferenceSession(str(path))
     (inp,), (out,) = session.get_inputs(), session.get_outputs()
     assert (inp.name, inp.type, out.name) == ("tokens", "tensor(float)", "logits")
-    assert isinstance(inp.shape[0], str) and inp.shape[1] == cfg.seq_len  # dynamic batch
+    assert isinstance(inp.shape[0], str) and inp.shape[1] == cfg.model_config.seq_len  # dynamic batch
     import onnx
     assert max(op.version for op in onnx.load(str(path)).opset_import if op.domain in ("", "ai.onnx")) <= 17
 

@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 
 from IMDb.config import project_file
-from IMDb.data import dataset_states
+from IMDb.data import data_source, dataset_states
+from IMDb.data.sources import resolve_source
+from IMDb.errors import ConfigError, DataError, ModelError
 from IMDb.tensorleap import integration
-from IMDb.errors import ConfigError, ModelError
 
 GOOD = "data_path: data/imdb.parquet\nmodel: cnn\nsample_limit_per_split: null\n"
 
@@ -66,10 +67,10 @@ def config_file(tmp_path, monkeypatch):
 
 def test_the_config_is_used_when_no_variable_overrides_it(config_file, synthetic_dataset, monkeypatch):
     config_file(f"data_path: {synthetic_dataset}\nmodel: cnn\nsample_limit_per_split: null\n")
-    assert integration.model_name() == "cnn" and project_file.data_source() == str(synthetic_dataset)
+    assert integration.model_name() == "cnn" and data_source.choose() == str(synthetic_dataset)
     monkeypatch.setenv("IMDB_MODEL", "bert")
     monkeypatch.setenv("IMDB_DATA", "/elsewhere.parquet")
-    assert integration.model_name() == "bert" and project_file.data_source() == "/elsewhere.parquet"
+    assert integration.model_name() == "bert" and data_source.choose() == "/elsewhere.parquet"
 
 
 def test_an_unknown_model_or_a_missing_dataset_names_the_file_and_key(config_file, tmp_path):
@@ -77,7 +78,7 @@ def test_an_unknown_model_or_a_missing_dataset_names_the_file_and_key(config_fil
     with pytest.raises(ModelError, match=rf"{path}: model 'gpt' is not a model this integration serves"):
         integration.model_name()
     with pytest.raises(ConfigError, match=rf"{path}: data_path .*nothing.parquet' does not exist"):
-        project_file.data_source()
+        data_source.choose()
 
 
 def test_the_sample_limit_is_seeded_and_keeps_the_label_balance():
@@ -116,7 +117,18 @@ def test_a_data_path_a_pushed_bundle_cannot_reach_is_one_line(tmp_path, value, w
 
 def test_the_placeholder_asks_for_imdb_data_locally(config_file, monkeypatch):
     config_file(f"data_path: {project_file.PLACEHOLDER}\nmodel: cnn\nsample_limit_per_split: null\n")
-    with pytest.raises(ConfigError, match="data_path is the platform placeholder .* set IMDB_DATA"):
-        project_file.data_source()
+    assert data_source.choose() is None  # the placeholder names no dataset: the loader lists the ways
+    with pytest.raises(DataError, match="data_path is the platform placeholder .* set IMDB_DATA"):
+        resolve_source()
     monkeypatch.setenv("IMDB_DATA", "/elsewhere.parquet")
-    assert project_file.data_source() == "/elsewhere.parquet"
+    assert data_source.choose() == "/elsewhere.parquet"
+
+
+def test_every_command_and_the_binder_choose_the_data_in_one_order(config_file, synthetic_dataset, monkeypatch,
+                                                                   tmp_path):
+    """--data, else IMDB_DATA, else project_config.yaml's data_path."""
+    config_file(f"data_path: {synthetic_dataset}\nmodel: cnn\nsample_limit_per_split: null\n")
+    assert data_source.choose() == str(synthetic_dataset)
+    monkeypatch.setenv("IMDB_DATA", str(tmp_path / "env.parquet"))
+    assert data_source.choose() == str(tmp_path / "env.parquet")
+    assert data_source.choose(tmp_path / "given.parquet") == str(tmp_path / "given.parquet")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from IMDb.cli import imdb_leap, push
-from IMDb.config import project_file
 from IMDb.config import environment as env
+from IMDb.config import project_file
 from IMDb.config.run import REPO_ROOT
 
 FAKE_LEAP = """#!/bin/sh

@@ -3,7 +3,8 @@ model, stays small, and its card's measured test accuracy is within half a point
 import numpy as np
 import pytest
 
-from IMDb.bundle import check_card, read_card
+from IMDb.bundle import read_card
+from IMDb.card import check_card
 from IMDb.config.run import MODELS_DIR
 from IMDb.predict import Predictor
 from IMDb.text.wordpiece import WordPieceTokenizer

@@ -168,7 +168,7 @@ def test_cli_reports_errors_in_one_line():
 def test_loading_and_tokenizing_50k_reviews_stays_under_2_gb(imdb_data):
     # VmHWM, not getrusage: ru_maxrss survives exec, so a child of this (large) pytest process
     # would report the parent's peak; VmHWM belongs to the child's own address space.
-    code = ("from IMDb import sources; from IMDb.text.word_tokenizer import WordTokenizer;"
+    code = ("from IMDb.data import sources; from IMDb.text.word_tokenizer import WordTokenizer;"
             f"f = sources.load_labeled({str(imdb_data)!r}, progress=False);"
             "t = WordTokenizer(20000, 800).fit(f.text[f.split == 'train']); x = t.encode(f.text.tolist())['tokens'];"
             "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1];"

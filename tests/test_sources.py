@@ -24,9 +24,9 @@ import pytest
 
 from IMDb.config import environment
 from IMDb.data import aclimdb_archive, review_frame, sources
-from IMDb.errors import DataError
 from IMDb.data.aclimdb_archive import download_archive, extract_archive
 from IMDb.data.sources import load_labeled, load_unlabeled, resolve_source
+from IMDb.errors import DataError
 
 REAL_DATA = os.environ.get("IMDB_DATA")  # read before the autouse fixture clears it for the synthetic tests
 

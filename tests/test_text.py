@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import IMDb.text.word_tokenizer as text_module
 from IMDb.errors import ModelError
 from IMDb.text.word_tokenizer import OOV_ID, PAD_ID, WordTokenizer, clean, split_words
+import IMDb.text.word_tokenizer as text_module
 
 
 @pytest.mark.parametrize("raw, expected", [

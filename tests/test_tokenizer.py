@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from IMDb.errors import ModelError
-from IMDb.text.word_tokenizer import WordTokenizer
 from IMDb.text.tokenizer import Tokenizer
+from IMDb.text.word_tokenizer import WordTokenizer
 from IMDb.text.wordpiece import WordPieceTokenizer
 from tests.conftest import make_bert_vocab, synthetic_reviews
 

@@ -26,7 +26,7 @@ def bundle(tmp_path_factory):
     cfg = families.config("cnn", data=str(root / "imdb.parquet"), vocab_size=60, seq_len=40,
                           embed_dim=8, filters=8, hidden=8, epochs=2, fine_tune_epochs=1,
                           batch_size=32, out_dir=str(root / "models"), runs_dir=str(root / "runs"))
-    assert cfg.pretrained_embeddings and not cfg.train_embeddings
+    assert cfg.model_config.pretrained_embeddings and not cfg.model_config.train_embeddings
     card = train(cfg)
     return cfg, card
 

@@ -5,23 +5,23 @@ import json
 import numpy as np
 import pytest
 
-from IMDb import families, toolkits
-from IMDb.training import bert_finetune
 from IMDb import bundle
+from IMDb import families, toolkits
 from IMDb.errors import ModelError
-from IMDb.output.atomic import check_out_dir
+from IMDb.output.folders import check_out_dir
 from IMDb.text.wordpiece import INPUT_NAMES
+from IMDb.training import bert_steps
 
 from tests.conftest import make_bert_vocab, tiny_bert_config
 
 
 def test_batches_cover_the_epoch_once_and_are_reproducible():
     lengths = np.random.default_rng(0).integers(5, 300, size=1000)
-    batches = bert_finetune.epoch_batches(lengths, 32, seed=1, epoch=0)
+    batches = bert_steps.epoch_batches(lengths, 32, seed=1, epoch=0)
     assert sorted(np.concatenate(batches).tolist()) == list(range(1000))
-    again = bert_finetune.epoch_batches(lengths, 32, seed=1, epoch=0)
+    again = bert_steps.epoch_batches(lengths, 32, seed=1, epoch=0)
     assert all(np.array_equal(a, b) for a, b in zip(batches, again))
-    other = bert_finetune.epoch_batches(lengths, 32, seed=1, epoch=1)
+    other = bert_steps.epoch_batches(lengths, 32, seed=1, epoch=1)
     assert not all(np.array_equal(a, b) for a, b in zip(batches, other))
     # length-sorted inside chunks: a batch spans far less than the whole range
     spread = np.median([np.ptp(lengths[b]) for b in batches])
@@ -31,7 +31,7 @@ def test_batches_cover_the_epoch_once_and_are_reproducible():
 def test_learning_rate_warms_up_then_decays_to_zero():
     
     cfg = families.config("bert", learning_rate=1e-4, warmup_fraction=0.1)
-    rates = [bert_finetune.learning_rate(cfg, s, 100) for s in range(100)]
+    rates = [bert_steps.learning_rate(cfg, s, 100) for s in range(100)]
     assert rates[9] == pytest.approx(1e-4) and rates[0] == pytest.approx(1e-5)
     assert all(a >= b for a, b in zip(rates[9:], rates[10:])) and rates[-1] < 2e-6
 
@@ -87,20 +87,20 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path, synthetic_data
     toolkits.train(straight)
 
     resumed = tiny_bert_config(vocab, synthetic_dataset, tmp_path / "resumed")
-    real = bert_finetune.learning_rate
+    real = bert_steps.learning_rate
 
     def crash_at_step_4(cfg, step, total):
         if step == 4:
             raise KeyboardInterrupt
         return real(cfg, step, total)
 
-    monkeypatch.setattr(bert_finetune, "learning_rate", crash_at_step_4)
+    monkeypatch.setattr(bert_steps, "learning_rate", crash_at_step_4)
     with pytest.raises(KeyboardInterrupt):
         toolkits.train(resumed)
     [checkpoint] = (tmp_path / "resumed/runs/bert").glob("*/checkpoint")  # the run's own folder
     state = json.loads((checkpoint / "state.json").read_text())
     assert state["step"] == 4  # checkpoint_every=2: the last one before the crash
-    monkeypatch.setattr(bert_finetune, "learning_rate", real)
+    monkeypatch.setattr(bert_steps, "learning_rate", real)
     card = toolkits.train(resumed)
     assert card["steps"] == 6
     batches = (tmp_path / "resumed/models/bert/batches.csv").read_text().splitlines()
@@ -157,7 +157,7 @@ def test_the_epoch_shipped_is_chosen_with_held_out_cad_revisions(tmp_path, synth
     (tmp_path / "cad").mkdir()
     (tmp_path / "cad" / "train_paired.tsv").write_text("\n".join(lines) + "\n")
     monkeypatch.setenv("IMDB_CAD", str(tmp_path / "cad"))
-    real = bert_finetune._epoch_end
+    real = bert_steps.epoch_end
     ends = []
 
     def first_epoch_scores_best(*args):
@@ -166,7 +166,7 @@ def test_the_epoch_shipped_is_chosen_with_held_out_cad_revisions(tmp_path, synth
         ends.append(entry)
         return entry | {"selection": 1.0 if len(ends) == 1 else 0.5}
 
-    monkeypatch.setattr(bert_finetune, "_epoch_end", first_epoch_scores_best)
+    monkeypatch.setattr(bert_steps, "epoch_end", first_epoch_scores_best)
     cfg = tiny_bert_config(make_bert_vocab(tmp_path / "checkpoint"), synthetic_dataset, tmp_path, max_steps=None,
                            epochs=2, counterfactual=True)
     card = toolkits.train(cfg)

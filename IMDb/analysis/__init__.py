@@ -23,8 +23,10 @@ Modules (one concept each; import them directly, this package imports nothing he
 - report: the output folder (dashboard.html, PNGs, table.parquet, summary.json, projector/)
 - sections, templating (and templates/): the page's sections and the autoescaping Jinja2 environment
 - describe: the findings in plain words; robustness_report: the robustness section
-- figures, latent_map, metric_plots: the dashboard's plotly figures and their matplotlib PNGs
+- figures, latent_map, metric_plots, comparison_plots: the dashboard's plotly figures and their matplotlib PNGs
 - projector: TensorBoard Embedding Projector export (vectors and metadata TSV)
 - escape: untrusted text made safe for HTML, plotly labels and JSON
-- run: `run_analysis` / `run_compare`, the stages in order with timings
+- analyze / compare_models: `run_analysis` / `run_compare`, the stages in order (stages: their timing
+  and what both share)
+- cache: results kept on disk between runs (metadata, TF-IDF, latent maps)
 """

@@ -124,17 +124,25 @@ def compare(a, b, names: tuple[str, str] | None = ("dense", "cnn"), *, worst: in
             "worst_failures_median_relative_change": float(worst_failures["relative_loss_change"].median())
             if len(worst_failures) else float("nan"),
         }
-        truth = labeled["label"].to_numpy().astype(int)
-        for baseline in BASELINES:
-            p_col = column(baseline, "p_positive")
-            if p_col not in labeled:
-                continue
-            right = (labeled[p_col].to_numpy() >= 0.5).astype(int) == truth
-            summary[f"accuracy_{baseline}"] = float(right.mean())
-            summary[f"mean_loss_{baseline}"] = float(labeled[column(baseline, "loss")].mean())
-            for name, c in ((na, ca), (nb, cb)):
-                summary[f"{name}_right_{baseline}_wrong"] = int((c & ~right).sum())
-                summary[f"{baseline}_right_{name}_wrong"] = int((~c & right).sum())
+        summary |= _against_baselines(labeled, {na: ca, nb: cb})
     return {"frame": merged, "agreement": matrix, "a_right_b_wrong": a_right_b_wrong.reset_index(drop=True),
             "b_right_a_wrong": b_right_a_wrong.reset_index(drop=True), "worst_failures": worst_failures,
             "summary": summary}
+
+
+def _against_baselines(labeled: pd.DataFrame, correct: dict[str, np.ndarray]) -> dict:
+    """Per baseline present: its accuracy and mean loss, and how many reviews each model gets right
+    that it gets wrong and vice versa (`correct`: each model's right/wrong over `labeled`)."""
+    out: dict = {}
+    truth = labeled["label"].to_numpy().astype(int)
+    for baseline in BASELINES:
+        p_col = column(baseline, "p_positive")
+        if p_col not in labeled:
+            continue
+        right = (labeled[p_col].to_numpy() >= 0.5).astype(int) == truth
+        out[f"accuracy_{baseline}"] = float(right.mean())
+        out[f"mean_loss_{baseline}"] = float(labeled[column(baseline, "loss")].mean())
+        for name, c in correct.items():
+            out[f"{name}_right_{baseline}_wrong"] = int((c & ~right).sum())
+            out[f"{baseline}_right_{name}_wrong"] = int((~c & right).sum())
+    return out

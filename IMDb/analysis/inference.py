@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from IMDb import toolkits
-from IMDb.bundle import Bundle
 from IMDb.architectures import LATENT_LAYER
+from IMDb.bundle import Bundle
 
 
 def load_keras(bundle: Bundle) -> Any:

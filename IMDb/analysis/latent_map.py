@@ -7,6 +7,7 @@ string (review text, sample ids, field names) goes through `ptext` or `hover_sni
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -130,18 +131,7 @@ def population_plot(frame: pd.DataFrame, xy: np.ndarray, clusters: np.ndarray | 
     sub = frame.iloc[keep]
     options = color_options(frame, clusters)
     first = "ground truth" if (frame["label"].notna().any() if "label" in frame else False) else "prediction"
-    cluster_text = (np.where(np.asarray(clusters)[keep] < 0, "noise", np.asarray(clusters)[keep].astype(str))
-                    if clusters is not None else None)
-    hover = []
-    for i, row in enumerate(sub.itertuples(index=False)):
-        parts = [f"<b>{ptext(row.sample_id)}</b>",
-                 f"truth {ptext(label_name(getattr(row, 'label', np.nan)))} · predicted "
-                 f"{ptext(LABELS[int(row.prediction)])} · p+ {fmt(float(row.p_positive), 3)} · loss "
-                 f"{fmt(float(row.loss), 3) if pd.notna(row.loss) else '–'}"]
-        if cluster_text is not None:
-            parts.append(f"cluster {ptext(cluster_text[i])}")
-        parts.append(hover_snippet(row.text))
-        hover.append("<br>".join(parts))
+    hover = _hover(sub, clusters, keep)
     size_options = {"constant": np.full(len(sub), 6.0)}
     if "loss" in frame and frame["loss"].notna().any():
         size_options["loss"] = _sizes(sub["loss"])
@@ -179,31 +169,51 @@ def population_plot(frame: pd.DataFrame, xy: np.ndarray, clusters: np.ndarray | 
             margin={"l": 60, "r": 30, "t": 110, "b": 50})
     fig.update_layout(title={"y": 0.98, "yref": "container", "yanchor": "top"})
 
-    def png(mfig) -> None:
-        ax_truth, ax_cluster = mfig.subplots(1, 2)
-        for ax, name in ((ax_truth, first), (ax_cluster, "cluster" if "cluster" in options else "loss")):
-            opt = options.get(name)
-            if opt is None:
-                continue
-            size = np.clip(_sizes(frame["loss"]) if "loss" in frame and frame["loss"].notna().any()
-                           else np.full(len(frame), 6.0), 1, None) ** 1.2 / 3
-            if opt["kind"] == "categorical":
-                for i, cat in enumerate(opt["categories"]):
-                    sel = opt["values"] == i
-                    ax.scatter(xy[sel, 0], xy[sel, 1], s=size[sel], alpha=0.6, linewidths=0,
-                               color=CATEGORY_COLORS[i % len(CATEGORY_COLORS)], label=cat)
-                if len(opt["categories"]) <= len(CATEGORY_COLORS):
-                    ax.legend(fontsize=7, markerscale=2, loc="best")
-            else:
-                points = ax.scatter(xy[:, 0], xy[:, 1], c=opt["values"], s=size, alpha=0.6, linewidths=0,
-                                    cmap="viridis")
-                mfig.colorbar(points, ax=ax, label=name)
-            ax.set_title(f"coloured by {name}, sized by loss", fontsize=10)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        mfig.suptitle(f"Latent space ({method.upper()}), {len(frame):,} samples")
+    return Plot("population", "Population exploration", fig,
+                functools.partial(_population_png, frame=frame, xy=xy, options=options, first=first, method=method))
 
-    return Plot("population", "Population exploration", fig, png)
+
+def _hover(sub: pd.DataFrame, clusters: np.ndarray | None, keep: np.ndarray) -> list[str]:
+    """Each drawn point's hover text: its id, truth, prediction, p+, loss, cluster and a snippet."""
+    cluster_text = (np.where(np.asarray(clusters)[keep] < 0, "noise", np.asarray(clusters)[keep].astype(str))
+                    if clusters is not None else None)
+    hover = []
+    for i, row in enumerate(sub.itertuples(index=False)):
+        parts = [f"<b>{ptext(row.sample_id)}</b>",
+                 f"truth {ptext(label_name(getattr(row, 'label', np.nan)))} · predicted "
+                 f"{ptext(LABELS[int(row.prediction)])} · p+ {fmt(float(row.p_positive), 3)} · loss "
+                 f"{fmt(float(row.loss), 3) if pd.notna(row.loss) else '–'}"]
+        if cluster_text is not None:
+            parts.append(f"cluster {ptext(cluster_text[i])}")
+        parts.append(hover_snippet(row.text))
+        hover.append("<br>".join(parts))
+    return hover
+
+
+def _population_png(mfig, *, frame: pd.DataFrame, xy: np.ndarray, options: dict, first: str, method: str) -> None:
+    """The latent map's PNG: coloured by `first` and by cluster (or loss), every point sized by loss."""
+    ax_truth, ax_cluster = mfig.subplots(1, 2)
+    for ax, name in ((ax_truth, first), (ax_cluster, "cluster" if "cluster" in options else "loss")):
+        opt = options.get(name)
+        if opt is None:
+            continue
+        size = np.clip(_sizes(frame["loss"]) if "loss" in frame and frame["loss"].notna().any()
+                       else np.full(len(frame), 6.0), 1, None) ** 1.2 / 3
+        if opt["kind"] == "categorical":
+            for i, cat in enumerate(opt["categories"]):
+                sel = opt["values"] == i
+                ax.scatter(xy[sel, 0], xy[sel, 1], s=size[sel], alpha=0.6, linewidths=0,
+                           color=CATEGORY_COLORS[i % len(CATEGORY_COLORS)], label=cat)
+            if len(opt["categories"]) <= len(CATEGORY_COLORS):
+                ax.legend(fontsize=7, markerscale=2, loc="best")
+        else:
+            points = ax.scatter(xy[:, 0], xy[:, 1], c=opt["values"], s=size, alpha=0.6, linewidths=0,
+                                cmap="viridis")
+            mfig.colorbar(points, ax=ax, label=name)
+        ax.set_title(f"coloured by {name}, sized by loss", fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    mfig.suptitle(f"Latent space ({method.upper()}), {len(frame):,} samples")
 
 
 def label_name(value) -> str:

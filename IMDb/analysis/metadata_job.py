@@ -22,8 +22,8 @@ import pandas as pd
 
 from IMDb.analysis import cache
 from IMDb.measures import metadata
-from IMDb.text import word_tokenizer as text_module
 from IMDb.text import tokenizer as tokenizer_module
+from IMDb.text import word_tokenizer as text_module
 from IMDb.text.tokenizer import Tokenizer
 
 RENAMED = {"label": "label_name"}  # metadata function -> column, where its name is taken

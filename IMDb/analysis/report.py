@@ -50,7 +50,7 @@ from IMDb.analysis.figures import Plot, write_png
 from IMDb.analysis.projector import write_projector
 from IMDb.analysis.sections import LABEL_ERRORS_CSV, model_rows, sections
 from IMDb.analysis.templating import figure_json, inline_script, render
-from IMDb.output.atomic import REPORT_MARKER, atomic_dir
+from IMDb.output.folders import REPORT_MARKER, atomic_dir
 from IMDb.output.formats import dumps, write_csv
 
 

@@ -17,14 +17,14 @@ import numpy as np
 import pandas as pd
 
 from IMDb.analysis import robustness_report
+from IMDb.analysis.comparison_plots import agreement_plot, loss_change_plot, worst_failures_plot
 from IMDb.analysis.escape import plain, snippet
 from IMDb.analysis.explanation import Explanation
 from IMDb.analysis.faithfulness import Faithfulness
 from IMDb.analysis.figures import Plot
 from IMDb.analysis.latent_map import label_name, population_plot
-from IMDb.analysis.metric_plots import (accuracy_plot, agreement_plot, cluster_plot, correlation_plot,
-                                        faithfulness_plot, loss_change_plot, metadata_loss_plot, training_plot,
-                                        worst_failures_plot)
+from IMDb.analysis.metric_plots import (accuracy_plot, cluster_plot, correlation_plot, faithfulness_plot,
+                                        metadata_loss_plot, training_plot)
 from IMDb.analysis.templating import heat, table
 from IMDb.config.run import LABELS
 

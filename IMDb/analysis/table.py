@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from IMDb.config import project_file
-from IMDb.data import dataset_states
-from IMDb.measures import losses
 from IMDb.analysis.inference import latent_and_probabilities, load_keras
 from IMDb.analysis.metadata_job import METADATA_COLUMNS, NUMERIC_METADATA, MetadataJob
 from IMDb.bundle import Bundle
 from IMDb.config.run import MODELS_DIR, Config
+from IMDb.data import data_source
+from IMDb.data import dataset_states
+from IMDb.measures import losses
 from IMDb.output.atomic import atomic_path
 from IMDb.output.formats import dumps
 from IMDb.text.word_tokenizer import has_words
@@ -104,8 +104,8 @@ class AnalysisTable:
 
 def state_frames(bundle: Bundle, state: str, cfg: Config | None) -> dict[str, pd.DataFrame]:
     """The data states as the model was trained with them (its card's split settings), from `cfg`'s
-    data, else IMDB_DATA, else project_file.yaml's data_path."""
-    cfg = cfg or bundle.split_config(project_file.data_source())
+    data, else the dataset `IMDb.data.data_source` chooses."""
+    cfg = cfg or bundle.split_config(data_source.choose())
     return dataset_states.load_states(cfg, include_unlabeled=state == "unlabeled")
 
 

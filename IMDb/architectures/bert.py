@@ -40,10 +40,10 @@ def checkpoint_file(checkpoint: str, name: str) -> Path:
 def backbone(cfg: Config):
     import keras_hub
 
-    if cfg.bert_tiny:
-        return keras_hub.models.BertBackbone(vocabulary_size=cfg.vocab_size, dropout=cfg.dropout,
+    if cfg.model_config.bert_tiny:
+        return keras_hub.models.BertBackbone(vocabulary_size=cfg.model_config.vocab_size, dropout=cfg.model_config.dropout,
                                              **TINY)
-    checkpoint = cfg.bert_checkpoint
+    checkpoint = cfg.model_config.bert_checkpoint
     if "://" not in checkpoint:
         checkpoint_file(checkpoint, "config.json")  # a clear error before keras_hub's own
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -65,6 +65,6 @@ def build(cfg: Config, keras: ModuleType):
     encoded = encoder({"token_ids": ids, "segment_ids": types, "padding_mask": mask})
     latent = layers.GlobalAveragePooling1D(name="latent")(encoded["sequence_output"],
                                                           mask=ops.cast(mask, "bool"))
-    x = layers.Dropout(cfg.dropout, name="dropout")(latent)
+    x = layers.Dropout(cfg.model_config.dropout, name="dropout")(latent)
     out = layers.Dense(2, name="logits")(x)
     return keras.Model(inputs, out, name=cfg.model)

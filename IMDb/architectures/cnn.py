@@ -17,18 +17,18 @@ from IMDb.config.run import Config
 
 def build(cfg: Config, keras: ModuleType):
     layers = keras.layers
-    tokens = layers.Input(shape=(cfg.seq_len,), dtype="float32", name="tokens")
-    x = layers.Embedding(cfg.vocab_size, cfg.embed_dim, trainable=cfg.train_embeddings,
+    tokens = layers.Input(shape=(cfg.model_config.seq_len,), dtype="float32", name="tokens")
+    x = layers.Embedding(cfg.model_config.vocab_size, cfg.model_config.embed_dim, trainable=cfg.model_config.train_embeddings,
                          name="embedding")(tokens)
-    x = layers.SpatialDropout1D(cfg.dropout / 2, name="embedding_dropout")(x)
+    x = layers.SpatialDropout1D(cfg.model_config.dropout / 2, name="embedding_dropout")(x)
     for i in (1, 2, 3):
-        x = layers.Conv1D(cfg.filters, cfg.kernel_size, padding="same", activation="relu",
+        x = layers.Conv1D(cfg.model_config.filters, cfg.model_config.kernel_size, padding="same", activation="relu",
                           name=f"conv{i}")(x)
         if i < 3:
             x = layers.MaxPooling1D(2, name=f"pool{i}")(x)
     x = layers.Concatenate(name="global_pool")([layers.GlobalMaxPooling1D(name="max_pool")(x),
                                                 layers.GlobalAveragePooling1D(name="average_pool")(x)])
-    x = layers.Dropout(cfg.dropout, name="dropout")(x)
-    x = layers.Dense(cfg.hidden, activation="relu", name="latent")(x)
+    x = layers.Dropout(cfg.model_config.dropout, name="dropout")(x)
+    x = layers.Dense(cfg.model_config.hidden, activation="relu", name="latent")(x)
     out = layers.Dense(2, name="logits")(x)
     return keras.Model(tokens, out, name="cnn")

@@ -11,9 +11,9 @@ from IMDb.config.run import Config
 
 def build(cfg: Config, keras: ModuleType):
     layers = keras.layers
-    tokens = layers.Input(shape=(cfg.seq_len,), dtype="float32", name="tokens")
-    x = layers.Embedding(cfg.vocab_size, cfg.embed_dim, name="embedding")(tokens)
-    x = layers.Dense(cfg.hidden, activation="relu", name="dense")(x)
+    tokens = layers.Input(shape=(cfg.model_config.seq_len,), dtype="float32", name="tokens")
+    x = layers.Embedding(cfg.model_config.vocab_size, cfg.model_config.embed_dim, name="embedding")(tokens)
+    x = layers.Dense(cfg.model_config.hidden, activation="relu", name="dense")(x)
     x = layers.GlobalAveragePooling1D(name="latent")(x)
     out = layers.Dense(2, name="logits")(x)
     return keras.Model(tokens, out, name="dense")

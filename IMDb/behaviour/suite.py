@@ -181,10 +181,14 @@ BASES = [
 
 
 def _tests(seed: int, n: int) -> list[Test]:
-    def rng(name: str) -> np.random.Generator:
-        return generator(seed, name)
+    spec = [*_word_and_negation_tests(n), *_contrast_and_praise_tests(n), *_invariance_and_direction_tests(n)]
+    return [Test(name, capability, kind, description, make(generator(seed, name)))
+            for name, capability, kind, description, make in spec]
 
-    spec = [
+
+def _word_and_negation_tests(n: int) -> list[tuple]:
+    """(name, capability, kind, description, make(rng)) of the vocabulary, intensifier and negation tests."""
+    return [
         ("vocabulary_positive", "vocabulary", "MFT", "a positive word about the film",
          lambda r: mft([("The {film} was {pos}.", POS), ("This is a {pos} {film}.", POS),
                         ("The {aspect} is {pos}.", POS), ("What a {pos} {film}!", POS)], r, n)),
@@ -215,6 +219,12 @@ def _tests(seed: int, n: int) -> list[Test]:
                         ("I can't say the {aspect} was not {pos}.", POS),
                         ("It is not true that the {film} was not {pos}.", POS),
                         ("I can't say the {aspect} wasn't {neg}.", NEG)], r, n)),
+    ]
+
+
+def _contrast_and_praise_tests(n: int) -> list[tuple]:
+    """The contrast, comparison, temporal shift and faint praise tests, as `_word_and_negation_tests`."""
+    return [
         ("contrast_but", "contrast", "MFT", "the clause after 'but' decides",
          lambda r: mft([("The {aspect} was {neg}, but overall the {film} is {pos}.", POS),
                         ("The {aspect} was {pos}, but overall the {film} is {neg}.", NEG),
@@ -250,6 +260,12 @@ def _tests(seed: int, n: int) -> list[Test]:
          lambda r: mft([("What a waste of a {cast_adj} cast.", NEG), ("{name} deserved a better script.", NEG),
                         ("A {cast_adj} cast cannot save this {film}.", NEG),
                         ("Even {name} could not save this {film}.", NEG)], r, n)),
+    ]
+
+
+def _invariance_and_direction_tests(n: int) -> list[tuple]:
+    """The invariance (INV) and directional (DIR) tests, as `_word_and_negation_tests`."""
+    return [
         ("inv_names", "invariance", "INV", "another person's name",
          lambda r: inv_swap(BASES[:2] + BASES[4:], "name", r, n)),
         ("inv_titles", "invariance", "INV", "another film title",
@@ -271,8 +287,6 @@ def _tests(seed: int, n: int) -> list[Test]:
         ("dir_add_negative", "directional", "DIR", "a clearly negative sentence appended",
          lambda r: dir_append(BASES, NEGATIVE_SENTENCES, -1, r, n)),
     ]
-    return [Test(name, capability, kind, description, make(rng(name)))
-            for name, capability, kind, description, make in spec]
 
 
 def generate(seed: int = 0, n: int = CASES_PER_TEST) -> list[Test]:

@@ -1,6 +1,6 @@
 """`imdb-leap push --model M`: check the settings, emulate the push, then run Tensorleap's ``leap push``.
 
-1. `check`: ``project_file.yaml`` must name model M (the file is never edited here: the model
+1. `check`: ``project_config.yaml`` must name model M (the file is never edited here: the model
    decides the input encoders, so it must match the file uploaded with ``-m``), and its
    ``data_path`` must be a path a pushed bundle can reach: absolute, on the data volume, no longer
    the committed placeholder (`IMDb.config.project_file.bundle_problem`). M must be a model the
@@ -52,7 +52,7 @@ def served(model: str) -> None:
 
 
 def check(model: str, config: Path | None = None) -> project_file.ProjectConfig:
-    """The settings of `config` (default: the repository's project_file.yaml) if a push of
+    """The settings of `config` (default: the repository's project_config.yaml) if a push of
     `model` can work with them; else one ConfigError line saying what to change."""
     config = Path(config or project_file.PATH)
     served(model)

@@ -15,7 +15,8 @@ listed in ``leap.yaml``'s ``include`` and edited before ``leap push`` (nothing i
 - ``sample_limit_per_split``: ``null`` for the full states, or N for a seeded, label-stratified
   sample of at most N reviews in each state (a quick first evaluation).
 
-For local runs ``IMDB_DATA`` and ``IMDB_MODEL`` override ``data_path`` and ``model``. A missing key,
+For local runs ``IMDB_DATA`` and ``IMDB_MODEL`` override ``data_path`` and ``model`` (which dataset
+a run reads, in one order for every command and the binder: `IMDb.data.data_source`). A missing key,
 a wrong type or an unreadable file stops with one line that names the file and the key. The file
 is a few plain lines: one that is not UTF-8, larger than `MAX_BYTES`, or uses YAML anchors and
 aliases (which can expand a few lines into gigabytes) is refused before any value is used, and a
@@ -27,7 +28,6 @@ import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from IMDb.config import environment
 from IMDb.config.run import REPO_ROOT
 from IMDb.errors import ConfigError
 
@@ -128,19 +128,3 @@ def load(path: Path | None = None) -> ProjectConfig:
         where = f" at line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{path} is not valid YAML{where}: {getattr(e, 'problem', e)}") from None
     return parse(raw, path)
-
-
-def data_source() -> str:
-    """IMDB_DATA if set, else ``data_path`` of project_config.yaml, which must exist."""
-    if environment.data():
-        return environment.data()
-    cfg = load()
-    if cfg.is_placeholder and not cfg.data_path.exists():
-        raise ConfigError(f"{PATH}: data_path is the platform placeholder {PLACEHOLDER!r}: for a local run "
-                          f"set {environment.DATA} to the IMDb parquet file, aclImdb folder or archive; "
-                          f"before a push, put the dataset's path on your Tensorleap data volume there")
-    if not cfg.data_path.exists():
-        raise ConfigError(f"{PATH}: data_path {str(cfg.data_path)!r} does not exist: set it to the IMDb parquet "
-                          f"file, aclImdb folder or archive (on the platform: its path on the Tensorleap "
-                          f"data volume), or set {environment.DATA} for a local run")
-    return str(cfg.data_path)

@@ -22,9 +22,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
-from IMDb.config import environment
-from IMDb.data import sources
 from IMDb.config.run import Config
+from IMDb.data import data_source, sources
 from IMDb.errors import DataError
 
 STATES = ("training", "validation", "test", "unlabeled")
@@ -76,7 +75,7 @@ def make_states(labeled: pd.DataFrame, cfg: Config, validation_ids=None) -> dict
     labeled = labeled.assign(sample_id=sample_ids(labeled))
     test = labeled[labeled["split"] == "test"]
     train = labeled[(labeled["split"] == "train") & ~labeled["text"].isin(set(test["text"]))]
-    source = cfg.data or environment.data() or "the data source"
+    source = cfg.data or data_source.choose() or "the data source"
     if validation_ids is None:
         training, validation = split_train_validation(train, cfg.val_fraction, cfg.seed, source)
     else:

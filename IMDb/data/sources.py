@@ -21,10 +21,11 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from IMDb.config import environment
+from IMDb.data import data_source
 from IMDb.data.aclimdb_archive import ARCHIVE_NAME, ARCHIVE_URL, archive_cache, download_archive, extract_archive
+from IMDb.data.review_frame import LABELED_COLUMNS, UNLABELED_COLUMNS, LABEL_DIRS, check_unique, finalize, validate
 from IMDb.errors import DataError
 from IMDb.output.atomic import atomic_path
-from IMDb.data.review_frame import LABELED_COLUMNS, UNLABELED_COLUMNS, LABEL_DIRS, check_unique, finalize, validate
 
 UNSUP_NAME = "imdb_unsup.parquet"
 
@@ -34,29 +35,28 @@ _CACHE_VERSION = 1  # bump when the parsed-folder cache format changes
 
 
 def resolve_source(source: str | os.PathLike | None = None, *, cache_dir=None, progress: bool = True) -> Path:
-    """Turn the user's choice (argument, else env IMDB_DATA) into an existing path, downloading if asked.
-
-    ``"download"`` fetches the official archive into the cache. With nothing given, an archive already
-    downloaded into the cache is used; otherwise one DataError lists every way to provide the data.
+    """Turn the user's choice into an existing path, downloading if asked: the source
+    `IMDb.data.data_source.choose` picks (`source`, else IMDB_DATA, else project_config.yaml's
+    data_path), else an archive already downloaded into the cache; otherwise one DataError lists
+    every way to provide the data. ``"download"`` fetches the official archive into the cache.
     """
-    # Config.data defaults to IMDB_DATA, so a source equal to it came from the environment
-    origin = "IMDB_DATA" if source and str(source) == environment.data() else "--data"
-    if source is None or str(source) == "":
-        source, origin = environment.data(), environment.DATA
-    if source is None:
+    chosen = data_source.choose(source)
+    if chosen is None:
         cached = archive_cache(cache_dir) / ARCHIVE_NAME
         if cached.is_file():
             return cached
         raise DataError(
             "No IMDb data source given. Set IMDB_DATA to a parquet file (columns split,label,rating,id,movie,text), "
             f"an extracted aclImdb/ folder (or the folder containing it), or the archive {ARCHIVE_NAME}; "
-            f"or pass source='download' (or IMDB_DATA=download) to fetch {ARCHIVE_URL} into {archive_cache(cache_dir)}."
+            f"or pass source='download' (or IMDB_DATA=download) to fetch {ARCHIVE_URL} into {archive_cache(cache_dir)}. "
+            f"({data_source.placeholder_note()})"
         )
-    if str(source) == "download":
+    if chosen == "download":
         return download_archive(ARCHIVE_URL, cache_dir, progress)
-    path = Path(source).expanduser()
+    path = Path(chosen).expanduser()
     if not path.exists():
-        raise DataError(f"{path} (from {origin}) does not exist. Fix the path, or use 'download' to fetch the dataset.")
+        raise DataError(f"{path} (from {data_source.origin(chosen)}) does not exist. Fix the path, or use 'download' "
+                        f"to fetch the dataset.")
     return path
 
 

@@ -46,7 +46,7 @@ from IMDb.explore import behaviour as behaviour_panel, compare, label_queue, pag
 from IMDb.explore.answers import Guards, json_answer as _json, refusal as _fail
 from IMDb.explore.diff import word_diff
 from IMDb.explore.session import Session
-from IMDb.output.atomic import folder_file
+from IMDb.output.folders import folder_file
 from IMDb.output.formats import write_csv
 
 MAX_BODY = 512 * 1024  # a selection of every review of the test state is about 150 KB of ids

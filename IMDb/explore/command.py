@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import argparse
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 
 from IMDb.errors import UsageError
 
 
-def register(sub, command: Callable[..., argparse.ArgumentParser], model_list: Callable[[str], list[str]]) -> None:
-    """Add the subcommand to the CLI's subparsers `sub`, made by its `command` helper (shared
-    options, examples) with its `model_list` type for --model."""
+def register(sub) -> None:
+    """Add the subcommand to the CLI's subparsers `sub`, in the CLI's shared grammar
+    (`IMDb.cli.options`)."""
     from IMDb import families
-    from IMDb.analysis.run import PROJECTIONS
-    from IMDb.config.run import MODELS_DIR, FIELDS
+    from IMDb.analysis.stages import PROJECTIONS
+    from IMDb.cli.options import command, data_option, model_list
+    from IMDb.config.run import MODELS_DIR
 
     p = command(sub, "explore", "an interactive local dashboard of one state: the latent map of every review, "
                                 "selections, per-word heat maps, neighbours", run,
@@ -31,7 +31,7 @@ def register(sub, command: Callable[..., argparse.ArgumentParser], model_list: C
                    help="reuse an `imdb-leap analyze` or `compare` report's table: its reviews, state and sample")
     p.add_argument("--projection", choices=PROJECTIONS, help="2-D map of the latent space (default: the "
                                                               "report's with --from, else umap)")
-    p.add_argument("--data", help=FIELDS["data"].metadata["help"])
+    data_option(p)
     p.add_argument("--out", "--output", dest="out", metavar="DIR",
                    help="where the heat-map cache and exports go (default: reports/explore-<models>-<state>); "
                         "an earlier explorer folder is reused")
@@ -48,7 +48,7 @@ def register(sub, command: Callable[..., argparse.ArgumentParser], model_list: C
 def run(args: argparse.Namespace) -> int:
     """Check everything that can be checked at once, start loading in the background, then serve
     (``GET /`` answers within seconds, the page showing the loading's progress)."""
-    from IMDb.analysis.run import MIN_REVIEWS, split_states
+    from IMDb.analysis.stages import MIN_REVIEWS, split_states
     from IMDb.bundle import read_card
     from IMDb.explore import server
     from IMDb.explore.behaviour import find_report, read_behaviour

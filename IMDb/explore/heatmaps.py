@@ -21,7 +21,7 @@ from IMDb.analysis import cache
 from IMDb.analysis.integrated_gradients import NEGATIVE, POSITIVE, integrated_gradients
 from IMDb.analysis.templating import heat
 from IMDb.bundle import Bundle
-from IMDb.output.atomic import folder_file
+from IMDb.output.folders import folder_file
 from IMDb.output.formats import dumps
 
 STEPS = 50  # as the report's sample analysis

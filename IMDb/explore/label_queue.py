@@ -19,7 +19,8 @@ from starlette.routing import Route
 
 from IMDb.analysis.label_errors import likely_label_errors
 from IMDb.explore.answers import Guards, json_answer, refusal
-from IMDb.explore.decisions import DECISIONS, EXPORT, Decisions
+from IMDb.analysis.label_decisions import DECISIONS, EXPORT
+from IMDb.explore.decisions import Decisions
 
 SNIPPET = 160
 

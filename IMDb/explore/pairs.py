@@ -2,7 +2,7 @@
 sentiment, kept under ``--out`` and exported in the CAD pairs' TSV format for training.
 
 Each saved pair is a JSON file of its own, ``pairs/<batch id>.json``, written by the project's
-output policy (`IMDb.output.atomic.folder_file`: written whole and renamed into place, listed in
+output policy (`IMDb.output.folders.folder_file`: written whole and renamed into place, listed in
 the folder's manifest): a save never rewrites an earlier one, a crash never leaves half a pair,
 and a restarted explorer on the same ``--out`` finds them all. After every save the export is
 written again from them: ``counterfactuals/train_paired.tsv``, columns ``Sentiment``, ``Text``,
@@ -21,7 +21,7 @@ import pandas as pd
 
 from IMDb.config.run import LABELS
 from IMDb.data.counterfactual import COLUMNS
-from IMDb.output.atomic import folder_file
+from IMDb.output.folders import folder_file
 from IMDb.output.formats import dumps
 
 FOLDER = "pairs"

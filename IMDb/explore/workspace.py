@@ -1,7 +1,7 @@
 """The explorer's output folder (``--out``): everything the app writes (heat-map cache, exported
-selections) goes there, under the project's output policy (`IMDb.output.atomic`).
+selections) goes there, under the project's output policy (`IMDb.output.folders`).
 
-The folder holds a marker (`MARKER`) and a manifest of every file the app wrote (`IMDb.output.atomic.folder_file`
+The folder holds a marker (`MARKER`) and a manifest of every file the app wrote (`IMDb.output.folders.folder_file`
 adds each new file to it). A folder the explorer made earlier is reopened as it is, so its heat-map
 cache is reused; ``--overwrite`` starts it afresh; a folder holding anything else is refused. The
 folder is reserved (locked) while the app runs, so a second explorer cannot write into it.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from IMDb.output.atomic import atomic_dir, check_out_dir, reserve
+from IMDb.output.folders import atomic_dir, check_out_dir, reserve
 
 MARKER = ".imdb-leap-explore"
 FLAG = "--overwrite"

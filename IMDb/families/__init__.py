@@ -6,7 +6,10 @@ kind of model is one module beside these plus its entries, and its toolkit (`IMD
 """
 from __future__ import annotations
 
-from IMDb.config.run import Config
+import dataclasses
+from dataclasses import Field
+
+from IMDb.config.run import RUN_FIELDS, Config
 from IMDb.errors import ModelError
 from IMDb.families.base import Family
 from IMDb.families.bert import BERT, BERT_INT8
@@ -36,3 +39,12 @@ def get(name: str) -> Family:
 def config(name: str, **overrides) -> Config:
     """The settings of model `name`: its preset with `overrides` on top (`Family.config`)."""
     return get(name).config(**overrides)
+
+
+def setting_fields() -> dict[str, Field]:
+    """Every setting a model run can have, by name: the run settings and each family's own
+    (`Family.config_class`), where two families declare a name alike (``seq_len``)."""
+    fields = dict(RUN_FIELDS)
+    for family in REGISTRY.values():
+        fields.update({f.name: f for f in dataclasses.fields(family.config_class) if f.name not in fields})
+    return fields

@@ -2,14 +2,15 @@
 
 A family is a kind of model (the word models, BERT); one instance of it is one model: its name,
 its tokenizer (and so its input names), how many reviews an inference batch holds, the ONNX opset
-its graph is exported at, which Keras file its bundle holds, and its preset (the shipped settings).
+its graph is exported at, which Keras file its bundle holds, its config class (what its model is
+made of: a `IMDb.config.run.ModelConfig`) and its preset (the shipped settings).
 That is all the Tensorleap bundle (leap.yaml) needs, so this layer imports no trainer, exporter or
 explainer: those are the toolkit's (`IMDb.toolkits`), registered by family kind, and they receive
 the family.
 """
 from __future__ import annotations
 
-from IMDb.config.run import Config
+from IMDb.config.run import Config, ModelConfig
 from IMDb.text.tokenizer import Tokenizer
 
 
@@ -23,6 +24,7 @@ class Family:
 
     kind: str = ""  # the family's name, e.g. "words": its toolkit's key in `IMDb.toolkits`
     tokenizer: type[Tokenizer]  # reads the bundle's tokenizer.json
+    config_class: type[ModelConfig] = ModelConfig  # the family's own settings, apart from the run's
     keras_file: str | None = None  # the bundle's Keras file the analysis reads; None: ONNX only
     onnx_opset: int = 17
     batch_size: int = 512  # reviews per inference batch
@@ -30,7 +32,7 @@ class Family:
     def __init__(self, name: str, preset: dict | None = None, *, source: str | None = None,
                  made_by: str | None = None):
         self.name = name  # the model's name: its registry key and its bundle's folder
-        self.preset = dict(preset or {})  # Config overrides of this model (its shipped settings)
+        self.preset = dict(preset or {})  # settings of this model (its shipped ones): run or its own
         self.source = source  # the trained model this one is made from, without training
         self.made_by = made_by  # what makes it from `source` (a script), for messages
         if source is not None:
@@ -46,10 +48,16 @@ class Family:
         return self.source or self.name
 
     def config(self, **overrides) -> Config:
-        """This model's preset with `overrides` on top, checked (`check`)."""
-        cfg = Config(model=self.name, **{**self.preset, **overrides})
+        """This model's preset with `overrides` on top, checked (`check`): run settings and the
+        family's own (`config_class`); a setting of neither is refused."""
+        cfg = Config.from_flat({**self.preset, **overrides, "model": self.name}, self.config_class)
         self.check(cfg)
         return cfg
+
+    def from_card(self, flat: dict) -> Config:
+        """The `Config` a model card's flat ``config`` records (`Config.to_dict`); a card written
+        before the settings were split holds every family's, and the other families' are ignored."""
+        return Config.from_flat({**flat, "model": self.name}, self.config_class, strict=False)
 
     def check(self, cfg: Config) -> None:
         """Raise a SettingError where `cfg`'s settings, each in its own range (`IMDb.config.run`), do

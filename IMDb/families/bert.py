@@ -10,10 +10,43 @@ it ships only its ONNX file, and its attributions are those of ``bert``.
 """
 from __future__ import annotations
 
-from IMDb.config.run import Config
+from dataclasses import dataclass
+
+from IMDb.config import environment
+from IMDb.config.fields import setting
+from IMDb.config.run import Config, ModelConfig
 from IMDb.errors import SettingError
 from IMDb.families.base import Family
 from IMDb.text.wordpiece import MIN_SEQ_LEN, WordPieceTokenizer
+
+
+@dataclass
+class BertConfig(ModelConfig):
+    """BERT: its pretrained encoder, which pieces of a long review it keeps, and how it is
+    fine-tuned (AdamW's weight decay, a warmup, resumable checkpoints, the CAD pairs kept aside)."""
+
+    # which pieces of a long review are kept, the first and last ("headtail") or the first
+    truncation: str = setting("headtail", choices=("headtail", "head"), option="--truncation",
+                              help="BERT: keep a long review's first and last pieces (default) or only its first")
+    head_tokens: int | None = setting(None, low=1)  # pieces kept from the start with headtail (default: half)
+    vocab_size: int = setting(20_000, low=3, option="--vocab-size")  # the checkpoint's, once its vocab is read
+    dropout: float = setting(0.0, low=0, high=1, open_high=True)
+    bert_checkpoint: str = setting(default_factory=environment.bert_checkpoint, option="--bert",  # the pretrained encoder
+                                   help="BERT: a Hugging Face BERT folder or hub id (default: $IMDB_BERT, else "
+                                        "hf://sentence-transformers/all-MiniLM-L6-v2)")
+    bert_tiny: bool = False  # a small random BERT instead of the checkpoint's weights (tests)
+    weight_decay: float = setting(0.01, low=0)
+    warmup_fraction: float = setting(0.06, low=0, high=1)  # linear warmup, then linear decay to 0
+    max_steps: int | None = setting(None, low=1, option="--max-steps",  # not whole epochs
+                                    help="BERT: train this many steps (the learning rate decays to 0 over them)")
+    checkpoint_every: int = setting(50, low=1, option="--checkpoint-every",
+                                    help="BERT: steps between resumable checkpoints (default: 50)")
+    # with counterfactual: this share of the CAD training pairs is kept out of training, and each
+    # epoch's end is scored on its revisions and the validation reviews (the mean of the two
+    # accuracies) to choose the weights shipped
+    cad_holdout: float = setting(0.2, low=0, high=1, open_high=True, option="--cad-holdout",
+                                 help="with --counterfactual: the share of CAD training pairs kept aside to "
+                                      "choose the epoch on, with the validation reviews (default: 0.2)")
 
 
 class BertFamily(Family):
@@ -21,6 +54,7 @@ class BertFamily(Family):
 
     kind = "bert"
     tokenizer = WordPieceTokenizer
+    config_class = BertConfig
     keras_file = "model.keras"
     onnx_opset = 13
     batch_size = 32
@@ -28,12 +62,13 @@ class BertFamily(Family):
     def check(self, cfg: Config) -> None:
         """[CLS] and [SEP] take two positions: at least two pieces of review must fit (the
         tokenizer's own rule, `IMDb.text.wordpiece.MIN_SEQ_LEN`), and `head_tokens` among them."""
-        if cfg.seq_len < MIN_SEQ_LEN:
+        own = cfg.model_config
+        if own.seq_len < MIN_SEQ_LEN:
             raise SettingError(f"{cfg.model}: seq_len must be a whole number >= {MIN_SEQ_LEN} ([CLS], "
-                               f"[SEP] and two pieces of review), got {cfg.seq_len}")
-        if cfg.head_tokens is not None and cfg.head_tokens > cfg.seq_len - 2:
-            raise SettingError(f"{cfg.model}: head_tokens must be <= seq_len - 2 = {cfg.seq_len - 2}, "
-                               f"got {cfg.head_tokens}")
+                               f"[SEP] and two pieces of review), got {own.seq_len}")
+        if own.head_tokens is not None and own.head_tokens > own.seq_len - 2:
+            raise SettingError(f"{cfg.model}: head_tokens must be <= seq_len - 2 = {own.seq_len - 2}, "
+                               f"got {own.head_tokens}")
 
 
 BERT = BertFamily("bert", dict(seq_len=256, batch_size=32, epochs=2, learning_rate=5e-5, dropout=0.1))

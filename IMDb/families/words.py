@@ -1,12 +1,34 @@
 """The word models (dense, CNN): one word per input position, ``tokens`` in, an ``.h5`` for TF 2.12.
 
 Their tokenizer is `IMDb.text.word_tokenizer.WordTokenizer`; how they are built, trained, exported and explained
-is `IMDb.toolkits.words`. The presets below are the shipped models' settings.
+is `IMDb.toolkits.words`; what they are made of is `WordsConfig`. The presets below are the shipped
+models' settings.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from IMDb.config.fields import setting
+from IMDb.config.run import ModelConfig
 from IMDb.families.base import Family
 from IMDb.text.word_tokenizer import WordTokenizer
+
+
+@dataclass
+class WordsConfig(ModelConfig):
+    """A word model: its vocabulary, its layers (the CNN's filters and kernel unused by dense) and
+    its word vectors."""
+
+    vocab_size: int = setting(20_000, low=3, option="--vocab-size")  # [PAD], [OOV] and at least one word
+    embed_dim: int = setting(64, low=1)
+    hidden: int = setting(64, low=1)
+    filters: int = setting(64, low=1)
+    kernel_size: int = setting(5, low=1)
+    dropout: float = setting(0.0, low=0, high=1, open_high=True)
+    pretrained_embeddings: bool = False  # PPMI-SVD vectors from training + unlabeled reviews
+    train_embeddings: bool = True  # False keeps the (pretrained) word vectors fixed
+    fine_tune_epochs: int = setting(0, low=0)  # with fixed word vectors: a second stage that trains them too
+    fine_tune_learning_rate: float = setting(1e-4, low=0, open_low=True)
 
 
 class WordFamily(Family):
@@ -14,6 +36,7 @@ class WordFamily(Family):
 
     kind = "words"
     tokenizer = WordTokenizer
+    config_class = WordsConfig
     keras_file = "model.h5"  # written with tf_keras, which the platform's TF 2.12 reads
 
 

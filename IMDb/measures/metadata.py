@@ -14,8 +14,8 @@ import re
 from code_loader.contract.enums import DatasetMetadataType as T
 
 from IMDb.config.run import LABELS
-from IMDb.text.word_tokenizer import HTML_RESIDUE, split_words
 from IMDb.text.tokenizer import Tokenizer
+from IMDb.text.word_tokenizer import HTML_RESIDUE, split_words
 
 NEUTRAL_RATING = 5.5  # midpoint of the 1-10 star scale
 # Negators as the tokenizer writes them: lowercase, apostrophes deleted ("didn't" -> "didnt").

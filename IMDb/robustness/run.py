@@ -1,14 +1,12 @@
-"""`imdb-leap robustness` and `imdb-leap calibrate`: how a shipped model behaves beyond accuracy.
+"""`imdb-leap robustness`: how a shipped model behaves beyond accuracy.
 
 - The behavioural suite (`IMDb.behaviour`): each test's failure rate on short texts and inside a
   neutral carrier paragraph, per capability.
 - Counterfactual pairs (`IMDb.data.counterfactual`): accuracy on the CAD development originals and
   revisions, and both right; skipped, with the reason in robustness.json and on the page, when no
   folder of pairs is given.
-- Calibration (`IMDb.measures.calibration`): ECE before and after temperature scaling. ``calibrate`` fits
-  the temperature on the validation state, measures ECE on the test split and records both in the
-  model's card, where `IMDb.predict.Predictor` applies the temperature; ``robustness`` reports what
-  the card holds, so a BERT robustness run does not re-score 25,000 reviews.
+- Calibration: what the model's card holds (`IMDb.robustness.calibrate` fits and records it), so a
+  BERT robustness run does not re-score 25,000 reviews.
 """
 from __future__ import annotations
 
@@ -16,7 +14,7 @@ import time
 from pathlib import Path
 
 from IMDb.config.run import MODELS_DIR
-from IMDb.output.atomic import REPORT_MARKER, atomic_dir, atomic_write_text, check_out_dir
+from IMDb.output.folders import REPORT_MARKER, atomic_dir, check_out_dir
 from IMDb.output.formats import json_file
 
 CAD_FILE = "dev_paired.tsv"  # the CAD development pairs: evaluated, never trained on
@@ -100,42 +98,3 @@ def run_robustness(names: list[str], out_dir: str | Path | None = None, *, cad: 
         (tmp / "robustness.json").write_text(json_file(results), encoding="utf-8")
         (tmp / "dashboard.html").write_text(render(results), encoding="utf-8")
     return out
-
-
-def calibrate(name: str, *, models_dir: str | Path = MODELS_DIR, data: str | None = None,
-              progress: bool = True) -> dict:
-    """Fit the temperature of model `name` on its validation state, measure ECE (15 bins) on the
-    test split before and after, and record it all in its card.json; returns the record."""
-    from IMDb.measures import calibration as cal
-    from IMDb.data import dataset_states as datasets
-    from IMDb.config import project_file
-    from IMDb.predict import Predictor
-    from IMDb.measures.scores import probabilities
-
-    models_dir = Path(models_dir)
-    predictor = Predictor.load(name, models_dir)
-    # the card's split, on --data, else IMDB_DATA, else project_file.yaml's data_path
-    cfg = predictor.bundle.split_config(str(data) if data else project_file.data_source())
-    states = datasets.load_states(cfg)
-    logits, labels = {}, {}
-    for state in ("validation", "test"):
-        frame = states[state]
-        if progress:
-            print(f"calibrate {name}: scoring {len(frame):,} {state} reviews ...", flush=True)
-        logits[state] = predictor.predict_logits(predictor.encode(frame["text"].tolist()))
-        labels[state] = frame["label"].to_numpy().astype(int)
-    temperature = cal.fit_temperature(logits["validation"], labels["validation"])
-    before = probabilities(logits["test"])
-    after = probabilities(logits["test"], temperature)
-    record = {"temperature": round(temperature, 4), "fitted_on": f"validation ({len(labels['validation'])} reviews)",
-              "measured_on": f"test ({len(labels['test'])} reviews)", "bins": cal.BINS,
-              "ece_before": round(cal.expected_calibration_error(before, labels["test"]), 4),
-              "ece_after": round(cal.expected_calibration_error(after, labels["test"]), 4),
-              "nll_before": round(cal.negative_log_likelihood(logits["test"], labels["test"]), 4),
-              "nll_after": round(cal.negative_log_likelihood(logits["test"], labels["test"], temperature), 4),
-              "reliability_before": cal.reliability(before, labels["test"]),
-              "reliability_after": cal.reliability(after, labels["test"])}
-    card = {**predictor.card, "calibration": record}
-    atomic_write_text(models_dir / name / "card.json", json_file(card))
-    return record
-

@@ -5,7 +5,7 @@ its tokenizer, checked against its card), the data states and the per-sample loo
 This module is the Tensorleap adapter: the local toolkit (`IMDb.analysis`, `imdb-leap`) does not
 import it.
 
-Settings come from ``project_file.yaml`` (`IMDb.config.project_file`: ``data_path``, ``model``,
+Settings come from ``project_config.yaml`` (`IMDb.config.project_file`: ``data_path``, ``model``,
 ``sample_limit_per_split``), bundled with the code, since the platform sets no ``IMDB_*`` variable.
 For local runs these environment variables override it:
 
@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from IMDb import bundle, families
-from IMDb.config import project_file, environment
-from IMDb.data import dataset_states
 from IMDb.bundle import Bundle
+from IMDb.config import project_file, environment
 from IMDb.config.run import LABELS
+from IMDb.data import data_source, dataset_states
 from IMDb.errors import ModelError
 
 STATES = dataset_states.STATES  # training, validation, test, unlabeled
@@ -42,7 +42,7 @@ def served_models() -> tuple[str, ...]:
 
 
 def model_name() -> str:
-    """IMDB_MODEL if set, else ``model`` of project_file.yaml; a ModelError lists the valid ones."""
+    """IMDB_MODEL if set, else ``model`` of project_config.yaml; a ModelError lists the valid ones."""
     name = environment.model() or project_file.load().model
     if name not in served_models():
         origin = f"{environment.MODEL}={name!r}" if environment.model() else f"{project_file.PATH}: model {name!r}"
@@ -108,9 +108,9 @@ def states() -> dict[str, StateData]:
     """training, validation, test and unlabeled, read from the source once per process, divided
     as the model's bundle records (``split.json``), checked against the split it was trained on
     (its card's ``split_checksums``, over each full state), then each capped at
-    ``sample_limit_per_split`` of project_file.yaml."""
+    ``sample_limit_per_split`` of project_config.yaml."""
     model = selected_model()
-    cfg = model.split_config(project_file.data_source())
+    cfg = model.split_config(data_source.choose())
     frames = dataset_states.load_states(cfg, include_unlabeled=True, validation_ids=model.validation_ids())
     model.check_split(frames)
     limit = project_file.load().sample_limit_per_split

@@ -20,8 +20,8 @@ import numpy as np
 from IMDb.errors import ModelError
 from IMDb.output.atomic import atomic_write_text
 from IMDb.output.formats import dumps
-from IMDb.text.word_tokenizer import HTML_RESIDUE
 from IMDb.text.tokenizer import Tokenizer
+from IMDb.text.word_tokenizer import HTML_RESIDUE
 
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 TRUNCATIONS = ("headtail", "head")

@@ -38,10 +38,10 @@ class Toolkit:
 
     def save_onnx(self, family: Family, model: Any, cfg: Config, path: Path) -> None:
         """Write `model` as the bundle's ``model.onnx``: the tokenizer's inputs (float32, length
-        `cfg.seq_len`, dynamic batch), ``logits`` out, at the family's opset."""
+        `cfg.model_config.seq_len`, dynamic batch), ``logits`` out, at the family's opset."""
         from IMDb.training.export import export_onnx
 
-        export_onnx(model, path, {name: cfg.seq_len for name in family.tokenizer.input_names}, family.onnx_opset)
+        export_onnx(model, path, {name: cfg.model_config.seq_len for name in family.tokenizer.input_names}, family.onnx_opset)
 
     def save_keras(self, family: Family, model: Any, cfg: Config, path: Path) -> None:
         """Write `model` as the bundle's `keras_file` (Keras 3's format by default)."""

@@ -6,12 +6,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from IMDb.training import bert_finetune
+from IMDb.architectures import bert
 from IMDb.config.run import Config
 from IMDb.families.base import Family
-from IMDb.architectures import bert
-from IMDb.toolkits.base import PredictTokens, Toolkit
 from IMDb.text.wordpiece import WordPieceTokenizer
+from IMDb.toolkits.base import PredictTokens, Toolkit
+from IMDb.training import bert_finetune
 
 
 class BertToolkit(Toolkit):

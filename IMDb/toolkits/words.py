@@ -8,12 +8,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from IMDb.training import export, word_models
+from IMDb.architectures import cnn, dense
 from IMDb.config.run import Config
 from IMDb.families.base import Family
-from IMDb.architectures import cnn, dense
 from IMDb.text.word_tokenizer import WordTokenizer
 from IMDb.toolkits.base import PredictTokens, Toolkit
+from IMDb.training import export, word_models
 
 ARCHITECTURES = {"dense": dense.build, "cnn": cnn.build}  # model name -> its `build`
 

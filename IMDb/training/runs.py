@@ -36,7 +36,7 @@ def resumable_run_dir(cfg: Config) -> Iterator[Path]:
     folder = Path(cfg.runs_dir) / cfg.model / key
     folder.mkdir(parents=True, exist_ok=True)
     # the lock is a file of its own: a lock on the folder itself would block this run's own
-    # checkpoint swaps, which lock the folder they swap in (IMDb.output.atomic.atomic_dir)
+    # checkpoint swaps, which lock the folder they swap in (IMDb.output.folders.atomic_dir)
     fd = os.open(folder / "run.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:

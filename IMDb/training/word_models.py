@@ -16,12 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from IMDb import bundle
-from IMDb.data import dataset_states, training_set
-from IMDb.training import embeddings, export, runs
+from IMDb.card import card_fields
 from IMDb.config.run import Config
+from IMDb.data import dataset_states, training_set
 from IMDb.families.base import Family
 from IMDb.text.word_tokenizer import WordTokenizer
 from IMDb.toolkits.base import Toolkit
+from IMDb.training import embeddings, export, runs
 
 
 def _batch_logger(path: Path):
@@ -69,26 +70,47 @@ def train(cfg: Config, family: Family, kit: Toolkit) -> dict:
     import keras
 
     keras.utils.set_random_seed(cfg.seed)
-    verbose = 1 if os.isatty(1) else 2  # a progress bar on a terminal, one line an epoch in a log
     run_dir = runs.new_run_dir(cfg)
+    states, tokenizer, vectors = _prepare(cfg)
+    arrays = encode_states(tokenizer, states)
+    model = kit.build(family, cfg, keras)
+    if vectors is not None:
+        model.get_layer("embedding").set_weights([vectors])
+    t1 = time.perf_counter()
+    val_losses = _fit(model, cfg, arrays, run_dir, keras)
+    train_s = time.perf_counter() - t1
+    card = card_fields(cfg, tokenizer, model, _evaluate(model, arrays), train_s) | {
+        "epochs_run": len(val_losses),
+        "best_epoch": int(np.argmin(val_losses)) + 1,
+        "seconds_per_epoch": round(train_s / len(val_losses), 1),
+    }
+    _write_bundle(cfg, family, kit, model, tokenizer, states, run_dir, card, train_s)
+    return card
 
+
+def _prepare(cfg: Config) -> tuple[dict, WordTokenizer, np.ndarray | None]:
+    """The labeled states (with what the run adds to training), the tokenizer fitted on training,
+    and the pretrained word vectors where the model starts from them (else None)."""
     t0 = time.perf_counter()
-    states = dataset_states.load_states(cfg, include_unlabeled=cfg.pretrained_embeddings)
+    own = cfg.model_config
+    states = dataset_states.load_states(cfg, include_unlabeled=own.pretrained_embeddings)
     unlabeled = states.pop("unlabeled", None)
     if cfg.counterfactual or cfg.augment:
         states["training"], _ = training_set.with_extra_training(cfg, states)  # picks its epoch on val_loss
-    tokenizer = WordTokenizer(cfg.vocab_size, cfg.seq_len).fit(states["training"]["text"])
-    arrays = encode_states(tokenizer, states)
-    if cfg.pretrained_embeddings:
+    tokenizer = WordTokenizer(own.vocab_size, own.seq_len).fit(states["training"]["text"])
+    vectors = None
+    if own.pretrained_embeddings:
         corpus = [*states["training"]["text"], *unlabeled["text"]]
-        vectors = embeddings.ppmi_vectors(embeddings.cooccurrence(tokenizer, corpus), cfg.embed_dim,
-                                          seed=cfg.seed)
+        vectors = embeddings.ppmi_vectors(embeddings.cooccurrence(tokenizer, corpus), own.embed_dim, seed=cfg.seed)
     prep_s = time.perf_counter() - t0
     print("data: " + ", ".join(f"{k} {len(v)}" for k, v in states.items()) + f" ({prep_s:.1f} s)")
+    return states, tokenizer, vectors
 
-    model = kit.build(family, cfg, keras)
-    if cfg.pretrained_embeddings:
-        model.get_layer("embedding").set_weights([vectors])
+
+def _fit(model, cfg: Config, arrays: dict, run_dir: Path, keras) -> list[float]:
+    """Fit `model`, the best epoch's weights kept; with fixed word vectors and fine-tune epochs, a
+    second stage that lets them move too, kept only if validation improves. The validation losses."""
+    verbose = 1 if os.isatty(1) else 2  # a progress bar on a terminal, one line an epoch in a log
     batch_logger = _batch_logger(run_dir / "batches.csv")
     fit = dict(x=arrays["training"][0], y=arrays["training"][1], batch_size=cfg.batch_size,
                validation_data=arrays["validation"], verbose=verbose)
@@ -105,38 +127,40 @@ def train(cfg: Config, family: Family, kit: Toolkit) -> dict:
             keras.callbacks.TensorBoard(run_dir / "tensorboard", update_freq=50),
         ]
 
-    t1 = time.perf_counter()
+    own = cfg.model_config
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     val_losses = model.fit(epochs=cfg.epochs, callbacks=callbacks(), **fit).history["val_loss"]
-    if cfg.fine_tune_epochs and not cfg.train_embeddings:
+    if own.fine_tune_epochs and not own.train_embeddings:
         # Stage 2: let the fixed word vectors move too, slowly; keep it only if validation improves.
         stage1_weights, stage1_best = model.get_weights(), min(val_losses)
         model.get_layer("embedding").trainable = True
-        model.compile(optimizer=keras.optimizers.Adam(cfg.fine_tune_learning_rate),
+        model.compile(optimizer=keras.optimizers.Adam(own.fine_tune_learning_rate),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-        stage2 = model.fit(epochs=len(val_losses) + cfg.fine_tune_epochs,
+        stage2 = model.fit(epochs=len(val_losses) + own.fine_tune_epochs,
                            initial_epoch=len(val_losses), callbacks=callbacks(stage1_best), **fit)
         val_losses += stage2.history["val_loss"]
         if min(stage2.history["val_loss"]) >= stage1_best:
             model.set_weights(stage1_weights)
     batch_logger.close()
-    train_s = time.perf_counter() - t1
-    best_epoch = int(np.argmin(val_losses)) + 1
+    return val_losses
 
+
+def _evaluate(model, arrays: dict) -> dict:
+    """The loss, accuracy and size of every labeled state, printed and returned (the card's figures)."""
     figures = {}
     for name, (x, y) in arrays.items():
         loss, acc = model.evaluate(x, y, batch_size=512, verbose=0)
         figures[name] = {"loss": round(float(loss), 4), "accuracy": round(float(acc), 4),
                          "samples": int(len(y))}
         print(f"{name:>10}: accuracy {acc:.4f}  loss {loss:.4f}  ({len(y)} reviews)")
+    return figures
 
-    card = bundle.card_fields(cfg, tokenizer, model, figures, train_s) | {
-        "epochs_run": len(val_losses),
-        "best_epoch": best_epoch,
-        "seconds_per_epoch": round(train_s / len(val_losses), 1),
-    }
 
+def _write_bundle(cfg: Config, family: Family, kit: Toolkit, model, tokenizer: WordTokenizer, states: dict,
+                  run_dir: Path, card: dict, train_s: float) -> None:
+    """Write the bundle: ONNX (its agreement with Keras measured into the card), the family's Keras
+    file, tokenizer, logs, card and split."""
     def onnx_writer(path: Path) -> None:
         kit.save_onnx(family, model, cfg, path)
         sample = tokenizer.encode(states["test"]["text"].tolist()[:1000])
@@ -151,5 +175,4 @@ def train(cfg: Config, family: Family, kit: Toolkit) -> dict:
         "card.json": card,
         bundle.SPLIT: bundle.split_record(states["validation"]),
     })
-    print(f"wrote {cfg.model_dir} (train {train_s:.0f} s, best epoch {best_epoch})")
-    return card
+    print(f"wrote {cfg.model_dir} (train {train_s:.0f} s, best epoch {card['best_epoch']})")
