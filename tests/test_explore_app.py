@@ -172,9 +172,9 @@ def test_the_page_answers_while_loading(tmp_path):
         return hostile_state()[0]
 
     session = Session(tmp_path, MODELS_DIR)
-    import IMDb.console as console
+    from IMDb.cli import library_noise
 
-    original, console.import_tensorflow = console.import_tensorflow, lambda verbose=False: None
+    original, library_noise.import_tensorflow = library_noise.import_tensorflow, lambda verbose=False: None
     try:
         thread = session.start(Source(models=["dense"]), loader=slow)
         client = TestClient(create_app(session, TOKEN, ["testserver"]), raise_server_exceptions=False)
@@ -189,7 +189,7 @@ def test_the_page_answers_while_loading(tmp_path):
         thread.join(60)
         assert client.get("/api/status").json()["ready"] and client.get("/api/map").status_code == 200
     finally:
-        console.import_tensorflow = original
+        library_noise.import_tensorflow = original
         release_load.set()
 
 

@@ -66,12 +66,10 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
     """The full analysis of model `name` on one state, written to `out_dir` (default
     reports/<model>-<state>); returns the folder. `data` (or a whole `cfg`) names another dataset;
     `limit` analyses a seeded, label-stratified sample; `n_samples` reviews are explained.
-    `label_error_models` (default: `name` alone) are the models whose probabilities, averaged, find
-    the likely label errors: an ensemble's mistakes agree less often than one model's.
-    `label_decisions` (an export of ``imdb-leap explore``'s label-error queue) gives its relabelled
-    reviews their new labels before anything is scored.
-    `overwrite` replaces an earlier report in `out_dir`; a folder holding anything else is refused
-    before any work starts."""
+    `label_error_models` (default: `name`) find the likely label errors by their averaged probabilities
+    (an ensemble's mistakes agree less often); `label_decisions` (``imdb-leap explore``'s export)
+    relabels reviews before anything is scored. `overwrite` replaces an earlier report in `out_dir`;
+    a folder holding anything else is refused before any work starts."""
     from IMDb.analysis import exploration, projection as projecting
     from IMDb.analysis.report import ReportInputs, write_report
 
@@ -87,7 +85,6 @@ def run_analysis(name: str, state: str = "training", out_dir: str | Path | None 
     settings: dict[str, Any] = dict(model=name, state=state, projection=projection, clusters=clusters, k=k,
                                     limit=limit, samples=n_samples, seed=seed, models_dir=str(models_dir),
                                     data=cfg.data if cfg else None, label_error_models=error_models)
-
     table = log.run("table", lambda: build_table(name, state, limit, models_dir, cfg, baselines, progress, seed),
                     lambda t: f"{len(t):,} reviews, latent {t.latent.shape[1]}-d")
     log.timings[-1]["steps"] = {k_: round(v, 3) for k_, v in table.timings.items()}

@@ -55,28 +55,55 @@ TOKEN_HEADER = "X-Explore-Token"
 NEIGHBOURS = 8
 
 
-def create_app(session: Session, token: str, hosts: Sequence[str], heading: str = "imdb-leap explore",
-               behaviour: dict | None = None) -> Starlette:
-    """The app of one explorer `session`; `token` guards its POSTs, `hosts` are the Host header
-    values it answers to; `behaviour` is the behaviour browser's report
-    (`IMDb.explore.behaviour.read_behaviour`), None when none was named."""
+def is_selection(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("ids"), list)
 
-    def explored():
-        if session.error:
-            raise _fail(503, f"loading failed: {session.error}")
-        if session.explored is None:
-            raise _fail(503, f"still loading ({session.stage}); try again in a moment")
-        return session.explored
 
-    def row_of(value: Any) -> int:
-        n = len(explored())
+def is_text(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("text"), str)
+
+
+def is_pair(value: Any) -> bool:
+    return is_text(value) and "id" in value and "label" in value
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    return PlainTextResponse(" ".join(str(exc.detail).split()), status_code=exc.status_code)
+
+
+async def known_error(request: Request, exc: IMDbError) -> Response:
+    return PlainTextResponse(" ".join(str(exc).split()), status_code=500)
+
+
+async def bug(request: Request, exc: Exception) -> Response:
+    line = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
+    print(f"explore: internal error on {request.method} {request.url.path}: {line}", file=sys.stderr, flush=True)
+    return PlainTextResponse(f"internal error: {line}", status_code=500)
+
+
+class Explorer:
+    """The routes of one explorer `session`: `token` guards its POSTs; `heading` titles the page."""
+
+    def __init__(self, session: Session, token: str, heading: str):
+        self.session, self.token, self.heading = session, token, heading
+        self.scripts = {"plotly.min.js": page.plotly_path(), **{name: page.script_path(name) for name in page.SCRIPTS}}
+
+    def explored(self):
+        if self.session.error:
+            raise _fail(503, f"loading failed: {self.session.error}")
+        if self.session.explored is None:
+            raise _fail(503, f"still loading ({self.session.stage}); try again in a moment")
+        return self.session.explored
+
+    def row_of(self, value: Any) -> int:
+        n = len(self.explored())
         text = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
         if not (text.isascii() and text.isdecimal() and len(text) <= 12) or int(text) >= n:
             raise _fail(404, f"no review with id {str(value)[:40]!r}: ids are 0 to {n - 1}")
         return int(value)
 
-    async def body(request: Request, check: Callable[[Any], bool], shape: str) -> Any:
-        if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, "").encode(), token.encode()):
+    async def body(self, request: Request, check: Callable[[Any], bool], shape: str) -> Any:
+        if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, "").encode(), self.token.encode()):
             raise _fail(403, f"missing or wrong {TOKEN_HEADER} header: reload the page for this session's token")
         try:
             value = json.loads(await request.body())
@@ -86,14 +113,14 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
             raise _fail(400, f"the request body must be {shape}")
         return value
 
-    async def home(request: Request) -> Response:
-        return HTMLResponse(page.render(heading, token), headers={"Content-Security-Policy": page.CSP})
+    async def home(self, request: Request) -> Response:
+        return HTMLResponse(page.render(self.heading, self.token), headers={"Content-Security-Policy": page.CSP})
 
-    async def status(request: Request) -> Response:
-        return _json(session.status)
+    async def status(self, request: Request) -> Response:
+        return _json(self.session.status)
 
-    async def map_(request: Request) -> Response:
-        state = explored()
+    async def map_(self, request: Request) -> Response:
+        state = self.explored()
         frame = state.frame
         hover = [f"#{i} · {hover_snippet(t, 100, 50)}" for i, t in enumerate(frame["text"])]
         options = [{"name": name, "kind": o["kind"], "categories": o.get("categories")}
@@ -101,91 +128,80 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
         return _json({"n": len(state), "models": state.models, "x": state.xy[:, 0], "y": state.xy[:, 1],
                       "hover": hover, "options": options})
 
-    async def field(request: Request) -> Response:
+    async def field(self, request: Request) -> Response:
         name = request.query_params.get("name", "")
-        option = explored().options.get(name)
+        option = self.explored().options.get(name)
         if option is None:
             raise _fail(404, f"no field {name[:60]!r}: choose one the map lists")
         return _json({"name": name, "kind": option["kind"], "values": np.asarray(option["values"]),
                       "categories": option.get("categories")})
 
-    async def review(request: Request) -> Response:
-        state = explored()
-        row = row_of(request.path_params["row"])
+    async def review(self, request: Request) -> Response:
+        state = self.explored()
+        row = self.row_of(request.path_params["row"])
         record = state.frame.iloc[row]
         predictions = [{"model": m, "prediction": record[state.column(m, "prediction")],
                         "p_positive": record[state.column(m, "p_positive")],
                         "loss": record[state.column(m, "loss")]} for m in state.models]
         neighbours = [{"id": i, "similarity": s, "snippet": state.frame["text"].iat[i][:160],
-                       "label": state.frame["label"].iat[i]} for i, s in session.neighbours.of(row, NEIGHBOURS)]
+                       "label": state.frame["label"].iat[i]} for i, s in self.session.neighbours.of(row, NEIGHBOURS)]
         return _json({"id": row, "sample_id": record["sample_id"], "text": record["text"],
                       "label": record["label"], "cluster": state.clusters[row], "predictions": predictions,
                       "metadata": {c: record[c] for c in METADATA_COLUMNS if c in record.index},
                       "neighbours": neighbours})
 
-    async def heatmap(request: Request) -> Response:
-        value = await body(request, lambda v: isinstance(v, dict) and "id" in v, '{"id": <review id>}')
-        text = explored().frame["text"].iat[row_of(value["id"])]
-        return _json({"id": int(value["id"]), "heatmaps": await run_in_threadpool(session.heatmaps.of, text)})
+    async def heatmap(self, request: Request) -> Response:
+        value = await self.body(request, lambda v: isinstance(v, dict) and "id" in v, '{"id": <review id>}')
+        text = self.explored().frame["text"].iat[self.row_of(value["id"])]
+        return _json({"id": int(value["id"]), "heatmaps": await run_in_threadpool(self.session.heatmaps.of, text)})
 
-    def rows_of(value: Any) -> np.ndarray:
-        rows = np.unique([row_of(v) for v in value["ids"]])
+    def rows_of(self, value: Any) -> np.ndarray:
+        rows = np.unique([self.row_of(v) for v in value["ids"]])
         if not len(rows):
             raise _fail(400, "the selection is empty: select some points first")
         return rows
 
-    def is_selection(value: Any) -> bool:
-        return isinstance(value, dict) and isinstance(value.get("ids"), list)
+    async def select(self, request: Request) -> Response:
+        value = await self.body(request, is_selection, '{"ids": [<review id>, ...]}')
+        return _json(selection.summarize(self.explored(), self.rows_of(value)))
 
-    async def select(request: Request) -> Response:
-        value = await body(request, is_selection, '{"ids": [<review id>, ...]}')
-        return _json(selection.summarize(explored(), rows_of(value)))
-
-    async def export(request: Request) -> Response:
-        value = await body(request, is_selection, '{"ids": [<review id>, ...]}')
-        rows = rows_of(value)
+    async def export(self, request: Request) -> Response:
+        value = await self.body(request, is_selection, '{"ids": [<review id>, ...]}')
+        rows = self.rows_of(value)
         name = f"exports/selection-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}-{len(rows)}.csv"
-        with folder_file(session.out, name) as tmp:
-            write_csv(selection.export_frame(explored(), rows), tmp)
+        with folder_file(self.session.out, name) as tmp:
+            write_csv(selection.export_frame(self.explored(), rows), tmp)
             data = tmp.read_bytes()
         filename = name.rpartition("/")[2]
         return Response(data, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
-    scripts = {"plotly.min.js": page.plotly_path(), **{name: page.script_path(name) for name in page.SCRIPTS}}
-
-    def is_text(value: Any) -> bool:
-        return isinstance(value, dict) and isinstance(value.get("text"), str)
-
-    def checked_text(text: str) -> str:
-        explored()  # 503 until loaded
+    def checked_text(self, text: str) -> str:
+        self.explored()  # 503 until loaded
         if len(text) > MAX_TEXT:
             raise _fail(413, f"the text is {len(text):,} characters; edit at most {MAX_TEXT:,}")
         if not text.strip():
             raise _fail(400, "the text is empty: type a review")
         return text
 
-    async def edit(request: Request) -> Response:
-        value = await body(request, is_text, '{"text": "<the review>", "id": <the edited review\'s id, optional>}')
-        text = checked_text(value["text"])
-        original = explored().frame["text"].iat[row_of(value["id"])] if "id" in value else None
+    async def edit(self, request: Request) -> Response:
+        value = await self.body(request, is_text, '{"text": "<the review>", "id": <the edited review\'s id, optional>}')
+        text = self.checked_text(value["text"])
+        original = self.explored().frame["text"].iat[self.row_of(value["id"])] if "id" in value else None
 
         def predicted() -> dict:
-            found = {"predictions": session.predictions.of(text), "heatmaps": session.heatmaps.of(text)}
+            found = {"predictions": self.session.predictions.of(text), "heatmaps": self.session.heatmaps.of(text)}
             return found | ({"diff": word_diff(original, text)} if original is not None else {})
 
         return _json(await run_in_threadpool(predicted))
 
-    def is_pair(value: Any) -> bool:
-        return is_text(value) and "id" in value and "label" in value
-
-    async def save_pair(request: Request) -> Response:
-        value = await body(request, is_pair, '{"id": <review id>, "text": "<the edit>", "label": "negative" or '
+    async def save_pair(self, request: Request) -> Response:
+        value = await self.body(request, is_pair, '{"id": <review id>, "text": "<the edit>", "label": "negative" or '
                                              '"positive" (the edit\'s sentiment)}')
-        text = checked_text(value["text"])
+        text = self.checked_text(value["text"])
         if value["label"] not in LABELS:
             raise _fail(400, f"label {str(value['label'])[:40]!r}: the edit's sentiment is negative or positive")
-        record = explored().frame.iloc[row_of(value["id"])]
+        record = self.explored().frame.iloc[self.row_of(value["id"])]
         revised = LABELS.index(value["label"])
         original = revised ^ 1 if pd.isna(record["label"]) else int(record["label"])
         if original == revised:
@@ -193,27 +209,27 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
                              f"flips the sentiment")
         if text == record["text"]:
             raise _fail(400, "the text is the original's: edit it first")
-        pair = await run_in_threadpool(session.pairs.save, record["sample_id"], record["text"], original, text,
+        pair = await run_in_threadpool(self.session.pairs.save, record["sample_id"], record["text"], original, text,
                                        revised)
         return _json({"batch_id": pair["batch_id"], "export": pairs.EXPORT})
 
-    async def list_pairs(request: Request) -> Response:
-        rows = {s: i for i, s in enumerate(explored().frame["sample_id"])}
-        saved = session.pairs.all()
+    async def list_pairs(self, request: Request) -> Response:
+        rows = {s: i for i, s in enumerate(self.explored().frame["sample_id"])}
+        saved = self.session.pairs.all()
         return _json({"n": len(saved), "export": pairs.EXPORT,
                       "pairs": [{"batch_id": p["batch_id"], "id": rows.get(p["sample_id"]), "sample_id": p["sample_id"],
                                  "original_label": p["original_label"], "revised_label": p["revised_label"],
                                  "revised": p["revised"][:160]} for p in saved]})
 
-    async def pairs_tsv(request: Request) -> Response:
-        path = session.pairs.export_path
+    async def pairs_tsv(self, request: Request) -> Response:
+        path = self.session.pairs.export_path
         if not path.is_file():
             raise _fail(404, "no counterfactual pairs saved yet: edit a review and save it as a pair")
         return FileResponse(path, media_type="text/tab-separated-values; charset=utf-8",
                             filename=path.name)
 
-    async def compare_(request: Request) -> Response:
-        state = explored()
+    async def compare_(self, request: Request) -> Response:
+        state = self.explored()
         if len(state.models) < 2:
             raise _fail(400, "one model is loaded: name two or more with --model to compare them")
         a, b = (request.query_params.get(k, state.models[i]) for i, k in enumerate("ab"))
@@ -224,31 +240,27 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
             raise _fail(400, f"a and b are both {a}: compare two different models")
         return _json(compare.side_by_side(state, a, b))
 
-    async def static(request: Request) -> Response:
-        path = scripts.get(request.path_params["name"])
+    async def static(self, request: Request) -> Response:
+        path = self.scripts.get(request.path_params["name"])
         if path is None:
             raise _fail(404, f"no script {request.path_params['name'][:60]!r}")
         return FileResponse(path, media_type="text/javascript")
 
-    async def http_error(request: Request, exc: HTTPException) -> Response:
-        return PlainTextResponse(" ".join(str(exc.detail).split()), status_code=exc.status_code)
 
-    async def known_error(request: Request, exc: IMDbError) -> Response:
-        return PlainTextResponse(" ".join(str(exc).split()), status_code=500)
-
-    async def bug(request: Request, exc: Exception) -> Response:
-        line = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
-        print(f"explore: internal error on {request.method} {request.url.path}: {line}", file=sys.stderr, flush=True)
-        return PlainTextResponse(f"internal error: {line}", status_code=500)
-
-    routes = [Route("/", home), Route("/api/status", status), Route("/api/map", map_),
-              Route("/api/field", field), Route("/api/review/{row}", review),
-              Route("/api/heatmap", heatmap, methods=["POST"]), Route("/api/selection", select, methods=["POST"]),
-              Route("/api/export", export, methods=["POST"]), Route("/api/edit", edit, methods=["POST"]),
-              Route("/api/pairs", save_pair, methods=["POST"]), Route("/api/pairs", list_pairs),
-              Route("/api/pairs.tsv", pairs_tsv), Route("/api/compare", compare_),
-              Route("/static/{name:str}", static),
-              *label_queue.routes(Guards(explored, row_of, body), session.label_queue, session.decisions),
+def create_app(session: Session, token: str, hosts: Sequence[str], heading: str = "imdb-leap explore",
+               behaviour: dict | None = None) -> Starlette:
+    """The app of one explorer `session`; `token` guards its POSTs, `hosts` are the Host header
+    values it answers to; `behaviour` is the behaviour browser's report
+    (`IMDb.explore.behaviour.read_behaviour`), None when none was named."""
+    e = Explorer(session, token, heading)
+    routes = [Route("/", e.home), Route("/api/status", e.status), Route("/api/map", e.map_),
+              Route("/api/field", e.field), Route("/api/review/{row}", e.review),
+              Route("/api/heatmap", e.heatmap, methods=["POST"]), Route("/api/selection", e.select, methods=["POST"]),
+              Route("/api/export", e.export, methods=["POST"]), Route("/api/edit", e.edit, methods=["POST"]),
+              Route("/api/pairs", e.save_pair, methods=["POST"]), Route("/api/pairs", e.list_pairs),
+              Route("/api/pairs.tsv", e.pairs_tsv), Route("/api/compare", e.compare_),
+              Route("/static/{name:str}", e.static),
+              *label_queue.routes(Guards(e.explored, e.row_of, e.body), session.label_queue, session.decisions),
               *behaviour_panel.routes(behaviour)]
     app = Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))],
                     exception_handlers={HTTPException: http_error, IMDbError: known_error, Exception: bug},

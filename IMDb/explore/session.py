@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from IMDb import console
+from IMDb.cli import library_noise
 from IMDb.errors import IMDbError
 from IMDb.explore.decisions import Decisions
 from IMDb.explore.heatmaps import HeatMaps
@@ -59,11 +59,11 @@ class Session:
     def start(self, source: Source, progress: bool = False, verbose: bool = False,
               loader: Callable[..., Explored] = load) -> threading.Thread:
         """Load `source` on a daemon thread; `status` reports how far it is. TensorFlow is imported
-        first, its start-up notices silenced unless `verbose` (`IMDb.console.import_tensorflow`)."""
+        first, its start-up notices silenced unless `verbose` (`IMDb.library_noise.import_tensorflow`)."""
         def run() -> None:
             try:
                 self.note("starting TensorFlow")
-                console.import_tensorflow(verbose)
+                library_noise.import_tensorflow(verbose)
                 self._finish(loader(source, self.note, progress))
                 if progress:
                     print("explore: ready", file=sys.stderr, flush=True)
