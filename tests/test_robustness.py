@@ -88,10 +88,10 @@ def test_the_dashboards_carry_the_robustness_section():
 
 def test_the_robustness_page_renders_in_chromium(tmp_path):
     from tests.test_analysis_report import PAYLOAD
-    from tests.test_dashboard_browser import _browser, load, problems
+    from tests.browser import load, problems, require_browser
     from IMDb.analysis.robustness_report import render
 
-    _browser()
+    require_browser()
     test = {"name": "inv_names", "capability": "invariance", "type": "INV", "description": PAYLOAD, "cases": 2,
             "failure_rate": 0.5, "failures": 1, "examples": [{"texts": [PAYLOAD, "b"], "p_positive": [0.9, 0.1],
                                                               "expected": 0}]}
