@@ -24,9 +24,20 @@ with IMDB_MODEL):
     unlabeled ground truth None (what reads it is skipped there, and a prediction bar must still be
     drawn), losses and metrics on batches of several sizes (per-sample values must agree), each
     input-wired visualizer's heat-map hook called with a map shaped like its input;
-(c) prints a summary table. The exit status is 0 only if everything passed.
+(c) prints a summary table and, with --json PATH, writes the same result for programs to read:
+    {"passed", "seconds", "failures", "notes", "registered", "models": {name: {"integration": the
+    (a) result (run_worker's: states, errors, ...) or null, "platform": the (b) result ("status":
+    "valid", "INVALID" or "skipped"; payloads, failing, metadata_fields, connections,
+    engine_calls, lengths, python, packages, errors, warnings) or null}}}. The tests read this, not
+    the table. The exit status is 0 only if everything passed.
+
+Where it runs: `poetry run test` (IMDb/cli/testing.py) runs it once after the pytest suite, on the
+dataset and the shipped models: that is the run CI keeps. The tests drive it on synthetic data only
+for what that run cannot show (a bad config, an unknown model, the push, a new family); their
+full synthetic run is skipped when the test command runs this file right after (it would repeat it).
 
 Usage: python leap_test.py [--models dense,cnn] [--samples 20] [--platform-only] [--config FILE]
+                           [--json PATH]
 Needs the dataset (IMDB_DATA, else data_path of project_config.yaml) and the model bundles (models/,
 or IMDB_MODELS_DIR, whose bundles then replace models/ in (b)'s copy).
 Telemetry: code-loader's usage analytics stay off unless TL_DISABLE_ANALYTICS is set (to empty to
@@ -540,6 +551,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="only (b), the platform emulation (what `imdb-leap push` runs)")
     parser.add_argument("--config", type=Path, help="the project_config.yaml to check and bundle (default: "
                                                      "the repository's)")
+    parser.add_argument("--json", dest="json_path", type=Path, metavar="PATH",
+                        help="also write the result as JSON to PATH (what the tests read)")
     parser.add_argument("--worker", metavar="MODEL", help=argparse.SUPPRESS)
     parser.add_argument("--emulate", metavar="BUNDLE", help=argparse.SUPPRESS)
     parser.add_argument("--entry", help=argparse.SUPPRESS)
@@ -567,19 +580,30 @@ def main(argv: list[str] | None = None) -> int:
         project_file.PATH = args.config.resolve()
     models = args.models.split(",") if args.models else list(integration.served_models())
     start = time.perf_counter()
-    tests, checks, failures, registered = [], [], [], None
+    tests, checks, failures, registered, notes = [], [], [], None, []
+    results = {model: {"integration": None, "platform": None} for model in models}
+
+    def report(passed: bool) -> None:
+        if args.json_path:
+            args.json_path.write_text(json.dumps(
+                {"passed": passed, "seconds": round(time.perf_counter() - start, 1), "failures": failures,
+                 "notes": notes, "registered": registered, "models": results}, indent=1, default=str))
+
     try:
         committed = project_file.load()
         data_path, python = str(resolve_source().resolve()), platform_python()
     except (IMDbError, subprocess.CalledProcessError) as e:
         print(f"leap_test: {e}", file=sys.stderr)
+        failures.append(str(e))
+        report(False)
         return 1
     problem = project_file.bundle_problem(committed)
     if problem:  # checked as the file is, before the bundle's copy is edited
         failures.append(problem)
     elif committed.is_placeholder:
-        print(f"leap_test: {project_file.PATH.name}: data_path is the placeholder {committed.written!r}: "
-              f"the one edit before a push (the emulation sets it to {data_path})")
+        notes.append(f"{project_file.PATH.name}: data_path is the placeholder {committed.written!r}: "
+                     f"the one edit before a push (the emulation sets it to {data_path})")
+        print(f"leap_test: {notes[-1]}")
     models_dir = environment.models_dir()
     for model in models:
         if not args.platform_only:
@@ -589,6 +613,7 @@ def main(argv: list[str] | None = None) -> int:
             if worker is None:
                 failures.append(f"{model}: the integration-test process failed: {crash}")
                 worker = {"states": {}, "errors": []}
+            results[model]["integration"] = worker
             failures += [f"{model}: {e}" for e in worker.get("errors", [])]
             registered = registered or worker.get("registered")
             if not worker["states"]:
@@ -600,6 +625,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if model not in bundles.names(models_dir):
             checks.append([model, f"skipped: not in {models_dir}", "-", "-", "-", "-", "-", "-", "-", "-"])
+            results[model]["platform"] = {"status": "skipped", "reason": f"not in {models_dir}"}
             continue
         print(f"leap_test: {model}: the bundle alone, lean environment, IS_TENSORLEAP_PLATFORM=true ...", flush=True)
         emulated = time.perf_counter()
@@ -612,6 +638,8 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"{model}: check_dataset: is_valid={checked.get('is_valid')}, "
                             f"failing payloads: {checked.get('failing')}")
         failures += [f"{model}: engine: {e}" for e in checked.get("errors", [])[:MAX_ERRORS]]
+        results[model]["platform"] = {**checked, "status": "valid" if ok else "INVALID",
+                                      "seconds": round(time.perf_counter() - emulated, 1)}
         for warning in checked.get("warnings", []):
             print(f"leap_test: {model}: check_dataset note: {warning}")
         lengths = checked.get("lengths") or {}
@@ -639,6 +667,7 @@ def main(argv: list[str] | None = None) -> int:
         for failure in failures:
             print(f"  - {failure}")
     print(f"\nleap_test: {'FAILED' if failures else 'passed'} in {time.perf_counter() - start:.0f} s")
+    report(not failures)
     return 1 if failures else 0
 
 

@@ -211,8 +211,8 @@ class Bundle:
         outputs = [(o.name, o.shape) for o in session.get_outputs()]
         if len(outputs) != 1 or outputs[0][0] != OUTPUT_NAME or outputs[0][1][-1] != len(LABELS):
             raise ModelError(f"{path} has outputs {outputs}; expected one output {OUTPUT_NAME!r} of "
-                             f"{len(LABELS)} classes {list(LABELS)}: re-export it with "
-                             f"scripts/export_logits.py {self.name}")
+                             f"{len(LABELS)} classes {list(LABELS)} (a model from before the models ended in "
+                             f"logits): train it again")
         inputs = {i.name: i.shape[-1] for i in session.get_inputs()}
         if set(inputs) != set(self.input_names):
             raise ModelError(f"{path} takes inputs {sorted(inputs)} but its tokenizer makes "

@@ -1,5 +1,7 @@
 """The Tensorleap integration: model choice and bad input, data states, label order, loss, metrics
-and visualizers, then leap_binder.py end to end through leap_test.py (synthetic data, tiny bundles),
+and visualizers, then leap_binder.py end to end through leap_test.py (synthetic data, tiny bundles;
+its --json result is what they assert on; the full run is skipped under `poetry run test`, which runs
+leap_test.py itself on the real data right after the suite),
 and the shipped models (a missing bundle fails here, it does not skip)."""
 import json
 import os
@@ -7,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,7 @@ import pytest
 
 from IMDb import families
 from IMDb.bundle import Bundle
+from IMDb.cli.testing import LEAP_TEST_FOLLOWS
 from IMDb.config import environment as env
 from IMDb.config import project_file
 from IMDb.config.run import LABELS, MODELS_DIR
@@ -289,10 +293,16 @@ def test_oov_mask_prediction_and_cleaned_text():
 # --------------------------------------------------------------------------- leap_binder.py end to end
 
 
-def run_leap_test(env_updates: dict, *args: str) -> subprocess.CompletedProcess:
+def run_leap_test(env_updates: dict, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    """leap_test.py in its own process, and its --json result (what the assertions read; the table is
+    for people)."""
     env = {**os.environ, "TL_DISABLE_ANALYTICS": "1", **env_updates}
-    return subprocess.run([sys.executable, str(ROOT / "leap_test.py"), *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "leap_test.json"
+        proc = subprocess.run([sys.executable, str(ROOT / "leap_test.py"), *args, "--json", str(out)], env=env,
+                              cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert out.is_file(), proc.stdout[-3000:] + proc.stderr[-2000:]
+        return proc, json.loads(out.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -303,23 +313,32 @@ def all_bundles(word_bundles, bert_bundle, tmp_path_factory) -> Path:
     return models
 
 
+@pytest.mark.skipif(bool(os.environ.get(LEAP_TEST_FOLLOWS)),
+                    reason="the test command runs leap_test.py on the dataset and the shipped models right after "
+                           "the suite: this synthetic run would repeat it")
 def test_leap_test_passes_on_synthetic_data(all_bundles, synthetic_dataset):
     """Integration test for the three models over every state, then check_dataset() as on the
-    platform."""
-    proc = run_leap_test({env.DATA: str(synthetic_dataset),
-                          env.MODELS_DIR: str(all_bundles)}, "--samples", "4")
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    for state in ("training", "validation", "test", "unlabeled"):
-        assert re.search(rf"bert\s+\| {state}\s+\| 4 of \d+", proc.stdout), state
-    for model in ("dense", "cnn"):
-        for state in ("training", "validation", "test", "unlabeled"):
-            assert re.search(rf"{model}\s+\| {state}\s+\| 4 of \d+", proc.stdout), (model, state)
-        assert re.search(rf"{model}\s+\| valid\s+\| 23\s+\| 0\s+\| 19\s+\| \d+\s+\| 160 .*\| Python 3\.10\.",
-                         proc.stdout), model
-    assert "prediction_types: ['logits', ['negative', 'positive']]" in proc.stdout
-    assert "visualizers: review, lexicon, oov_tokens, cleaned_text, prediction, prediction_only" in proc.stdout
-    assert "data_path is the placeholder '/your/data/volume/imdb/imdb.parquet': the one edit" in proc.stdout
-    assert "leap_test: passed" in proc.stdout
+    platform. Under `poetry run test` (and so CI) the full check runs once, after the suite, on the
+    real data: this run is for pytest alone."""
+    proc, result = run_leap_test({env.DATA: str(synthetic_dataset),
+                                  env.MODELS_DIR: str(all_bundles)}, "--samples", "4")
+    assert proc.returncode == 0 and result["passed"], result["failures"]
+    assert result["failures"] == []
+    assert set(result["models"]) == {"dense", "cnn", "bert"}
+    for model, checked in result["models"].items():
+        integration_run = checked["integration"]
+        assert {state: s["samples"] for state, s in integration_run["states"].items()} == \
+            {"training": 4, "validation": 4, "test": 4, "unlabeled": 4}, model
+        assert integration_run["errors"] == []
+        platform = checked["platform"]
+        assert platform["status"] == "valid" and platform["failing"] == [] and platform["errors"] == [], model
+        assert platform["payloads"] > 0 and platform["metadata_fields"] > 0 and platform["engine_calls"] > 0
+        assert platform["python"].startswith("3.10."), platform["python"]
+    assert result["registered"]["prediction_types"] == [["logits", ["negative", "positive"]]]
+    assert result["registered"]["visualizers"] == ["review", "lexicon", "oov_tokens", "cleaned_text", "prediction",
+                                                   "prediction_only"]
+    assert any("data_path is the placeholder '/your/data/volume/imdb/imdb.parquet': the one edit" in note
+               for note in result["notes"]), result["notes"]
 
 
 def test_leap_test_checks_the_config_as_it_is_first(word_bundles, synthetic_dataset, tmp_path):
@@ -327,21 +346,39 @@ def test_leap_test_checks_the_config_as_it_is_first(word_bundles, synthetic_data
     copy (data_path set to the dataset here) would pass."""
     config = tmp_path / "project_config.yaml"
     config.write_text("data_path: ../shared/data/imdb/imdb.parquet\nmodel: dense\nsample_limit_per_split: null\n")
-    proc = run_leap_test({env.DATA: str(synthetic_dataset), env.MODELS_DIR: str(word_bundles)},
-                         "--models", "dense", "--platform-only", "--config", str(config))
-    assert proc.returncode == 1, proc.stdout[-3000:]
-    assert re.search(r"  - .*project_config.yaml: data_path '../shared/data/imdb/imdb.parquet' is relative: "
-                     r"inside a pushed bundle .* data volume", proc.stdout), proc.stdout[-2000:]
-    assert re.search(r"dense\s+\| valid", proc.stdout)  # the copy, with the one edit, is fine
+    proc, result = run_leap_test({env.DATA: str(synthetic_dataset), env.MODELS_DIR: str(word_bundles)},
+                                 "--models", "dense", "--platform-only", "--config", str(config))
+    assert proc.returncode == 1 and not result["passed"]
+    [failure] = result["failures"]
+    assert re.fullmatch(r".*project_config.yaml: data_path '../shared/data/imdb/imdb.parquet' is relative: "
+                        r"inside a pushed bundle .* data volume.*", failure, re.S), failure
+    assert result["models"]["dense"]["platform"]["status"] == "valid"  # the copy, with the one edit, is fine
 
 
 def test_leap_test_fails_clearly_on_an_unknown_model(word_bundles, synthetic_dataset):
-    proc = run_leap_test({env.DATA: str(synthetic_dataset),
-                          env.MODELS_DIR: str(word_bundles)}, "--models", "lstm", "--samples", "1")
-    assert proc.returncode == 1
-    assert "IMDB_MODEL='lstm' is not a model this integration serves; valid choices: dense, cnn, bert" \
-        in proc.stdout
-    assert "leap_test: FAILED" in proc.stdout
+    proc, result = run_leap_test({env.DATA: str(synthetic_dataset),
+                                  env.MODELS_DIR: str(word_bundles)}, "--models", "lstm", "--samples", "1")
+    assert proc.returncode == 1 and not result["passed"]
+    assert any("IMDB_MODEL='lstm' is not a model this integration serves; valid choices: dense, cnn, bert" in f
+               for f in result["failures"]), result["failures"]
+    assert "leap_test: FAILED" in proc.stdout  # people still read the verdict
+
+
+def test_the_test_command_runs_leap_test_once_after_the_suite(monkeypatch):
+    """`poetry run test`: pytest is told that leap_test.py follows (so the synthetic full run above is
+    skipped), then leap_test.py runs once; the variable does not outlive the pytest run."""
+    from IMDb.cli import testing
+
+    seen = []
+    monkeypatch.delenv(LEAP_TEST_FOLLOWS, raising=False)
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(sys, "argv", ["test", "-k", "nothing"])
+    monkeypatch.setattr(testing, "run_pytest", lambda args: seen.append(("pytest", os.environ.get(LEAP_TEST_FOLLOWS),
+                                                                          args)) or 0)
+    monkeypatch.setattr(testing, "run_leap_test", lambda: seen.append(("leap_test", os.environ.get(LEAP_TEST_FOLLOWS),
+                                                                       None)) or 0)
+    assert testing.main() == 0
+    assert seen == [("pytest", "1", ["-k", "nothing"]), ("leap_test", None, None)]
 
 
 # --------------------------------------------------------------------------- the shipped models

@@ -1,7 +1,6 @@
 """`imdb-leap push --model M`: the settings check, the dry run, and a push through a fake `leap`
 executable on PATH that records its arguments and working folder (the real CLI is never run)."""
 import os
-import re
 import shlex
 import stat
 from pathlib import Path
@@ -121,9 +120,13 @@ def test_a_push_checks_the_bundle_then_runs_leap(config, fake_leap, capfd, monke
     config("dense", str(synthetic_dataset))
     monkeypatch.setenv(env.MODELS_DIR, str(word_bundles))
     recorded = fake_leap()
+    emulated = []
+    monkeypatch.setattr(push, "emulate", lambda *a, real=push.emulate: emulated.append(real(*a)) or emulated[-1])
     assert imdb_leap.main(["push", "--model", "dense", "--name", "dense-v1", "--batch", "16"]) == 0
-    out = capfd.readouterr().out
-    assert "leap_test: passed" in out and re.search(r"dense\s+\| valid", out)
+    [result] = emulated  # leap_test.py's JSON result
+    assert result["passed"] and result["failures"] == []
+    assert result["models"]["dense"]["platform"]["status"] == "valid"
+    assert result["models"]["dense"]["integration"] is None  # --platform-only
     cwd, *args = recorded()
     assert Path(cwd).resolve() == REPO_ROOT.resolve()
     assert args == shlex.split("push -m models/dense/model.onnx -n dense-v1 -b 16 --eval")

@@ -14,14 +14,14 @@ README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def readme_command(name: str) -> str:
-    result = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "readme_commands.py"), name],
+    result = subprocess.run([sys.executable, str(REPO_ROOT / ".ci" / "readme_commands.py"), name],
                             capture_output=True, text=True, check=True, timeout=60)
     return result.stdout.strip()
 
 
 def test_ci_runs_the_readme_commands_through_run_readme():
     ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "bash scripts/run_readme.sh quickstart" in ci and "bash scripts/run_readme.sh test" in ci
+    assert "bash .ci/run_readme.sh quickstart" in ci and "bash .ci/run_readme.sh test" in ci
     assert "poetry run test" not in ci  # not a variant of the README's command
     quick, test = readme_command("quickstart"), readme_command("test")
     assert "bash scripts/setup.sh" in quick and test == ".venv/bin/test"

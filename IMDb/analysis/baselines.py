@@ -54,7 +54,7 @@ def fit_tfidf(train_texts: Sequence[str], train_labels: Sequence[int], *, c: flo
     """A fitted Pipeline(TfidfVectorizer, LogisticRegression) on the given (training) reviews.
 
     The models' own cleaning (`IMDb.text.word_tokenizer.clean`), word 1-2-grams seen in at least two reviews,
-    sublinear term frequency, C=4 (scripts/baseline_tfidf.py scores it on every labeled state).
+    sublinear term frequency, C=4 (scripts/experiments/baseline_tfidf.py scores it on every labeled state).
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression

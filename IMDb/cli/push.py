@@ -18,11 +18,13 @@ what a real push would refuse is said on stderr.
 """
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from IMDb import families
@@ -82,16 +84,21 @@ def leap_executable() -> str:
     return found
 
 
-def emulate(model: str, config: Path) -> None:
-    """The bundle emulation of `model` (leap_test.py's (b)), its output shown as it runs."""
+def emulate(model: str, config: Path) -> dict:
+    """The bundle emulation of `model` (leap_test.py's (b)), its output shown as it runs; returns
+    leap_test.py's JSON result (``--json``), on which the push decides."""
     if not environment.data() and not project_file.load(config).data_path.exists():
         raise ConfigError(f"the push is checked on a local copy of the dataset first: set {environment.DATA} to "
                           f"imdb.parquet here (imdb_unsup.parquet beside it)")
     print(f"imdb-leap push: checking the bundle for {model} as the platform runs it (leap_test.py) ...", flush=True)
-    done = subprocess.run([sys.executable, str(REPO_ROOT / "leap_test.py"), "--models", model, "--platform-only",
-                           "--config", str(config)], cwd=REPO_ROOT)
-    if done.returncode != 0:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "leap_test.json"
+        done = subprocess.run([sys.executable, str(REPO_ROOT / "leap_test.py"), "--models", model, "--platform-only",
+                               "--config", str(config), "--json", str(out)], cwd=REPO_ROOT)
+        result = json.loads(out.read_text()) if out.is_file() else {"passed": False}
+    if done.returncode != 0 or not result.get("passed"):
         raise IMDbError("the bundle emulation failed (above): nothing was pushed")
+    return result
 
 
 def notes(model: str, config: Path) -> list[str]:

@@ -15,7 +15,7 @@ Each review is cleaned on its own into ASCII bytes (`str.replace` or one regex f
 `bytes.translate` for the rest: C loops); splitting and lookup then run over batches of 2,000
 reviews: numpy finds the word edges in the joined bytes and Arrow's `index_in` (a C++ hash table)
 looks all the words up, without a Python object per word. On the 50k labeled reviews
-(scripts/benchmark_tokenizer.py, best of 3, the 2-core machine otherwise idle) that is 69,073
+(scripts/benchmarks/benchmark_tokenizer.py, best of 3, the 2-core machine otherwise idle) that is 69,073
 reviews/s against Keras `TextVectorization`'s 30,871/s in the same run (2.24x); the per-review loop
 it replaced, `bytes.split` and a dict lookup per word, reached 10,152/s (0.63x).
 """

@@ -1,6 +1,6 @@
 """Import model files the way the Tensorleap platform does, with its own importer.
 
-Runs under Python 3.10 in the venv that scripts/check_platform_import.sh builds
+Runs under Python 3.10 in the venv that .ci/check_platform_import.sh builds
 (leap-model-parser pins TF 2.12 / Keras 2). Usage: python platform_import.py FILE [FILE ...]
 Exits non-zero if any file fails to import.
 """

@@ -2,7 +2,7 @@
 table, against the default (`filter_by="confident_learning"`, what `imdb-leap analyze` writes to
 label_errors.csv), and how the sets overlap.
 
-    .venv/bin/python scripts/label_error_variants.py reports/cnn-test/table.parquet [more tables...]
+    .venv/bin/python scripts/experiments/label_error_variants.py reports/cnn-test/table.parquet [more tables...]
 
 Several tables (the same state, other models) are averaged as `--label-error-models` does."""
 from __future__ import annotations

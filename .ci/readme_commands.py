@@ -1,5 +1,5 @@
 """Print one of the README's two user commands, exactly as written: `quickstart` (the first fenced
-bash block of the README's "Quick start" section) or `test` (the second). `scripts/run_readme.sh`
+bash block of the README's "Quick start" section) or `test` (the second). `.ci/run_readme.sh`
 and CI run what this prints, so CI runs the README's commands themselves, never a copy that could
 drift from them."""
 from __future__ import annotations

@@ -10,8 +10,8 @@ is the best of `--repeats` passes after one warm-up call, so background load inf
 
 Usage:
 
-    IMDB_DATA=../shared/data/imdb/imdb.parquet .venv/bin/python scripts/benchmark_predict.py
-    .venv/bin/python scripts/benchmark_predict.py --model dense,cnn --repeats 5
+    IMDB_DATA=../shared/data/imdb/imdb.parquet .venv/bin/python scripts/benchmarks/benchmark_predict.py
+    .venv/bin/python scripts/benchmarks/benchmark_predict.py --model dense,cnn --repeats 5
 """
 from __future__ import annotations
 

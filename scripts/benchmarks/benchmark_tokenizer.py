@@ -2,7 +2,7 @@
 TextVectorization on the same input, in the same run, and print reviews per second (best of 3
 each), their ratio, CPU seconds (more than wall seconds means several threads) and peak RSS.
 
-Usage: IMDB_DATA=../shared/data/imdb/imdb.parquet .venv/bin/python scripts/benchmark_tokenizer.py
+Usage: IMDB_DATA=../shared/data/imdb/imdb.parquet .venv/bin/python scripts/benchmarks/benchmark_tokenizer.py
 """
 from __future__ import annotations
 

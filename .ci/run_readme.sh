@@ -3,8 +3,8 @@
 # each in its own `bash -euo pipefail`, in an environment holding only a whitelist of variables
 # (the dataset's, CI's, pip's configuration) and a PATH without Poetry or an active virtualenv.
 #
-#   bash scripts/run_readme.sh quickstart|test|all              in this checkout (CI: a fresh clone)
-#   bash scripts/run_readme.sh all --fresh-clone                in a fresh copy of this working tree
+#   bash .ci/run_readme.sh quickstart|test|all              in this checkout (CI: a fresh clone)
+#   bash .ci/run_readme.sh all --fresh-clone                in a fresh copy of this working tree
 #
 # --fresh-clone copies what a clone would hold (the files git tracks, plus new files it does not
 # ignore: so uncommitted work is checked too) into a new folder beside this one, so that the
@@ -38,7 +38,7 @@ done
 
 run() {
   local block
-  block=$(python3 scripts/readme_commands.py "$1")
+  block=$(python3 .ci/readme_commands.py "$1")
   echo "== readme: $1, verbatim:"
   printf '%s\n' "$block" | sed 's/^/   $ /'
   env -i "${env_args[@]}" bash -euo pipefail -c "$block"

@@ -13,7 +13,7 @@ the whole split, --limit 0) only scores the reviews it has not seen.
 
 Usage (a seeded, label-stratified test sample; --limit 0 for the whole split):
 
-    IMDB_DATA=../shared/data/imdb/imdb.parquet .venv/bin/python scripts/bert_length.py --limit 3000
+    IMDB_DATA=../shared/data/imdb/imdb.parquet .venv/bin/python scripts/experiments/bert_length.py --limit 3000
 """
 from __future__ import annotations
 

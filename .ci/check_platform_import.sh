@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Import every shipped model file with Tensorleap's own importer (leap-model-parser), as the
 # platform does on upload. It needs Python 3.10; the venv is built once under .cache/.
-# Usage: scripts/check_platform_import.sh [MODEL_FILE ...]   (default: the served models' model.{h5,onnx})
+# Usage: .ci/check_platform_import.sh [MODEL_FILE ...]   (default: the served models' model.{h5,onnx})
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PARSER_VERSION=0.1.257
@@ -41,4 +41,4 @@ if [ $# -eq 0 ]; then
   done
   [ $# -gt 0 ] || { echo "check_platform_import: no model files under models/" >&2; exit 1; }
 fi
-"$venv/bin/python" scripts/platform_import.py "$@"
+"$venv/bin/python" .ci/platform_import.py "$@"

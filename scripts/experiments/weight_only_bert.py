@@ -9,8 +9,8 @@ stored as float32 again. This script writes that file (default ``.cache/bert-wei
 prints what it would give the platform against the two shipped files, on every `--every`-th review
 of the test split: file size, reviews/s, accuracy, the largest logit difference, and agreement.
 
-Usage (IMDB_DATA must point at the dataset; then scripts/check_platform_import.sh FILE imports it):
-    python scripts/weight_only_bert.py [--every 25] [--out .cache/bert-weight-only.onnx]
+Usage (IMDB_DATA must point at the dataset; then .ci/check_platform_import.sh FILE imports it):
+    python scripts/experiments/weight_only_bert.py [--every 25] [--out .cache/bert-weight-only.onnx]
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from IMDb import families
 from IMDb.data import dataset_states
 from IMDb.predict import Predictor
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def round_to_int8_grid(w: np.ndarray, axis: int) -> np.ndarray:

@@ -16,8 +16,8 @@ warm   a second process with the cache the cold run left (metadata, TF-IDF score
 
 Usage (the dataset from IMDB_DATA or --data; the model from models/ or --models-dir):
 
-    python scripts/benchmark_analysis.py                              # 5k, 25k and 50k, first
-    python scripts/benchmark_analysis.py --sizes 25k --model cnn --cold-warm   # first, cold, warm
+    python scripts/benchmarks/benchmark_analysis.py                              # 5k, 25k and 50k, first
+    python scripts/benchmarks/benchmark_analysis.py --sizes 25k --model cnn --cold-warm   # first, cold, warm
 
 It prints a markdown table (seconds per stage, peak RSS, total) and, with --cold-warm, whether the
 summary.json figures of the three runs are equal. Reports go to --out (default: a temp folder,
@@ -38,7 +38,7 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SIZES = {"5k": ("test", 5000), "25k": ("test", None), "50k": ("training+validation+test", None)}
 GOALS = {"cold": 90, "warm": 60}  # seconds at 25k, the analysis's own wall time
 GOAL_MIB = 2048

@@ -5,7 +5,7 @@ with head+tail truncation (its training setting: first and last pieces) and head
 Reviews that fit in the input are identical under both, so they are scored once; only the longer
 ones are scored twice. Usage (a seeded, label-stratified sample; --limit 0 for the whole split):
 
-    IMDB_DATA=../shared/data/imdb/imdb.parquet .venv/bin/python scripts/bert_truncation.py --limit 5000
+    IMDB_DATA=../shared/data/imdb/imdb.parquet .venv/bin/python scripts/experiments/bert_truncation.py --limit 5000
 """
 from __future__ import annotations
 

@@ -16,8 +16,8 @@ map) and is stopped; the measured server then starts on a warm cache. Printed:
 
 Usage (the dataset from IMDB_DATA; the models from models/):
 
-    python scripts/benchmark_explore.py                          # dense,cnn on the test state
-    python scripts/benchmark_explore.py --model cnn --limit 2000 --no-warm-up
+    python scripts/benchmarks/benchmark_explore.py                          # dense,cnn on the test state
+    python scripts/benchmarks/benchmark_explore.py --model cnn --limit 2000 --no-warm-up
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import psutil
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from tests.browser import load  # noqa: E402  (the repository's headless-Chromium driver)

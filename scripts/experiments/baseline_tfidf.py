@@ -2,7 +2,7 @@
 (`IMDb.analysis.baselines.fit_tfidf`: cleaned word 1-2-grams, logistic regression), fitted on the
 training state, scored on every labeled state.
 
-Usage: IMDB_DATA=../shared/data/imdb/imdb.parquet .venv/bin/python scripts/baseline_tfidf.py
+Usage: IMDB_DATA=../shared/data/imdb/imdb.parquet .venv/bin/python scripts/experiments/baseline_tfidf.py
 """
 from __future__ import annotations
 
