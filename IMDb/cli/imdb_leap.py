@@ -63,7 +63,7 @@ def _predict_command(sub) -> None:
 
 
 def _analyze_command(sub) -> None:
-    from IMDb.analysis.stages import CLUSTERINGS, PROJECTIONS
+    from IMDb.analysis.methods import CLUSTERINGS, PROJECTIONS
 
     a = command(sub, "analyze", "analyse a model on one state: dashboard.html, PNGs, parquet, JSON summary, "
                                 "label_errors.csv, Embedding Projector export", commands.analyze,
