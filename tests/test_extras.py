@@ -83,7 +83,7 @@ def test_the_extra_named_is_the_commands_when_it_holds_the_module():
     assert "pip install 'imdb-leap[analysis]'" in message("tensorflow.python", "analyze")
     assert "pip install 'imdb-leap[explore]'" in message("umap", "explore")
     assert "pip install 'imdb-leap[bert]'" in message("keras_hub", "train")
-    assert "pip install 'imdb-leap[tensorleap]'" in message("code_loader", "push")
+    assert "pip install 'imdb-leap[tensorleap]'" in message("textblob", "push")
     assert message("no_such_module", "train") is None  # a bug keeps its traceback
 
 

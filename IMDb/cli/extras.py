@@ -10,7 +10,7 @@ MODULE_EXTRAS = {
     "tensorflow": "train", "tf_keras": "train", "keras": "train", "tf2onnx": "train", "h5py": "train",
     "tensorboard": "train", "sklearn": "train", "scipy": "train",
     "keras_hub": "bert", "safetensors": "bert",
-    "code_loader": "analysis", "textblob": "analysis", "nltk": "analysis", "umap": "analysis",
+    "textblob": "analysis", "nltk": "analysis", "umap": "analysis",
     "plotly": "analysis", "matplotlib": "analysis", "cleanlab": "analysis", "jinja2": "analysis",
     "starlette": "explore", "uvicorn": "explore",
 }
@@ -20,9 +20,9 @@ COMMAND_EXTRAS = {"train": "train", "analyze": "analysis", "compare": "analysis"
 # what each extra holds, as modules (pyproject.toml's lists; tests/test_packaging.py keeps them equal)
 EXTRA_MODULES = {
     "train": {"tensorflow", "tf_keras", "keras", "tf2onnx", "h5py", "tensorboard", "sklearn", "scipy"},
-    "analysis": {"tensorflow", "tf_keras", "keras", "h5py", "sklearn", "scipy", "code_loader", "textblob",
+    "analysis": {"tensorflow", "tf_keras", "keras", "h5py", "sklearn", "scipy", "textblob",
                  "nltk", "umap", "plotly", "matplotlib", "cleanlab", "jinja2"},
-    "tensorleap": {"code_loader", "sklearn", "textblob", "nltk"},
+    "tensorleap": {"sklearn", "textblob", "nltk"},
 }
 EXTRA_MODULES["bert"] = EXTRA_MODULES["train"] | {"keras_hub", "safetensors"}
 EXTRA_MODULES["explore"] = EXTRA_MODULES["analysis"] | {"starlette", "uvicorn"}
