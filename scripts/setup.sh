@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Quick start: build the in-project .venv with pip and install the package with its dev extra.
+# Quick start: build the in-project .venv with pip and install the package with every extra (all) and dev.
 # (Poetry picks up the in-project .venv, so `poetry run test` and `poetry run imdb-leap` work after
-# this. On a standard package index `poetry install --extras dev` is the alternative.)
+# this. On a standard package index `poetry install --extras "all dev"` is the alternative.)
 # With --poetry, also installs Poetry itself into .cache/poetry (used by .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ fi
 
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+.venv/bin/python -m pip install -q -e ".[all,dev]"
 echo "setup: .venv ready ($(.venv/bin/python --version))"
 
 if [ "${1:-}" = "--poetry" ]; then

@@ -19,12 +19,11 @@ import numpy as np
 import pandas as pd
 
 from IMDb import console
+from IMDb.analysis.methods import CLUSTERINGS, PROJECTIONS
 from IMDb.config.run import Config
 from IMDb.data.dataset_states import STATES
 from IMDb.errors import AnalysisError
 
-PROJECTIONS = ("umap", "pca", "tsne")
-CLUSTERINGS = ("kmeans", "hdbscan")
 # fewest reviews an analysis runs on: k-means tries k = 3..12 and needs more points than clusters,
 # HDBSCAN's smallest cluster is 5 reviews; checked up front (--limit) and on the state read
 MIN_REVIEWS = 10

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from IMDb import console
-from IMDb.cli import commands, library_noise
+from IMDb.cli import commands, extras, library_noise
 from IMDb.cli.options import (Parser, command, data_option, model_list, models_option, number,
                               output_options, state_options, add_config_options)
 from IMDb.config import environment
@@ -63,7 +63,7 @@ def _predict_command(sub) -> None:
 
 
 def _analyze_command(sub) -> None:
-    from IMDb.analysis.stages import CLUSTERINGS, PROJECTIONS
+    from IMDb.analysis.methods import CLUSTERINGS, PROJECTIONS
 
     a = command(sub, "analyze", "analyse a model on one state: dashboard.html, PNGs, parquet, JSON summary, "
                                 "label_errors.csv, Embedding Projector export", commands.analyze,
@@ -143,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; every way it can end is handled here, once for all commands: an
     `IMDbError` (bad input, a full disk naming the path) is one line and status 2, Ctrl-C or SIGTERM
     "interrupted" and 130 (its temp files removed on the way out), a reader of stdout that went
-    away (``| head``) a quiet 141, a closed or full stdout one line (see `IMDb.console`)."""
+    away (``| head``) a quiet 141, a closed or full stdout one line (see `IMDb.console`), a library
+    of an extra the install lacks one line naming the extra to install (`IMDb.cli.extras`)."""
+    args = None
     with console.standard_streams(), console.signals():
         try:
             console.require_stdout()
@@ -167,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             where = f" writing {e.filename}" if e.filename else ""
             message, code = f"imdb-leap: error: {e.strerror or e}{where}; free some space and run it again", 2
+        except ModuleNotFoundError as e:  # a library of an extra the install lacks: `IMDb.cli.extras`
+            message, code = extras.missing_extra(e, getattr(args, "command", None)), 2
+            if message is None and not console.interrupted():  # not an extra's: a bug, with its traceback
+                raise
         except Exception:
             if not console.interrupted():
                 raise

@@ -111,7 +111,7 @@ def data_option(p: argparse.ArgumentParser) -> None:
 
 
 def state_options(p: argparse.ArgumentParser, default_state: str) -> None:
-    from IMDb.data.dataset_states import STATES
+    from IMDb.data.state_names import STATES
 
     p.add_argument("--state", default=default_state,
                    help=f"{', '.join(STATES)}, or several joined by '+' such as training+test "

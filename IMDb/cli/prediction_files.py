@@ -13,15 +13,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from IMDb.config.run import LABELS
 from IMDb.errors import OutputError
 from IMDb.output.atomic import check_out_file, output_file
 from IMDb.output.formats import write_csv
 from IMDb.text.word_tokenizer import has_words
+
+if TYPE_CHECKING:  # imported where a frame is made: predictions on stdout need no pandas
+    import pandas as pd
 
 OUTPUT_FORMATS = (".csv", ".jsonl")
 PREDICTION_COLUMNS = ("row", "text", "no_words")  # the first columns of every predictions file
@@ -59,6 +62,8 @@ def is_predictions_file(path: Path) -> bool:
 
 def predictions_frame(texts: list[str], probabilities: dict[str, np.ndarray]) -> pd.DataFrame:
     """One row per review: row, text, no_words, and per model <model>_p_positive, <model>_label."""
+    import pandas as pd
+
     row, text, no_words = PREDICTION_COLUMNS
     frame = pd.DataFrame({row: np.arange(1, len(texts) + 1), text: texts,
                           no_words: [not has_words(t) for t in texts]})

@@ -24,10 +24,8 @@ from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from IMDb.config.run import Config
 from IMDb.data import data_source, sources
+from IMDb.data.state_names import LABELED_STATES, STATES
 from IMDb.errors import DataError
-
-STATES = ("training", "validation", "test", "unlabeled")
-LABELED_STATES = STATES[:3]
 
 
 def sample_ids(frame: pd.DataFrame) -> pd.Series:

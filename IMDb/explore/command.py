@@ -12,7 +12,7 @@ def register(sub) -> None:
     """Add the subcommand to the CLI's subparsers `sub`, in the CLI's shared grammar
     (`IMDb.cli.options`)."""
     from IMDb import families
-    from IMDb.analysis.stages import PROJECTIONS
+    from IMDb.analysis.methods import PROJECTIONS
     from IMDb.cli.options import command, data_option, model_list
     from IMDb.config.run import MODELS_DIR
 

@@ -17,13 +17,16 @@ from __future__ import annotations
 import csv
 import json
 import math
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from IMDb.config import environment
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,14 +47,17 @@ def jsonable(obj: Any) -> Any:
         return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
         return [jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, pd.DataFrame):
-        frame = obj.reset_index() if obj.index.name is not None else obj
-        return [jsonable(r) for r in frame.to_dict("records")]
-    if isinstance(obj, pd.Series):
-        return jsonable(obj.to_dict())
     if isinstance(obj, Path):
         return str(obj)
-    if obj is pd.NA or obj is pd.NaT:
+    # a pandas object exists only once pandas is imported: JSON of plain values (a card, a
+    # tokenizer's vocabulary, `imdb-leap predict`) does not import it
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(obj, pd.DataFrame):
+        frame = obj.reset_index() if obj.index.name is not None else obj
+        return [jsonable(r) for r in frame.to_dict("records")]
+    if pd is not None and isinstance(obj, pd.Series):
+        return jsonable(obj.to_dict())
+    if pd is not None and (obj is pd.NA or obj is pd.NaT):
         return None
     if hasattr(obj, "item"):
         return jsonable(obj.item())
@@ -79,6 +85,8 @@ def csv_cell(value: Any) -> Any:
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` with every text cell through `csv_cell` (numbers and booleans untouched)."""
+    import pandas as pd
+
     if environment.raw_csv():
         return frame
     out = frame.copy()

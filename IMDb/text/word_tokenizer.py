@@ -29,15 +29,17 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from IMDb.errors import ModelError
 from IMDb.output.atomic import atomic_write_text
 from IMDb.output.formats import dumps
 from IMDb.text.tokenizer import Tokenizer
+
+if TYPE_CHECKING:  # imported where used: reading `HTML_RESIDUE` or the command line needs no Arrow
+    import pyarrow as pa
 
 PAD, OOV = "[PAD]", "[OOV]"
 PAD_ID, OOV_ID = 0, 1
@@ -91,6 +93,8 @@ def _split_batches(texts: Iterable[str]) -> Iterator[tuple[pa.Array, np.ndarray]
     """Per batch of `_BATCH` texts: all their words in order, as one Arrow string array, and the
     number of words of each text. The words of `split_words`, found by numpy over the whole batch
     instead of a Python bytes object per word (the cost of the per-review loop this replaced)."""
+    import pyarrow as pa
+
     texts = iter(texts)
     while batch := list(itertools.islice(texts, _BATCH)):
         cleaned = [_clean_bytes(t) for t in batch]
@@ -123,6 +127,8 @@ class WordTokenizer(Tokenizer):
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, texts: Iterable[str]) -> "WordTokenizer":
         """Keep the `vocab_size - 2` most frequent words; ties are broken alphabetically."""
+        import pyarrow.compute as pc
+
         counts: collections.Counter[str] = collections.Counter()
         for words, _ in _split_batches(texts):
             tally = pc.value_counts(words)
@@ -137,7 +143,7 @@ class WordTokenizer(Tokenizer):
             raise ValueError("the word list repeats a word")
         self.words_ = [PAD, OOV, *words]
         self._ids = {w: i for i, w in enumerate(words, start=2)}
-        self._vocabulary = pa.array(self.words_, pa.large_string())  # position = id, for index_in
+        self._vocabulary = None  # the Arrow array for index_in, made on first use (it imports pandas)
 
     @property
     def words(self) -> list[str]:
@@ -162,6 +168,11 @@ class WordTokenizer(Tokenizer):
         times as many words to look up, as in a batch of reviews; fewer words, as in one review, go
         through the dict (~0.02 ms for a 200-word review)."""
         if len(words) > 3 * len(self.words_):
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            if self._vocabulary is None:
+                self._vocabulary = pa.array(self.words_, pa.large_string())  # position = id
             return pc.index_in(words, value_set=self._vocabulary).fill_null(OOV_ID).to_numpy()
         return np.fromiter(map(self._ids.get, words.to_pylist(), itertools.repeat(OOV_ID)),
                            dtype=np.int32, count=len(words))
