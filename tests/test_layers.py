@@ -1,4 +1,4 @@
-"""The layering README's "Code layout" draws, checked on the real import graph: every module under
+"""The layering docs/code-layout.md draws, checked on the real import graph: every module under
 IMDb/ parsed with `ast`, imports inside functions included (a lazy import is still a dependency),
 and no module of the package imported by a string (`importlib.import_module`), which no tool sees.
 

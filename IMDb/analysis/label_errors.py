@@ -10,7 +10,7 @@ Per-class thresholds absorb a model that is over- or under-confident on one clas
 0.5 cut would not. Candidates are ranked by cleanlab's normalized margin, which for two classes
 orders them as the margin p(j) - p(i) does, the most contradicted first. cleanlab's pruning variants
 (``prune_by_noise_rate``, ``prune_by_class``, ``both``) flag more: on the CNN's 25,000 test
-reviews, 783 against 597, a superset (README, Local analysis).
+reviews, 783 against 597, a superset (docs/analysis.md).
 
 Several models are combined by averaging their probabilities. The probabilities should be
 out-of-sample (validation or test): on the training state a model has fitted its own labels,

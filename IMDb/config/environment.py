@@ -1,4 +1,4 @@
-"""Every environment variable imdb-leap reads, and only here: the README's table is this list.
+"""Every environment variable imdb-leap reads, and only here: the table of docs/environment.md is this list.
 
 | variable | meaning |
 |---|---|

@@ -4,7 +4,7 @@ Built from a checkpoint's ``vocab.txt`` with the `tokenizers` library (uncased, 
 as the uncased checkpoints were trained), after the same HTML-residue removal the word models get.
 A review longer than ``seq_len - 2`` pieces is cut either to its first pieces (``head``) or to its
 first ``head_tokens`` and last ``seq_len - 2 - head_tokens`` pieces (``headtail``): reviews often
-end with their verdict, and keeping the ending measurably helps (see the README).
+end with their verdict, and keeping the ending measurably helps (see docs/models.md, BERT).
 
 The tokenizer is saved as one JSON file holding the `tokenizers` serialization and these settings,
 with a fingerprint the model card records, like `IMDb.text.word_tokenizer.WordTokenizer`.

@@ -1,5 +1,5 @@
 """Throughput of `imdb-leap predict` per shipped model, one review at a time and 512 at a time, in one
-run: the figures the README's throughput table quotes.
+run: the figures of the throughput table in docs/command-line.md.
 
 What is timed is `Predictor.predict(texts)` (`IMDb/predict.py`), the call the command makes: the
 tokenizer, then ONNX Runtime on the CPU, then softmax. "Batch 1" calls it once per review (an
