@@ -1,10 +1,13 @@
 """The behavioural suite: deterministic for a seed, big enough, well-formed cases, and scoring that
 gives a toy model with known behaviour exactly the failure rates it must get."""
+import re
+
 import numpy as np
 import pytest
 
 from IMDb.behaviour import augment, scoring, suite
-from IMDb.behaviour.lexicon import LEXICON
+from IMDb.behaviour.lexicon import LEXICON, NEUTRAL_SENTENCES
+from IMDb.behaviour.suite import fill
 
 
 @pytest.fixture(scope="module")
@@ -99,11 +102,49 @@ def test_by_capability_pools_cases():
     assert scoring.by_capability(results) == {"a": 0.2, "b": 0.0}
 
 
-def test_augmentation_is_disjoint_from_the_suite(tests):
-    frames = {t for t, _ in augment.TEMPLATES}
-    assert not frames & {c.texts[0] for t in tests for c in t.cases}
-    sentences = augment.sentences(1500, seed=0)
-    assert len(sentences) == 1500 and set(sentences["label"]) == {0, 1}
+def pattern(template: str) -> re.Pattern:
+    """What `suite.fill` can make of `template`: each placeholder any of its words, "a" or "an"."""
+    parts = re.split(r"\{(\w+)\}", template)
+    body = "".join(re.escape(part) if i % 2 == 0 else "(?:" + "|".join(map(re.escape, LEXICON[part])) + ")"
+                   for i, part in enumerate(parts))
+    return re.compile(re.sub(r"\b([Aa])\\ ", r"\1n?\\ ", body))
+
+
+@pytest.fixture(scope="module")
+def augmented():
+    return augment.sentences(1500, seed=0)
+
+
+def test_augmentation_frames_and_carriers_are_not_the_suites(tests):
+    cases = {c.texts[0] for t in tests for c in t.cases}
+    assert not [t for t, _ in augment.TEMPLATES if any(pattern(t).fullmatch(c) for c in cases)]
+    assert not set(augment.CARRIER) & set(NEUTRAL_SENTENCES)
+    suite_paragraph = " ".join(text for t in tests for c in t.in_carrier(0).cases for text in c.texts)
+    assert not [s for s in augment.CARRIER if pattern(s).search(suite_paragraph)]
+    own = [fill(s, np.random.default_rng(0))[0] for s in augment.CARRIER]
+    assert not [s for s in NEUTRAL_SENTENCES if any(pattern(s).fullmatch(o) for o in own)]
+    sentiment = set(LEXICON["pos"]) | set(LEXICON["neg"])
+    assert not [s for s in augment.CARRIER if sentiment & set(re.findall(r"[a-z]+", s.lower()))]
+
+
+def test_augmentation_contains_no_suite_case_short_or_in_a_paragraph(tests, augmented):
+    assert len(augmented) == 1500 and set(augmented["label"]) == {0, 1}
+    assert 0.4 < augmented["label"].mean() < 0.6
     suite_texts = {text for t in tests for c in t.cases for text in c.texts}
-    assert not set(sentences["text"]) & suite_texts
-    assert sentences.equals(augment.sentences(1500, seed=0))
+    assert not set(augmented["text"]) & suite_texts
+    assert not set(augmented["text"]) & {text for t in tests for c in t.in_carrier(0).cases for text in c.texts}
+    joined = "\n".join(augmented["text"])
+    assert not [s for s in suite_texts if s in joined]
+    assert not [s for s in NEUTRAL_SENTENCES if pattern(s).search(joined)]
+    assert augmented.equals(augment.sentences(1500, seed=0))
+
+
+def test_about_half_of_the_augmentation_sits_in_a_carrier_paragraph(augmented):
+    carriers = [pattern(s) for s in augment.CARRIER]
+    in_paragraph = augmented["text"].map(lambda text: any(p.search(text) for p in carriers))
+    assert 0.4 < in_paragraph.mean() < 0.6
+    lengths = augmented["text"][in_paragraph].str.split().str.len()
+    assert lengths.min() >= 35 and lengths.max() <= 200
+    frames = [pattern(t) for t, _ in augment.TEMPLATES]
+    short = augmented["text"][~in_paragraph]
+    assert short.map(lambda text: any(p.fullmatch(text) for p in frames)).all()
