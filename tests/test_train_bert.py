@@ -177,3 +177,25 @@ def test_the_epoch_shipped_is_chosen_with_held_out_cad_revisions(tmp_path, synth
     assert card["figures"]["validation"]["accuracy"] == ends[0]["val_accuracy"]
     [run] = (tmp_path / "runs" / "bert").iterdir()
     assert sorted(p.name for p in run.glob("step-*.weights.h5")) == [f"step-{e['step']}.weights.h5" for e in ends]
+
+
+def test_init_from_starts_from_a_bundles_weights(tmp_path, synthetic_dataset, bert_bundle):
+    source = bert_bundle / "bert"
+    vocab = make_bert_vocab(tmp_path / "checkpoint")
+    cfg = tiny_bert_config(vocab, synthetic_dataset, tmp_path, max_steps=1, learning_rate=1e-9,
+                           init_from=str(source))
+    card = toolkits.train(cfg)
+    import hashlib
+    assert card["init_from_sha256"] == hashlib.sha256((source / "model.keras").read_bytes()).hexdigest()
+    assert card["config"]["init_from"] == str(source)
+    import keras
+    start = keras.saving.load_model(source / "model.keras", compile=False).get_weights()
+    for a, b in zip(start, _weights(cfg)):  # one step at a negligible rate: the source's weights
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_init_from_a_folder_without_a_model_is_one_line(tmp_path, synthetic_dataset):
+    cfg = tiny_bert_config(make_bert_vocab(tmp_path / "checkpoint"), synthetic_dataset, tmp_path,
+                           init_from=str(tmp_path / "nowhere"))
+    with pytest.raises(ModelError, match="--init-from .*nowhere: no model.keras there"):
+        toolkits.train(cfg)

@@ -44,6 +44,11 @@ class BertConfig(ModelConfig):
     # with counterfactual: this share of the CAD training pairs is kept out of training, and each
     # epoch's end is scored on its revisions and the validation reviews (the mean of the two
     # accuracies) to choose the weights shipped
+    # a bundle whose fine-tuned weights the run starts from instead of the pretrained encoder's
+    # (continued fine-tuning: a new recipe on top of a shipped model, at a fraction of the cost)
+    init_from: str | None = setting(None, option="--init-from",
+                                    help="BERT: start from this bundle's fine-tuned weights (a model folder, "
+                                         "e.g. models/bert) instead of the pretrained encoder")
     cad_holdout: float = setting(0.2, low=0, high=1, open_high=True, option="--cad-holdout",
                                  help="with --counterfactual: the share of CAD training pairs kept aside to "
                                       "choose the epoch on, with the validation reviews (default: 0.2)")

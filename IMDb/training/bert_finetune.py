@@ -42,7 +42,7 @@ from IMDb.families.base import Family
 from IMDb.text.wordpiece import INPUT_NAMES, WordPieceTokenizer
 from IMDb.toolkits.base import Toolkit
 from IMDb.training import runs
-from IMDb.training.bert_steps import SELECTION, Trainer, metrics, run_steps, weights_file
+from IMDb.training.bert_steps import SELECTION, Trainer, init_weights, metrics, run_steps, weights_file
 from IMDb.training.export import onnx_max_abs_diff
 
 def tokenizer_for(cfg: Config) -> WordPieceTokenizer:
@@ -91,6 +91,8 @@ def _train(cfg: Config, family: Family, kit: Toolkit, run_dir: Path, restart: bo
         "seconds_per_step": round(train_s / total, 3),
         "chosen_epoch": chosen["epoch"],
     }
+    if cfg.model_config.init_from:  # which weights it went on from: the folder may since hold others
+        card["init_from_sha256"] = hashlib.sha256(init_weights(cfg, family).read_bytes()).hexdigest()
     _write_bundle(cfg, family, kit, trainer, tokenizer, states, data, run_dir, card)
     print(f"wrote {cfg.model_dir} (train {train_s:.0f} s, {total} steps)")
     return card

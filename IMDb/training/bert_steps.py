@@ -43,6 +43,15 @@ def learning_rate(cfg: Config, step: int, total: int) -> float:
     return cfg.learning_rate * max(0.0, (total - step) / max(1, total - warmup))
 
 
+def init_weights(cfg: Config, family: Family) -> Path:
+    """The Keras file of the bundle named by ``init_from`` (checked, so a wrong folder is one line)."""
+    path = Path(cfg.model_config.init_from).expanduser() / family.keras_file
+    if not path.is_file():
+        raise ModelError(f"--init-from {cfg.model_config.init_from}: no {family.keras_file} there; "
+                         f"name a trained {family.kind} model's folder, e.g. models/bert")
+    return path
+
+
 class Trainer:
     """The model, its optimizer and compiled steps; `predict` serves evaluation too."""
 
@@ -53,6 +62,8 @@ class Trainer:
         keras.utils.set_random_seed(cfg.seed)
         self.cfg, self.tokenizer = cfg, tokenizer
         self.model = kit.build(family, cfg, keras)
+        if cfg.model_config.init_from:
+            self.model.load_weights(init_weights(cfg, family))
         self.optimizer = keras.optimizers.AdamW(learning_rate=cfg.learning_rate,
                                                 weight_decay=cfg.model_config.weight_decay, global_clipnorm=1.0)
         self.optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY))
