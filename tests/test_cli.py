@@ -58,7 +58,8 @@ def test_every_train_option_that_is_passed_on_is_a_config_field():
     assert dests == set(config_options())  # nothing parsed is silently dropped
 
 
-@pytest.mark.parametrize("command", ["train", "predict", "analyze", "compare", "robustness", "calibrate"])
+@pytest.mark.parametrize("command", ["train", "predict", "analyze", "compare", "robustness", "calibrate",
+                                     "quantize"])
 def test_every_command_shares_the_grammar(command):
     sub = parser()._subparsers._group_actions[0].choices[command]
     flags = {s for a in sub._actions for s in a.option_strings}

@@ -24,7 +24,7 @@ LAYERS = {
     "families": ("IMDb.families",),
     "bundle": ("IMDb.bundle", "IMDb.card"),
     "adapter": ("IMDb.tensorleap",),
-    "toolkit": ("IMDb.cli", "IMDb.analysis", "IMDb.explore", "IMDb.predict", "IMDb.robustness", "IMDb.training", "IMDb.toolkits"),
+    "toolkit": ("IMDb.cli", "IMDb.analysis", "IMDb.explore", "IMDb.predict", "IMDb.quantize", "IMDb.robustness", "IMDb.training", "IMDb.toolkits"),
 }
 LEVELS = {"foundation": 0, "base": 1, "families": 2, "bundle": 3, "adapter": 4, "toolkit": 4}
 

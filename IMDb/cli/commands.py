@@ -1,5 +1,5 @@
 """What each `imdb-leap` command does (`train`, `predict`, `analyze`, `compare`, `robustness`,
-`calibrate`, `push`): each handler receives the parsed arguments and returns the exit status;
+`calibrate`, `quantize`, `push`): each handler receives the parsed arguments and returns the exit status;
 `IMDb.cli.imdb_leap` builds the parser (the options of each are there) and runs one, handling every
 way it can end.
 """
@@ -125,6 +125,15 @@ def calibrate(args: argparse.Namespace) -> int:
                       overwrite=args.overwrite)
         print(f"{name}: temperature {c['temperature']}; ECE on the test split {c['ece_before']} -> "
               f"{c['ece_after']} (written to its card.json)")
+    return 0
+
+
+def quantize(args: argparse.Namespace) -> int:
+    from IMDb.quantize.run import run_quantize
+
+    out = run_quantize(one_model(args), source_dir=args.source_dir, models_dir=args.models_dir, data=args.data,
+                       limit=args.limit, evaluate=args.evaluate, overwrite=args.overwrite, progress=not args.quiet)
+    print(out)
     return 0
 
 

@@ -16,7 +16,8 @@ MODULE_EXTRAS = {
 }
 # the extra each command needs (predict: none, the base install)
 COMMAND_EXTRAS = {"train": "train", "analyze": "analysis", "compare": "analysis", "robustness": "analysis",
-                  "calibrate": "analysis", "explore": "explore", "push": "tensorleap"}
+                  "calibrate": "analysis", "quantize": "train", "explore": "explore",
+                  "push": "tensorleap"}
 # what each extra holds, as modules (pyproject.toml's lists; tests/test_packaging.py keeps them equal)
 EXTRA_MODULES = {
     "train": {"tensorflow", "tf_keras", "keras", "tf2onnx", "h5py", "tensorboard", "sklearn", "scipy"},

@@ -27,6 +27,7 @@ def parser() -> argparse.ArgumentParser:
     _compare_command(sub)
     _robustness_command(sub)
     _calibrate_command(sub)
+    _quantize_command(sub)
     _push_command(sub)
     register_explore(sub)  # the explorer's options live with it
     return p
@@ -124,6 +125,28 @@ def _calibrate_command(sub) -> None:
     data_option(k)
     k.add_argument("--overwrite", action="store_true",
                    help="needed to rewrite the card of a model in the repository's models/")
+
+
+def _quantize_command(sub) -> None:
+    q = command(sub, "quantize", "make the int8 model (bert-int8) from its trained source (bert): ONNX Runtime's "
+                                 "dynamic quantization, timed and evaluated against the source", commands.quantize,
+                examples="  imdb-leap quantize --models-dir runs/models\n"
+                         "  imdb-leap quantize --limit 200 --models-dir /tmp/m --source-dir models/bert\n"
+                         "  imdb-leap quantize --no-evaluate --overwrite")
+    models_option(q, "the model to make (default: bert-int8); the bundle goes to <models-dir>/<model>/",
+                  required=False)
+    q.set_defaults(model=["bert-int8"])
+    q.add_argument("--source-dir", dest="source_dir", metavar="FOLDER",
+                   help="the trained float32 bundle (default: <models-dir>/bert)")
+    data_option(q)
+    q.add_argument("--limit", type=number("int", Range(1)),
+                   help="evaluate on a seeded, label-stratified sample of N test reviews instead of all 25,000")
+    q.add_argument("--no-evaluate", dest="evaluate", action="store_false",
+                   help="quantize and write only: no timing, no accuracy, no dataset read (the figures of a "
+                        "byte-identical model.onnx being replaced are kept)")
+    q.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier bundle of this model in --models-dir (never a folder holding a "
+                        "file imdb-leap did not write)")
 
 
 def _push_command(sub) -> None:

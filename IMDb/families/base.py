@@ -34,7 +34,7 @@ class Family:
         self.name = name  # the model's name: its registry key and its bundle's folder
         self.preset = dict(preset or {})  # settings of this model (its shipped ones): run or its own
         self.source = source  # the trained model this one is made from, without training
-        self.made_by = made_by  # what makes it from `source` (a script), for messages
+        self.made_by = made_by  # what makes it from `source` (a command), for messages
         if source is not None:
             self.keras_file = None  # made without training, it ships only its ONNX file
 

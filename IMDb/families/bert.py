@@ -5,8 +5,8 @@ exported and explained is `IMDb.toolkits.bert`. The bundle keeps a Keras 3 ``mod
 ONNX file at opset 13 (the opset at which the platform's importer was seen to read the graph).
 Inference runs 32 reviews a batch (attention holds batch x heads x seq_len² floats).
 
-``bert-int8`` is made from the trained ``bert`` by scripts/quantize_bert.py (ONNX Runtime's int8):
-it ships only its ONNX file, and its attributions are those of ``bert``.
+``bert-int8`` is made from the trained ``bert`` by ``imdb-leap quantize`` (ONNX Runtime's int8,
+`IMDb.quantize`): it ships only its ONNX file, and its attributions are those of ``bert``.
 """
 from __future__ import annotations
 
@@ -77,4 +77,4 @@ class BertFamily(Family):
 
 
 BERT = BertFamily("bert", dict(seq_len=256, batch_size=32, epochs=2, learning_rate=5e-5, dropout=0.1))
-BERT_INT8 = BertFamily("bert-int8", source="bert", made_by="scripts/quantize_bert.py")
+BERT_INT8 = BertFamily("bert-int8", source="bert", made_by="imdb-leap quantize")
