@@ -38,7 +38,7 @@ def test_analyze_runs_on_the_int8_bert(imdb_data, tmp_path):
     from IMDb.analysis.analyze import run_analysis
 
     if not (MODELS_DIR / "bert-int8" / "card.json").is_file():
-        pytest.skip("models/bert-int8 is absent: build it with python scripts/quantize_bert.py")
+        pytest.skip("models/bert-int8 is absent: build it with imdb-leap quantize")
     out = run_analysis("bert-int8", "test", tmp_path / "r", limit=12, n_samples=1, progress=False,
                        data=str(imdb_data), projection="pca")
     summary = json.loads((out / "summary.json").read_text())

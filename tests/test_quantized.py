@@ -1,4 +1,4 @@
-"""The int8 BERT (models/bert-int8, written by scripts/quantize_bert.py): loads like any shipped
+"""The int8 BERT (models/bert-int8, written by `imdb-leap quantize`): loads like any shipped
 model, stays small, and its card's measured test accuracy is within half a point of fp32 BERT's."""
 import numpy as np
 import pytest
@@ -24,7 +24,7 @@ CLEAR = [
 ]
 
 pytestmark = pytest.mark.skipif(not (FOLDER / "card.json").is_file(),
-                                reason=f"{FOLDER} is absent: build it with python scripts/quantize_bert.py")
+                                reason=f"{FOLDER} is absent: build it with imdb-leap quantize")
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """A shipped ONNX model that also returns its latent layer: the analysis table of a model that ships
-no Keras file (``bert-int8``, quantized by scripts/quantize_bert.py, exists only as ONNX).
+no Keras file (``bert-int8``, quantized by ``imdb-leap quantize``, exists only as ONNX).
 
 The latent layer is found by name: tf2onnx names each tensor after the Keras layer that made it
 (``bert_1/latent_1/truediv:0``), and the quantizer keeps the float tensors' names, adding its own
