@@ -1,7 +1,7 @@
 """`imdb-leap analyze` as one call, `run_analysis`: the settings checked and every input read before
 any work, then the registered stages of "analyze" (`IMDb.analysis.stages`: table -> projection ->
 clusters -> insights -> attribution -> exploration -> training curves -> label errors), each timed
-(`IMDb.analysis.stages.shared.StageLog`), then the report folder.
+(`IMDb.analysis.runner.StageLog`), then the report folder.
 """
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 
 from IMDb import families
 from IMDb.analysis.label_decisions import read_relabels
+from IMDb.analysis import stages  # noqa: F401  (registers the built-in stages)
 from IMDb.analysis.run_state import Run
-from IMDb.analysis.stages.shared import check_settings, execute, read_cards, split_states, state_cfg
+from IMDb.analysis.runner import check_settings, execute, read_cards, split_states, state_cfg
 from IMDb.config.run import MODELS_DIR, Config
 from IMDb.output.folders import REPORT_MARKER, check_out_dir
 

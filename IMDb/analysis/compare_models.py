@@ -1,14 +1,15 @@
 """`imdb-leap compare` as one call, `run_compare`: the settings checked and both models read before
 any work, then the registered stages of "compare" (`IMDb.analysis.stages`: table a -> table b ->
 training curves -> label errors -> comparison -> (robustness)), each timed
-(`IMDb.analysis.stages.shared.StageLog`), then the report folder.
+(`IMDb.analysis.runner.StageLog`), then the report folder.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from IMDb.analysis import stages  # noqa: F401  (registers the built-in stages)
 from IMDb.analysis.run_state import Run
-from IMDb.analysis.stages.shared import check_settings, execute, read_cards, split_states
+from IMDb.analysis.runner import check_settings, execute, read_cards, split_states
 from IMDb.config.run import MODELS_DIR, Config
 from IMDb.errors import AnalysisError
 from IMDb.output.folders import REPORT_MARKER, check_out_dir

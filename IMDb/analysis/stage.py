@@ -3,6 +3,8 @@ interpreters): a `Stage` has a name, says which commands run it and what it need
 or other stages' results), and returns a `Result` that renders its own page section and its own
 summary.json entries; the registry holds the stages by name, in the order they were registered.
 
+A stage reads the settings the user chose from `run.settings` (always there) and everything else
+through `run.need(name)`: a run input or another stage's result, each named in `needs`.
 `imdb-leap analyze` and `compare` are the registered stages of their command, run in that order
 with each stage moved after the stages it needs (`plan`); the page shows the run-level summary
 section, then each result's section in run order, and summary.json holds the run's own keys, then
@@ -77,9 +79,8 @@ def unregister(name: str) -> None:
 
 
 def registered() -> dict[str, Stage]:
-    """Every stage, in registration order (the built-in ones registered on first use)."""
-    import IMDb.analysis.stages  # noqa: F401  (registers the built-in stages)
-
+    """Every stage, in registration order (the built-in ones are registered by importing
+    `IMDb.analysis.stages`, as the commands do)."""
     return REGISTRY
 
 

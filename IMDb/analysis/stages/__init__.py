@@ -1,8 +1,8 @@
 """The built-in analysis stages, one module each, registered on import in run order (which is also
 the order of their page sections): tables -> projection -> clusters (the population map) ->
 insights (clusters and insights) -> attribution (sample analysis) -> exploration -> training
-curves -> label errors -> comparison -> robustness. `shared` holds what the commands share (settings
-checks, building a table, `StageLog`). The contract is `IMDb.analysis.stage`.
+curves -> label errors -> comparison -> robustness. The contract is `IMDb.analysis.stage`; what the
+commands share (settings checks, building a table, `StageLog`) is `IMDb.analysis.runner`.
 """
 # the order matters: it is the order stages run in and their sections appear
 from IMDb.analysis.stages import tables  # noqa: F401  (isort: skip)

@@ -15,7 +15,7 @@ from IMDb.analysis.label_decisions import apply_relabels
 from IMDb.analysis.run_state import Run
 from IMDb.analysis.sections import Section
 from IMDb.analysis.stage import Result, Stage, register
-from IMDb.analysis.stages.shared import build_table, state_cfg
+from IMDb.analysis.runner import build_table, state_cfg
 from IMDb.analysis.templating import table
 from IMDb.output.formats import write_csv
 

@@ -1,4 +1,4 @@
-"""The table stages: each model's per-review table (`IMDb.analysis.stages.shared.build_table`).
+"""The table stages: each model's per-review table (`IMDb.analysis.runner.build_table`).
 ``analyze`` builds one ("table": the model's, with ``--label-decisions`` applied), ``compare`` two
 ("table a", "table b", on the same reviews). They show no section of their own: the page's summary
 section and the report's files read every table (`IMDb.analysis.run_state.Run.tables`).
@@ -10,7 +10,7 @@ import sys
 from IMDb.analysis.label_decisions import apply_relabels
 from IMDb.analysis.run_state import Run, TableResult
 from IMDb.analysis.stage import Stage, register
-from IMDb.analysis.stages.shared import build_table, state_cfg
+from IMDb.analysis.runner import build_table, state_cfg
 
 
 def _table(run: Run, model: str, baselines: bool):

@@ -3,8 +3,8 @@ settings checked up front (`check_settings`), a model's table of one or several 
 (`build_table`), its split settings on another dataset (`state_cfg`), `execute` (a command's
 registered stages run in order, `IMDb.analysis.stage.plan`), and `StageLog`, which times each stage
 and prints one line to stderr when it ends (wall seconds, peak RSS so far, what it found); the long
-ones (inference, metadata, attribution) show their own tqdm bars. The timings go into summary.json. Bad settings and failed inputs raise `AnalysisError` (an `IMDbError`: the CLI
-prints one line).
+ones (inference, metadata, attribution) show their own tqdm bars. The timings go into summary.json.
+Bad settings and failed inputs raise `AnalysisError` (an `IMDbError`: the CLI prints one line).
 """
 from __future__ import annotations
 
