@@ -11,7 +11,15 @@ import pandas as pd
 import pytest
 
 from IMDb.analysis.escape import esc, script_json
-from IMDb.analysis.report import ReportInputs, write_report
+from IMDb.analysis.report import write_report
+from IMDb.analysis.run_state import Run, TableResult
+from IMDb.analysis.stages.attribution import AttributionResult
+from IMDb.analysis.stages.clusters import ClustersResult
+from IMDb.analysis.stages.comparison import ComparisonResult
+from IMDb.analysis.stages.exploration import ExplorationResult
+from IMDb.analysis.stages.insights import InsightsResult
+from IMDb.analysis.stages.label_errors import LabelErrorsResult
+from IMDb.analysis.stages.training import TrainingResult
 from IMDb.analysis.table import METADATA_COLUMNS, AnalysisTable
 from IMDb.errors import OutputError
 
@@ -46,8 +54,8 @@ def _frame(n: int, rng: np.random.Generator) -> pd.DataFrame:
     return frame
 
 
-def make_inputs(n: int = 120, seed: int = 0, with_comparison: bool = False) -> ReportInputs:
-    """Every section's inputs, shaped as the stages return them, with a hostile review in them."""
+def make_inputs(n: int = 120, seed: int = 0, with_comparison: bool = False) -> Run:
+    """A run with every stage's result, shaped as the stages return them, with a hostile review in them."""
     rng = np.random.default_rng(seed)
     frame = _frame(n, rng)
     table = AnalysisTable(frame, rng.normal(size=(n, 6)).astype(np.float32), "cnn")
@@ -75,32 +83,38 @@ def make_inputs(n: int = 120, seed: int = 0, with_comparison: bool = False) -> R
                            "p_suggested": [0.95], "margin": [0.9], "threshold": [0.8],
                            "snippet": [HOSTILE[:200]]})
     errors.attrs.update(count=1, n_labeled=n, share=1 / n, thresholds={"negative": 0.8, "positive": 0.8})
-    inputs = ReportInputs(
-        model="cnn", state="test", tables={"cnn": table}, frame=frame,
+    results = {
+        "table": TableResult("cnn", table),
+        "clusters": ClustersResult(clusters, rng.normal(size=(n, 2)).astype(np.float32), "pca"),
+        "insights": InsightsResult(
+            pd.DataFrame({"cluster": [0, 1, 2], "size": [40, 40, 40], "accuracy": [0.9, 0.8, 0.5],
+                          "mean_loss": [0.2, 0.3, 0.9], "oov_count": [3.0, 4.0, 9.5]}),
+            [{"kind": "cluster", "description": f"cluster 2 {PAYLOAD}", "n": 40, "mean_loss": 0.9,
+              "population_mean_loss": 0.45, "statistic": "Mann-Whitney U", "statistic_value": 123.0,
+              "p_value": 1e-5, "effect_size": 0.6, "effect_size_name": "rank-biserial"}]),
+        "attribution": AttributionResult(
+            [explanation], {"n_samples": 1, "per_k": [{"k": 5, "n": 1, "mean_top_drop": 0.3, "mean_random_drop": 0.1,
+                                                       "ratio": 3.0, "pass_rate": 1.0}], "pass_rate": 1.0,
+                            "passed": True}),
+        "exploration": ExplorationResult(
+            {"oov_count": pd.DataFrame({"bin": ["0 to 9", "10 to 39"], "low": [0, 10], "high": [9, 39],
+                                        "count": [60, 60], "mean_loss": [0.3, 0.6], "sem": [0.05, 0.07],
+                                        "accuracy": [0.9, 0.7]}),
+             f"field {PAYLOAD}": pd.DataFrame({"bin": [PAYLOAD, "b"], "low": [0, 1], "high": [0, 1],
+                                               "count": [1, 2], "mean_loss": [0.1, 0.2], "sem": [np.nan, 0.1],
+                                               "accuracy": [1.0, 0.5]})},
+            pd.DataFrame({"rho": [0.3, -0.1], "p_value": [1e-4, 0.2], "n": [n, n]},
+                         index=pd.Index(["oov_count", "length_words"], name="field")),
+            [{"claim": "More OOV words, higher loss", "field": "oov_ratio", "transform": "identity",
+              "expected": "positive", "statistic": "Spearman rho", "value": 0.3, "p_value": 1e-4, "n": n,
+              "verdict": "supported", "reason": None}]),
+        "training curves": TrainingResult(curves),
+        "label errors": LabelErrorsResult(errors)}
+    inputs = Run(
+        "analyze", "cnn", "test",
         cards={"cnn": {"config": {"seq_len": 600, "vocab_size": 20000},
                        "figures": {"test": {"accuracy": 0.9, "loss": 0.25, "samples": 25000}}}},
-        settings={"projection": "pca", "clusters": "kmeans", "k": 3},
-        projection=rng.normal(size=(n, 2)).astype(np.float32), clusters=clusters,
-        cluster_summary=pd.DataFrame({"cluster": [0, 1, 2], "size": [40, 40, 40], "accuracy": [0.9, 0.8, 0.5],
-                                      "mean_loss": [0.2, 0.3, 0.9], "oov_count": [3.0, 4.0, 9.5]}),
-        insights=[{"kind": "cluster", "description": f"cluster 2 {PAYLOAD}", "n": 40, "mean_loss": 0.9,
-                   "population_mean_loss": 0.45, "statistic": "Mann-Whitney U", "statistic_value": 123.0,
-                   "p_value": 1e-5, "effect_size": 0.6, "effect_size_name": "rank-biserial"}],
-        binned={"oov_count": pd.DataFrame({"bin": ["0 to 9", "10 to 39"], "low": [0, 10], "high": [9, 39],
-                                           "count": [60, 60], "mean_loss": [0.3, 0.6], "sem": [0.05, 0.07],
-                                           "accuracy": [0.9, 0.7]}),
-                f"field {PAYLOAD}": pd.DataFrame({"bin": [PAYLOAD, "b"], "low": [0, 1], "high": [0, 1],
-                                                  "count": [1, 2], "mean_loss": [0.1, 0.2], "sem": [np.nan, 0.1],
-                                                  "accuracy": [1.0, 0.5]})},
-        correlations=pd.DataFrame({"rho": [0.3, -0.1], "p_value": [1e-4, 0.2], "n": [n, n]},
-                                  index=pd.Index(["oov_count", "length_words"], name="field")),
-        claims=[{"claim": "More OOV words, higher loss", "field": "oov_ratio", "transform": "identity",
-                 "expected": "positive", "statistic": "Spearman rho", "value": 0.3, "p_value": 1e-4, "n": n,
-                 "verdict": "supported", "reason": None}],
-        explanations=[explanation],
-        faithfulness={"n_samples": 1, "per_k": [{"k": 5, "n": 1, "mean_top_drop": 0.3, "mean_random_drop": 0.1,
-                                                  "ratio": 3.0, "pass_rate": 1.0}], "pass_rate": 1.0, "passed": True},
-        curves=curves, label_errors=errors,
+        settings={"projection": "pca", "clusters": "kmeans", "k": 3}, results=results,
         timings=[{"stage": "table", "seconds": 1.5, "peak_rss_mib": 300.0},
                  {"stage": "projection", "seconds": 0.2, "peak_rss_mib": 310.0}],
         notes=[f"a note with {PAYLOAD}"])
@@ -111,8 +125,9 @@ def make_inputs(n: int = 120, seed: int = 0, with_comparison: bool = False) -> R
         other = other.assign(p_negative=1 - other["p_positive"], prediction=(other["p_positive"] >= 0.5).astype(int))
         other = other.assign(correct=other["prediction"] == other["label"],
                              loss=-np.log(np.where(other["label"] == 1, other["p_positive"], other["p_negative"])))
-        inputs.tables["dense"] = AnalysisTable(other, rng.normal(size=(n, 4)).astype(np.float32), "dense")
-        inputs.comparison = compare(table, inputs.tables["dense"], ("cnn", "dense"))
+        dense = AnalysisTable(other, rng.normal(size=(n, 4)).astype(np.float32), "dense")
+        inputs.results["table b"] = TableResult("dense", dense)
+        inputs.results["comparison"] = ComparisonResult(compare(table, dense, ("cnn", "dense")))
     return inputs
 
 

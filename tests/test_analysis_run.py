@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from IMDb import families
-from IMDb.analysis.analyze import ANALYZE_STAGES, run_analysis
-from IMDb.analysis.compare_models import COMPARE_STAGES
+from IMDb.analysis.analyze import run_analysis
+from IMDb.analysis.stage import names
 from IMDb.analysis.table import AnalysisTable
 from IMDb.cli.imdb_leap import main
 from IMDb.errors import AnalysisError
@@ -62,7 +62,9 @@ def report(tmp_path_factory):
 def test_every_stage_ran_and_was_timed(report):
     summary = json.loads((report / "summary.json").read_text())
     stages = [s["stage"] for s in summary["timings"]["stages"]]
-    assert stages == list(ANALYZE_STAGES)
+    assert stages == [*names("analyze"), "report"] == [
+        "table", "projection", "clusters", "insights", "attribution", "exploration", "training curves",
+        "label errors", "report"]
     assert all(s["seconds"] >= 0 and s["peak_rss_mib"] > 0 for s in summary["timings"]["stages"])
     assert summary["timings"]["total_seconds"] >= sum(s["seconds"] for s in summary["timings"]["stages"]) * 0.99
     table_steps = summary["timings"]["stages"][0]["steps"]
@@ -130,7 +132,7 @@ def test_compare_and_the_cli(models, tmp_path, capsys):
     assert code == 0 and capsys.readouterr().out.strip() == str(out.resolve() / "dashboard.html")
     summary = json.loads((out / "summary.json").read_text())
     # the robustness stage runs only with --robustness
-    assert [s["stage"] for s in summary["timings"]["stages"]] == [s for s in COMPARE_STAGES if s != "robustness"]
+    assert [s["stage"] for s in summary["timings"]["stages"]] == [*names("compare")[:-1], "report"]
     comp = summary["comparison"]
     assert comp["summary"]["names"] == ["dense", "cnn"] and comp["summary"]["n"] == 80
     agreement = comp["agreement"]  # rows: dense right/wrong; columns: cnn right/wrong
@@ -176,7 +178,7 @@ def test_the_unlabeled_state_runs_without_ground_truth(models, tmp_path):
     out = run_analysis("cnn", "unlabeled", tmp_path / "u", projection="pca", k=2, n_samples=2,
                        models_dir=root / "models", data=str(data), progress=False)
     summary = json.loads((out / "summary.json").read_text())
-    assert [s["stage"] for s in summary["timings"]["stages"]] == list(ANALYZE_STAGES)
+    assert [s["stage"] for s in summary["timings"]["stages"]] == [*names("analyze"), "report"]
     assert summary["label_errors"] is None and summary["insights"] == []
     assert not (out / "label_errors.csv").exists()
     assert {c["verdict"] for c in summary["seed_claims"]} == {"no evidence"}

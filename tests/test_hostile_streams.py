@@ -356,7 +356,7 @@ def test_label_errors_csv_escapes_the_review_text(tmp_path):
     from tests.test_analysis_report import make_inputs
 
     inputs = make_inputs()
-    worst = inputs.label_errors["position"].iloc[0]
+    worst = inputs.results["label errors"].errors["position"].iloc[0]
     inputs.frame.loc[worst, "text"] = HYPERLINK
     inputs.tables["cnn"].frame.loc[worst, "text"] = HYPERLINK
     out = write_report(tmp_path / "r", inputs, plotly_js="")

@@ -66,6 +66,7 @@ def test_the_dashboards_carry_the_robustness_section():
     from IMDb.analysis.report import render_html
     from tests.test_analysis_report import make_inputs
     from IMDb.analysis.robustness_report import section
+    from IMDb.analysis.stages.robustness import RobustnessResult
 
     result = {"model": "m", "behaviour": {"cases": 1, "short": {"tests": [], "by_capability": {}},
                                           "carrier": {"tests": [], "by_capability": {}}},
@@ -81,7 +82,7 @@ def test_the_dashboards_carry_the_robustness_section():
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html and "t&lt;b&gt;" in html
     assert "Skipped: no pairs &lt;given&gt;" in html
     inputs = make_inputs(with_comparison=True)
-    inputs.robustness = [result]
+    inputs.results["robustness"] = RobustnessResult([result])
     page, _ = render_html(inputs, plotly_js="")
     assert 'id="robustness"' in page
 

@@ -21,12 +21,14 @@ Modules (one concept each; import them directly, this package imports nothing he
 - samples: which reviews to explain (costliest errors, least confident)
 - explanation: the records explained reviews travel as (Review, Explanation)
 - report: the output folder (dashboard.html, PNGs, table.parquet, summary.json, projector/)
-- sections, templating (and templates/): the page's sections and the autoescaping Jinja2 environment
+- stage: the stage contract (a `Stage` declares what it needs; its `Result` renders its own section and
+  summary entries) and the registry; stages/: the built-in stages, one module per view; run_state: `Run`
+- sections, templating (and templates/): the run's summary section and the autoescaping Jinja2 environment
 - describe: the findings in plain words; robustness_report: the robustness section
 - figures, latent_map, metric_plots, comparison_plots: the dashboard's plotly figures and their matplotlib PNGs
 - projector: TensorBoard Embedding Projector export (vectors and metadata TSV)
 - escape: untrusted text made safe for HTML, plotly labels and JSON
-- analyze / compare_models: `run_analysis` / `run_compare`, the stages in order (stages: their timing
-  and what both share)
+- analyze / compare_models: `run_analysis` / `run_compare`: inputs checked, then the command's
+  registered stages (runner: settings checks, tables, their timing and what both share)
 - cache: results kept on disk between runs (metadata, TF-IDF, latent maps)
 """

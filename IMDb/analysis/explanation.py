@@ -1,8 +1,8 @@
 """The records the sample analysis passes around: a `Review` (what is explained, as the model reads it
 and as a reader sees it) and an `Explanation` (what the analysis found, for the report).
 
-The report (`IMDb.analysis.sections`, `IMDb.analysis.report.build_summary`) reads an `Explanation` by
-attribute; `Explanation.summary` is its entry in summary.json (``attribution.samples``) and
+The attribution stage (`IMDb.analysis.stages.attribution`: its section and summary entry) reads an
+`Explanation` by attribute; `Explanation.summary` is its entry in summary.json (``attribution.samples``) and
 `Explanation.from_dict` reads such an entry (or a hand-made dict, missing fields None) back.
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 and calibration of one or more models, side by side.
 
 `context` is what the section's template (``templates/sections/robustness.html.j2``) shows;
-``imdb-leap compare --robustness`` adds the section to the comparison page (`IMDb.analysis.sections`),
+``imdb-leap compare --robustness`` adds the section to the comparison page (`IMDb.analysis.stages.robustness`),
 `section` is the section's HTML alone and `render` the whole page ``imdb-leap robustness`` writes
 (``templates/robustness.html.j2``, with the dashboard's style sheet). Everything is static HTML and
 an inline SVG reliability diagram: no script runs. Every string from a result (test names,

@@ -1,7 +1,7 @@
 """What the explorer shows: one state's analysis table per loaded model, on the same reviews, with
 the first model's 2-D map, clusters and latent vectors.
 
-The tables are those of ``imdb-leap analyze`` (`IMDb.analysis.stages.build_table`: the same stages,
+The tables are those of ``imdb-leap analyze`` (`IMDb.analysis.runner.build_table`: the same stages,
 metadata cache and seeded ``--limit`` sample), or a report folder's own ``table.parquet`` with
 ``--from`` (its reviews, state, limit and seed; a loaded model the report lacks is scored on the same
 reviews). The map is `IMDb.analysis.projection.project` (cached: a report's map is read back), the
@@ -87,7 +87,7 @@ def _report_table(folder: Path, model: str, settings: dict) -> AnalysisTable | N
 
 def load(source: Source, note: Callable[[str], None], progress: bool = False) -> Explored:
     """Every model's table, then the map and clusters; `note` is told each stage as it starts."""
-    from IMDb.analysis.stages import build_table, state_cfg
+    from IMDb.analysis.runner import build_table, state_cfg
 
     settings = read_report(source.report) if source.report else None
     tables: dict[str, AnalysisTable] = {}

@@ -1,10 +1,10 @@
 """What the analysis commands share (`IMDb.analysis.analyze`, `IMDb.analysis.compare_models`): their
 settings checked up front (`check_settings`), a model's table of one or several states
-(`build_table`), its split settings on another dataset (`state_cfg`), and `StageLog`, which times
-each stage and prints one line to stderr when it ends (wall seconds, peak RSS so far, what it
-found); the long ones (inference, metadata, attribution) show their own tqdm bars. The timings go
-into summary.json. Bad settings and failed inputs raise `AnalysisError` (an `IMDbError`: the CLI
-prints one line).
+(`build_table`), its split settings on another dataset (`state_cfg`), `execute` (a command's
+registered stages run in order, `IMDb.analysis.stage.plan`), and `StageLog`, which times each stage
+and prints one line to stderr when it ends (wall seconds, peak RSS so far, what it found); the long
+ones (inference, metadata, attribution) show their own tqdm bars. The timings go into summary.json.
+Bad settings and failed inputs raise `AnalysisError` (an `IMDbError`: the CLI prints one line).
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ import pandas as pd
 
 from IMDb import console
 from IMDb.analysis.methods import CLUSTERINGS, PROJECTIONS
+from IMDb.analysis.run_state import Run, TableResult
+from IMDb.analysis.stage import plan
 from IMDb.config.run import Config
 from IMDb.data.dataset_states import STATES
 from IMDb.errors import AnalysisError
@@ -66,6 +68,21 @@ class StageLog:
         if self.progress:
             print(f"{command}: done in {time.perf_counter() - self.started:.1f} s: {folder / 'dashboard.html'}",
                   file=sys.stderr, flush=True)
+
+
+def execute(run: Run, title: str, progress: bool) -> StageLog:
+    """Run the registered stages of `run.command` in order, each result kept in `run.results` and
+    each timing in `run.timings` (a table's own steps with it); returns the log, whose last stage,
+    "report", the caller runs."""
+    stages = plan(run.command, run)
+    log = StageLog(title, (*(s.name for s in stages), "report"), progress)
+    run.timings, run.started = log.timings, log.started
+    for stage in stages:
+        result = log.run(stage.name, lambda: stage.run(run), stage.detail)
+        if isinstance(result, TableResult):
+            log.timings[-1]["steps"] = {k: round(v, 3) for k, v in result.table.timings.items()}
+        run.results[stage.name] = result
+    return log
 
 
 def split_states(state: str) -> list[str]:

@@ -1,0 +1,17 @@
+"""The built-in analysis stages, one module each, registered on import in run order (which is also
+the order of their page sections): tables -> projection -> clusters (the population map) ->
+insights (clusters and insights) -> attribution (sample analysis) -> exploration -> training
+curves -> label errors -> comparison -> robustness. The contract is `IMDb.analysis.stage`; what the
+commands share (settings checks, building a table, `StageLog`) is `IMDb.analysis.runner`.
+"""
+# the order matters: it is the order stages run in and their sections appear
+from IMDb.analysis.stages import tables  # noqa: F401  (isort: skip)
+from IMDb.analysis.stages import projection  # noqa: F401  (isort: skip)
+from IMDb.analysis.stages import clusters  # noqa: F401  (isort: skip)
+from IMDb.analysis.stages import insights  # noqa: F401  (isort: skip)
+from IMDb.analysis.stages import attribution  # noqa: F401  (isort: skip)
+from IMDb.analysis.stages import exploration  # noqa: F401  (isort: skip)
+from IMDb.analysis.stages import training  # noqa: F401  (isort: skip)
+from IMDb.analysis.stages import label_errors  # noqa: F401  (isort: skip)
+from IMDb.analysis.stages import comparison  # noqa: F401  (isort: skip)
+from IMDb.analysis.stages import robustness  # noqa: F401  (isort: skip)
