@@ -198,18 +198,27 @@ class Bundle:
                              f"finished meanwhile); run the command again")
         return path
 
-    def session(self) -> Any:
+    def session(self, latent: bool = False) -> Any:
         """The ONNX Runtime session of ``model.onnx``, checked against the tokenizer (input names and
-        length) and the one prediction the binder declares (``logits`` over the two labels)."""
+        length) and the one prediction the binder declares (``logits`` over the two labels). With
+        `latent`, the analysis's graph: an in-memory copy with the latent layer as a second output
+        ``latent`` (`IMDb.architectures.onnx_latent`); the file keeps its one output."""
         import onnxruntime as ort
 
         path = self.file("model.onnx")
         try:
-            session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        except Exception as e:  # onnxruntime raises its own untyped errors on corrupt files
+            graph = str(path)
+            if latent:
+                from IMDb.architectures.onnx_latent import with_latent_output
+
+                graph = with_latent_output(path)
+            session = ort.InferenceSession(graph, providers=["CPUExecutionProvider"])
+        except ModelError:
+            raise
+        except Exception as e:  # onnx and onnxruntime raise their own untyped errors on corrupt files
             raise ModelError(f"{path} could not be loaded by ONNX Runtime: {e}") from e
         outputs = [(o.name, o.shape) for o in session.get_outputs()]
-        if len(outputs) != 1 or outputs[0][0] != OUTPUT_NAME or outputs[0][1][-1] != len(LABELS):
+        if len(outputs) != 1 + latent or outputs[0][0] != OUTPUT_NAME or outputs[0][1][-1] != len(LABELS):
             raise ModelError(f"{path} has outputs {outputs}; expected one output {OUTPUT_NAME!r} of "
                              f"{len(LABELS)} classes {list(LABELS)} (a model from before the models ended in "
                              f"logits): train it again")

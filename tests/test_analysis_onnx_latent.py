@@ -1,44 +1,94 @@
-"""The analysis table of a model that ships only ONNX (bert-int8): `OnnxLatent` gives the latent layer
-and probabilities the Keras sub-model gives, and `imdb-leap analyze` runs on bert-int8."""
+"""The analysis's graph: every family's ``model.onnx`` with its ``latent`` layer added as a second output,
+found in one way (`IMDb.architectures.onnx_latent`), in memory only: the served file keeps its one
+output ``logits``. The latent is the Keras model's ``latent`` layer, the probabilities `predict`'s."""
+import json
+
 import numpy as np
+import onnx
 import pytest
 
-from IMDb.analysis.inference import latent_and_probabilities, load_keras
-from IMDb.analysis.onnx_latent import OnnxLatent
+from IMDb.analysis.inference import latent_and_probabilities, load_keras, load_latent_model
+from IMDb.architectures import keras_of
+from IMDb.architectures.onnx_latent import latent_tensor, with_latent_output
 from IMDb.bundle import Bundle
 from IMDb.config.run import MODELS_DIR
+from IMDb.errors import ModelError
 from IMDb.predict import Predictor
 
 REVIEWS = ["A wonderful, moving film.", "Dull and boring, a waste of time.", "It was fine, I guess. " * 40]
+WORD_MODELS = ("dense", "cnn")
 
 
-def test_onnx_latent_matches_keras_on_the_dense_model():
-    dense = Bundle.read("dense", MODELS_DIR)
-    latent, probs = latent_and_probabilities(load_keras(dense), dense.tokenizer, REVIEWS, 512)
-    # load_keras divides by the card's temperature, too
-    onnx = OnnxLatent(MODELS_DIR / "dense" / "model.onnx", dense.temperature)
-    onnx_latent, onnx_probs = latent_and_probabilities(onnx, dense.tokenizer, REVIEWS, 512)
-    assert onnx_latent.shape == latent.shape
-    assert np.abs(onnx_latent - latent).max() < 1e-4
-    assert np.abs(onnx_probs - probs).max() < 1e-5
+def _shipped(name: str) -> Bundle:
+    if not (MODELS_DIR / name / "card.json").is_file():
+        pytest.skip(f"models/{name} is absent")
+    return Bundle.read(name, MODELS_DIR)
 
 
-def test_onnx_latent_pads_short_inputs_to_the_model_length():
-    session = OnnxLatent(MODELS_DIR / "dense" / "model.onnx")
+def _keras_latent(bundle: Bundle, texts) -> np.ndarray:
+    model = load_keras(bundle)
+    latent = keras_of(model).Model(model.inputs, model.get_layer("latent").output)
+    inputs = [bundle.tokenizer.encode(texts)[n] for n in bundle.input_names]
+    return np.asarray(latent(inputs[0] if len(inputs) == 1 else inputs, training=False))
+
+
+@pytest.mark.parametrize("name", [*WORD_MODELS, "bert", "bert-int8"])
+def test_the_latent_output_is_added_and_the_served_file_is_unchanged(name):
+    bundle = _shipped(name)
+    path = bundle.file("model.onnx")
+    before = path.read_bytes()
+    graph = onnx.load(str(path)).graph
+    found = latent_tensor(graph)
+    assert found is not None and "latent" in found
+    edited = onnx.load_from_string(with_latent_output(path))
+    assert [o.name for o in edited.graph.output] == ["logits", "latent"]
+    assert path.read_bytes() == before and [o.name for o in graph.output] == ["logits"]
+    assert [o.name for o in bundle.session().get_outputs()] == ["logits"]  # what predict and the binder run
+
+
+@pytest.mark.parametrize("name", [*WORD_MODELS, "bert"])
+def test_the_latent_is_the_keras_latent_layer_and_the_probabilities_predicts(name):
+    bundle = _shipped(name)
+    latent, probs = latent_and_probabilities(load_latent_model(bundle), bundle.tokenizer, REVIEWS, 2)
+    assert np.abs(latent - _keras_latent(bundle, REVIEWS)).max() < 1e-4
+    assert np.abs(probs - Predictor.load(name, MODELS_DIR).predict(REVIEWS)).max() < 1e-5
+
+
+def test_the_int8_bert_latent_is_near_its_source():
+    """bert-int8 ships only ONNX: its latent is the same layer as its source's. Its activations are
+    quantized per batch, so it is compared with predict on one batch of the same reviews."""
+    int8, source = _shipped("bert-int8"), _shipped("bert")
+    latent, probs = latent_and_probabilities(load_latent_model(int8), int8.tokenizer, REVIEWS, len(REVIEWS))
+    reference, _ = latent_and_probabilities(load_latent_model(source), source.tokenizer, REVIEWS, 2)
+    assert latent.shape == reference.shape
+    cosine = (latent * reference).sum(1) / np.linalg.norm(latent, axis=1) / np.linalg.norm(reference, axis=1)
+    assert (cosine > 0.95).all(), cosine
+    assert np.abs(probs - Predictor.load("bert-int8", MODELS_DIR).predict(REVIEWS)).max() < 1e-5
+
+
+def test_short_inputs_are_padded_to_the_model_length():
+    model = load_latent_model(_shipped("dense"))
     tokens = Predictor.load("dense").tokenizer.encode(REVIEWS[:1])["tokens"]
-    full = session.predict_on_batch([tokens])
-    cut = session.predict_on_batch([tokens[:, :50]])  # the review fits in 50 positions
+    full, cut = model.run({"tokens": tokens}), model.run({"tokens": tokens[:, :50]})  # it fits in 50
     assert np.allclose(full[0], cut[0]) and np.allclose(full[1], cut[1])
+
+
+def test_a_graph_without_a_latent_layer_is_one_error(tmp_path):
+    graph = onnx.helper.make_graph(
+        [onnx.helper.make_node("Relu", ["tokens"], ["logits"], name="model/dense/Relu")], "nolatent",
+        [onnx.helper.make_tensor_value_info("tokens", onnx.TensorProto.FLOAT, [None, 2])],
+        [onnx.helper.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, [None, 2])])
+    path = tmp_path / "model.onnx"
+    onnx.save(onnx.helper.make_model(graph), str(path))
+    with pytest.raises(ModelError, match="no output of a layer named 'latent'"):
+        with_latent_output(path)
 
 
 @pytest.mark.slow
 def test_analyze_runs_on_the_int8_bert(imdb_data, tmp_path):
-    import json
-
     from IMDb.analysis.analyze import run_analysis
 
-    if not (MODELS_DIR / "bert-int8" / "card.json").is_file():
-        pytest.skip("models/bert-int8 is absent: build it with imdb-leap quantize")
+    _shipped("bert-int8")
     out = run_analysis("bert-int8", "test", tmp_path / "r", limit=12, n_samples=1, progress=False,
                        data=str(imdb_data), projection="pca")
     summary = json.loads((out / "summary.json").read_text())

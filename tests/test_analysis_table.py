@@ -6,7 +6,8 @@ import pytest
 
 from IMDb import families
 from IMDb.analysis import baselines as bl
-from IMDb.analysis.inference import latent_and_probabilities, latent_model, load_keras
+from IMDb.analysis.inference import latent_and_probabilities, load_keras, load_latent_model
+from IMDb.architectures import keras_of
 from IMDb.analysis.table import BASE_COLUMNS, METADATA_COLUMNS, AnalysisTable, build_table
 from IMDb.bundle import Bundle
 from IMDb.data import dataset_states
@@ -67,12 +68,14 @@ def test_columns_dtypes_and_no_missing_values(test_table, bundle):
 
 
 def test_latent_is_the_latent_layer(test_table, bundle):
+    """The table's latent (the ONNX graph's added output) is the Keras model's ``latent`` layer."""
     assert test_table.latent.shape == (80, HIDDEN) and test_table.latent.dtype == np.float32
     assert (test_table.latent >= 0).all()  # the CNN's latent layer is a ReLU
     read = Bundle.read("cnn", bundle.model_dir.parent)
     model = load_keras(read)
     tokens = read.tokenizer.encode(test_table.frame["text"].tolist()[:5])["tokens"]
-    expected = latent_model(model)(tokens, training=False)[0].numpy()
+    latent = keras_of(model).Model(model.inputs, model.get_layer("latent").output)
+    expected = np.asarray(latent(tokens, training=False))
     assert np.allclose(test_table.latent[:5], expected, atol=1e-5)
 
 
@@ -84,14 +87,14 @@ def test_loss_is_minus_log_probability_of_the_label(test_table):
 
 def test_batches_give_the_same_numbers_as_single_samples(test_table, bundle):
     read = Bundle.read("cnn", bundle.model_dir.parent)
-    model, texts = load_keras(read), test_table.frame["text"].tolist()[:12]
+    model, texts = load_latent_model(read), test_table.frame["text"].tolist()[:12]
     one_latent, one_probs = latent_and_probabilities(model, read.tokenizer, texts, batch_size=1)
     batch_latent, batch_probs = latent_and_probabilities(model, read.tokenizer, texts, batch_size=5)  # uneven last batch
     assert np.allclose(one_probs, batch_probs, atol=1e-6) and np.allclose(one_latent, batch_latent, atol=1e-5)
     assert np.allclose(batch_probs, test_table.frame[["p_negative", "p_positive"]].to_numpy()[:12], atol=1e-6)
 
 
-def test_keras_agrees_with_the_onnx_model(test_table, bundle):
+def test_the_table_agrees_with_predict(test_table, bundle):
     from IMDb.predict import Predictor
 
     probs = Predictor.load("cnn", bundle.model_dir.parent).predict(test_table.frame["text"].tolist())

@@ -256,6 +256,23 @@ def test_the_binder_serves_the_toy_family(toy, synthetic_dataset):
     assert result["states"]["test"]["accuracy"] > 0.5
 
 
+def test_the_toy_family_s_latent_layer_is_found_in_its_onnx_graph(toy):
+    """The analysis's graph adds the toy's ``latent`` layer as an output by the rule every family uses;
+    its values are the Keras layer's, its served file keeps one output."""
+    from IMDb.analysis.inference import latent_and_probabilities, load_keras, load_latent_model
+    from IMDb.architectures import keras_of
+    from IMDb.bundle import Bundle
+
+    bundle = Bundle.read("toy", toy)
+    texts = ["A wonderful, superb film. Loved it", "Awful, dull and boring: a waste"]
+    latent, _ = latent_and_probabilities(load_latent_model(bundle), bundle.tokenizer, texts, 2)
+    model = load_keras(bundle)
+    keras_latent = keras_of(model).Model(model.inputs, model.get_layer("latent").output)
+    expected = np.asarray(keras_latent(bundle.tokenizer.encode(texts)["hashes"], training=False))
+    assert latent.shape == (2, TOY.preset["embed_dim"]) and np.abs(latent - expected).max() < 1e-5
+    assert [o.name for o in bundle.session().get_outputs()] == ["logits"]
+
+
 @pytest.mark.slow
 def test_the_toy_family_is_analysed(toy, synthetic_dataset, tmp_path):
     out = tmp_path / "report"

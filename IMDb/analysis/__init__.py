@@ -3,8 +3,8 @@ binder functions (IMDb.measures.metadata, IMDb.measures.losses) and written as o
 
 Modules (one concept each; import them directly, this package imports nothing heavy):
 - table: per-sample table (predictions, loss, metadata, latent vectors) of one state
-- inference: a bundle's Keras graph (probabilities out) and its one latent pass
-- onnx_latent: the same pass for a model that ships only ONNX (bert-int8)
+- inference: a bundle's ONNX graph with its latent layer (one pass: latent and probabilities), and
+  its Keras graph, for gradients only
 - metadata_job: the binder's metadata as table columns, cached, computed on worker processes
 - baselines: TextBlob polarity and TF-IDF logistic-regression baselines
 - compare: two models (or a model and a baseline) sample by sample

@@ -49,10 +49,10 @@ class BertSplit:
         if self.backbone is None:
             raise ValueError(f"model {self.model.name!r} holds no BertBackbone layer")
         self.pool = self.model.get_layer("latent")
-        # the head after pooling: logits, then (added by `inference.with_probabilities`) the calibration
-        # temperature if the card has one, and the softmax
+        # the head after pooling: logits, then the probabilities (`inference.with_probabilities`: the
+        # card's temperature and the softmax, in `IMDb.measures.scores.probabilities`) where added
         names = {layer.name for layer in self.model.layers}
-        self.head = [self.model.get_layer(n) for n in ("logits", "temperature", "probabilities") if n in names]
+        self.head = [self.model.get_layer(n) for n in ("logits", "probabilities") if n in names]
 
     @property
     def matrix(self) -> np.ndarray:

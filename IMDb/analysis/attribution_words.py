@@ -16,7 +16,6 @@ positions become the words a reader sees.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from IMDb.analysis.explanation import Review
 from IMDb.analysis.integrated_gradients import NEGATIVE, POSITIVE, IGResult
 from IMDb.analysis.integrated_gradients import integrated_gradients as _integrated_gradients
 from IMDb.analysis.occlusion import Phrase, n_real, occlusion, top_phrases
+from IMDb.architectures import keras_of
 from IMDb.text.word_tokenizer import OOV_ID, PAD_ID
 from IMDb.toolkits.base import PredictTokens
 
@@ -90,16 +90,6 @@ class KerasSplit:
         return self.head([embeddings, tokens], training=False)
 
 
-def _keras_module(model) -> Any:
-    """`tf_keras` or `keras`, whichever built `model`: the head must be built with the same one."""
-    root = type(model).__module__.split(".")[0]
-    module = importlib.import_module("tf_keras" if root == "tf_keras" else "keras")
-    if module.__name__ == "keras" and module.backend.backend() != "tensorflow":
-        raise ValueError(f"integrated gradients need the TensorFlow backend, Keras runs on "
-                         f"{module.backend.backend()!r}")
-    return module
-
-
 def _flat(x) -> list:
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
@@ -123,7 +113,7 @@ def split_at_embedding(model, layer: str = EMBEDDING_LAYER) -> KerasSplit:
     branches and merges work and no architecture is special-cased. The raw tokens become a second
     input only if some later layer reads them too.
     """
-    keras = _keras_module(model)
+    keras = keras_of(model)
     embedding = _embedding_layer(model, layer)
     shape = tuple(embedding.output.shape[1:])
     for needs_tokens in (False, True):

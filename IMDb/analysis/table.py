@@ -7,8 +7,8 @@ Tensorleap binder (`IMDb.analysis.metadata_job`), and, when asked, the baselines
 ``baseline_<name>_p_positive`` and ``baseline_<name>_loss``. Beside the frame: the latent layer's
 output per row.
 
-Inference is one pass of the model's Keras graph (`IMDb.analysis.inference`) over the tokenizer's
-batches; meanwhile the metadata the per-review cache lacks are computed on worker processes.
+Inference is one pass of the model's ONNX graph (`IMDb.analysis.inference`: logits and the latent
+layer) over the tokenizer's batches; meanwhile the metadata the per-review cache lacks are computed on worker processes.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from IMDb.analysis.inference import latent_and_probabilities, load_keras
+from IMDb.analysis.inference import latent_and_probabilities, load_latent_model
 from IMDb.analysis.metadata_job import METADATA_COLUMNS, NUMERIC_METADATA, MetadataJob
 from IMDb.bundle import Bundle
 from IMDb.config.run import MODELS_DIR, Config
@@ -113,7 +113,7 @@ def table_from_frame(model, bundle: Bundle, frame: pd.DataFrame, state: str, *, 
                      progress: bool = True, train: pd.DataFrame | None = None,
                      metadata_job: MetadataJob | None = None) -> AnalysisTable:
     """The table of the reviews in `frame` (sample_id, text and, when labeled, label and rating),
-    scored by `model` (`IMDb.analysis.inference.load_keras` of `bundle`) in batches of `batch_size`
+    scored by `model` (`IMDb.analysis.inference.load_latent_model` of `bundle`) in batches of `batch_size`
     (default: the family's).
 
     `train` (the training state) adds the baselines' columns, the TF-IDF model fitted on it.
@@ -183,7 +183,7 @@ def build_table(name: str, state: str = "training", limit: int | None = None, *,
 
     with MetadataJob(frame, bundle.tokenizer, progress) as job:
         t = time.perf_counter()
-        model = load_keras(bundle)
+        model = load_latent_model(bundle)
         t_load += time.perf_counter() - t
         table = table_from_frame(model, bundle, frame, state, batch_size=batch_size, progress=progress,
                                  train=frames["training"] if baselines else None, metadata_job=job)

@@ -27,7 +27,13 @@ def softmax(logits) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def probabilities(logits, temperature: float | None = None) -> np.ndarray:
-    """softmax(logits / T), or the plain softmax without a temperature."""
+def probabilities(logits, temperature: float | None = None):
+    """softmax(logits / T), or the plain softmax without a temperature: float64 for arrays; for a
+    TensorFlow tensor (a Keras graph being differentiated, `IMDb.analysis.inference.with_probabilities`)
+    a tensor of its own dtype, so every path, gradients included, applies the temperature here."""
+    if type(logits).__module__.startswith("tensorflow"):
+        import tensorflow as tf  # already imported: the tensor is one of its own
+
+        return tf.nn.softmax(logits if temperature is None else logits / temperature, axis=-1)
     z = np.asarray(logits, dtype=np.float64)
     return softmax(z if temperature is None else z / temperature)

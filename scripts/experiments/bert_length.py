@@ -26,12 +26,21 @@ from pathlib import Path
 import numpy as np
 
 from IMDb import families
-from IMDb.analysis.inference import latent_and_probabilities, load_keras
+from IMDb.analysis.inference import load_keras
 from IMDb.bundle import Bundle
 from IMDb.config.run import MODELS_DIR
 from IMDb.data import data_source
 from IMDb.data import dataset_states
 from IMDb.text.wordpiece import WordPieceTokenizer
+
+
+def keras_probabilities(model, tokenizer, texts, batch_size: int) -> np.ndarray:
+    """Probabilities [n, 2] from the Keras model: unlike the ONNX graph (fixed at 256 pieces), it
+    takes any length up to its 512 position embeddings."""
+    probs = np.zeros((len(texts), 2))
+    for rows, inputs in tokenizer.batches(texts, batch_size):
+        probs[rows] = np.asarray(model([inputs[n] for n in tokenizer.input_names], training=False))
+    return probs
 
 
 def cached_predict(model, tokenizer, texts, ids, cache: Path | None, label: str) -> np.ndarray:
@@ -44,8 +53,7 @@ def cached_predict(model, tokenizer, texts, ids, cache: Path | None, label: str)
     print(f"[{label}] {len(ids) - len(todo):,} cached, {len(todo):,} to score", flush=True)
     t0 = time.perf_counter()
     if todo:
-        _, probs = latent_and_probabilities(model, tokenizer, [texts[i] for i in todo],
-                                            families.get("bert").batch_size, progress=True)
+        probs = keras_probabilities(model, tokenizer, [texts[i] for i in todo], families.get("bert").batch_size)
         for i, p in zip(todo, probs):
             known[ids[i]] = p
         if cache is not None:

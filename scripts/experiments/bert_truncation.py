@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from IMDb.analysis.inference import latent_and_probabilities, load_keras
+from IMDb.analysis.inference import latent_and_probabilities, load_latent_model
 from IMDb.bundle import Bundle
 from IMDb.config.run import MODELS_DIR
 from IMDb.data import data_source
@@ -30,7 +30,7 @@ def main() -> int:
     args = parser.parse_args()
 
     bert = Bundle.read("bert", MODELS_DIR)
-    model, tokenizer = load_keras(bert), bert.tokenizer
+    model, tokenizer = load_latent_model(bert), bert.tokenizer
     test = dataset_states.load_states(bert.split_config(data_source.choose()))["test"]
     frame = dataset_states.stratified_sample(test, args.limit or None, args.seed).reset_index(drop=True)
     texts, labels = frame["text"].tolist(), frame["label"].to_numpy()
