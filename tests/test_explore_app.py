@@ -4,6 +4,7 @@ on every state-changing request, the Host check, heat maps cached under --out by
 selections and their CSV, and the command line's checks."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -71,10 +72,15 @@ def test_the_page_needs_no_token_and_carries_its_policy(served):
 def test_the_map_lists_every_review_and_field(served):
     client, state, hostile, _ = served
     data = client.get("/api/map").json()
-    assert data["n"] == len(state) == len(data["x"]) == len(data["hover"])
+    x = np.frombuffer(base64.b64decode(data["x"]["bdata"]), dtype="<f4")
+    assert data["x"]["dtype"] == "f4" and np.allclose(x, state.xy[:, 0])
+    assert data["n"] == len(state) == len(data["color"]["values"])
     names = {o["name"] for o in data["options"]}
     assert {"ground truth", "prediction", "loss", "cluster"} <= names
-    assert "<script>" not in data["hover"][hostile] and "&lt;script&gt;" in data["hover"][hostile]
+    assert data["color"]["name"] == data["options"][0]["name"]
+    hover = client.get("/api/hover").json()
+    assert len(hover) == len(state) and hover[hostile].startswith(f"#{hostile} ")
+    assert "<script>" not in hover[hostile] and "&lt;script&gt;" in hover[hostile]
     values = client.get("/api/field", params={"name": "loss"}).json()["values"]
     assert len(values) == len(state)
 
@@ -132,6 +138,10 @@ def test_a_selection_against_the_rest_and_its_csv(served):
     ("post", "/api/heatmap", {"id": "9" * 5000}, TOKEN, 404),
     ("post", "/api/heatmap", {"id": True}, TOKEN, 404),
     ("post", "/api/heatmap", {"id": 1}, None, 403),
+    ("post", "/api/heatmap", {"text": "word " * 5000}, TOKEN, 413),
+    ("post", "/api/heatmap", {"text": "  "}, TOKEN, 400),
+    ("post", "/api/heatmap", {"text": ["a"]}, TOKEN, 400),
+    ("post", "/api/heatmap", {"text": "fine"}, None, 403),
     ("post", "/api/heatmap", {"id": 1}, "t\u00e9st".encode(), 403),
     ("post", "/api/selection", "[" * 100_000, TOKEN, 400),
     ("post", "/api/heatmap", {"id": 1}, "wrong", 403),
@@ -292,14 +302,18 @@ def test_from_a_report_its_table_is_reused(tmp_path):
     assert np.allclose(state.latent, inputs.tables["cnn"].latent)
 
 
-def test_an_edited_text_is_predicted_and_explained_by_every_model(served):
+def test_an_edited_text_is_predicted_then_explained_by_every_model(served):
     client, *_ = served
-    response = post(client, "/api/edit", {"text": "A wonderful, moving film. Superb acting!"})
+    text = "A wonderful, moving film. Superb acting!"
+    response = post(client, "/api/edit", {"text": text})
     assert response.status_code == 200, response.text
     data = response.json()
     (prediction,) = data["predictions"]
     assert prediction["model"] == "dense" and prediction["label"] == "positive" and prediction["p_positive"] > 0.5
-    words = [w["word"] for w in data["heatmaps"][0]["positive"]]
+    assert "heatmaps" not in data  # the edit answers with its predictions alone: the heat maps are asked after
+    explained = post(client, "/api/heatmap", {"text": text})
+    assert explained.status_code == 200, explained.text
+    words = [w["word"] for w in explained.json()["heatmaps"][0]["positive"]]
     assert "wonderful" in words and "superb" in words
 
 

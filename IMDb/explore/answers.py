@@ -15,7 +15,8 @@ from IMDb.output.formats import dumps
 
 
 def json_answer(value: Any) -> Response:
-    return Response(dumps(value), media_type="application/json")
+    """`value` as JSON; bytes are JSON built already (`IMDb.explore.map_data`) and sent as they are."""
+    return Response(value if isinstance(value, bytes) else dumps(value), media_type="application/json")
 
 
 def refusal(status: int, message: str) -> HTTPException:

@@ -5,7 +5,7 @@ Guards, each the framework's own where it has one:
 - the Host header must name this server (`TrustedHostMiddleware`): a page on another site that
   rebinds its DNS name to 127.0.0.1 is refused (400);
 - every state-changing request (every POST: heat maps are written to the cache, exports,
-  counterfactual pairs and label decisions to the output folder, an edited text is predicted and
+  counterfactual pairs and label decisions to the output folder, an edited text is predicted, then
   explained) carries the session's token in the ``X-Explore-Token`` header, which only the page this
   server rendered holds (403 without it); the page itself needs none;
 - request bodies are capped (`MAX_BODY`, 413) and read as JSON of the expected shape (400), a review
@@ -38,7 +38,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from IMDb.analysis.escape import hover_snippet
 from IMDb.analysis.metadata_job import METADATA_COLUMNS
 from IMDb.errors import IMDbError
 from IMDb.config.run import LABELS
@@ -61,6 +60,10 @@ def is_selection(value: Any) -> bool:
 
 def is_text(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get("text"), str)
+
+
+def is_heat_request(value: Any) -> bool:
+    return isinstance(value, dict) and ("id" in value or is_text(value))
 
 
 def is_pair(value: Any) -> bool:
@@ -120,21 +123,20 @@ class Explorer:
         return _json(self.session.status)
 
     async def map_(self, request: Request) -> Response:
-        state = self.explored()
-        frame = state.frame
-        hover = [f"#{i} · {hover_snippet(t, 100, 50)}" for i, t in enumerate(frame["text"])]
-        options = [{"name": name, "kind": o["kind"], "categories": o.get("categories")}
-                   for name, o in state.options.items()]
-        return _json({"n": len(state), "models": state.models, "x": state.xy[:, 0], "y": state.xy[:, 1],
-                      "hover": hover, "options": options})
+        self.explored()  # 503 until loaded
+        return _json(self.session.map.first)
+
+    async def hover(self, request: Request) -> Response:
+        self.explored()
+        return _json(self.session.map.hover)
 
     async def field(self, request: Request) -> Response:
+        self.explored()
         name = request.query_params.get("name", "")
-        option = self.explored().options.get(name)
-        if option is None:
+        values = self.session.map.field(name)
+        if values is None:
             raise _fail(404, f"no field {name[:60]!r}: choose one the map lists")
-        return _json({"name": name, "kind": option["kind"], "values": np.asarray(option["values"]),
-                      "categories": option.get("categories")})
+        return _json(values)
 
     async def review(self, request: Request) -> Response:
         state = self.explored()
@@ -151,9 +153,14 @@ class Explorer:
                       "neighbours": neighbours})
 
     async def heatmap(self, request: Request) -> Response:
-        value = await self.body(request, lambda v: isinstance(v, dict) and "id" in v, '{"id": <review id>}')
-        text = self.explored().frame["text"].iat[self.row_of(value["id"])]
-        return _json({"id": int(value["id"]), "heatmaps": await run_in_threadpool(self.session.heatmaps.of, text)})
+        """A review's heat maps (``{"id": ...}``, a click) or an edited text's (``{"text": ...}``, which
+        the page asks for after it has shown the edit's predictions, so those come at once)."""
+        value = await self.body(request, is_heat_request, '{"id": <review id>} or {"text": "<an edited review>"}')
+        if "id" in value:
+            text, answer = self.explored().frame["text"].iat[self.row_of(value["id"])], {"id": int(value["id"])}
+        else:
+            text, answer = self.checked_text(value["text"]), {}
+        return _json(answer | {"heatmaps": await run_in_threadpool(self.session.heatmaps.of, text)})
 
     def rows_of(self, value: Any) -> np.ndarray:
         rows = np.unique([self.row_of(v) for v in value["ids"]])
@@ -189,8 +196,8 @@ class Explorer:
         text = self.checked_text(value["text"])
         original = self.explored().frame["text"].iat[self.row_of(value["id"])] if "id" in value else None
 
-        def predicted() -> dict:
-            found = {"predictions": self.session.predictions.of(text), "heatmaps": self.session.heatmaps.of(text)}
+        def predicted() -> dict:  # the heat maps are a second request (`heatmap`): these come at once
+            found = {"predictions": self.session.predictions.of(text)}
             return found | ({"diff": word_diff(original, text)} if original is not None else {})
 
         return _json(await run_in_threadpool(predicted))
@@ -254,7 +261,7 @@ def create_app(session: Session, token: str, hosts: Sequence[str], heading: str 
     (`IMDb.explore.behaviour.read_behaviour`), None when none was named."""
     e = Explorer(session, token, heading)
     routes = [Route("/", e.home), Route("/api/status", e.status), Route("/api/map", e.map_),
-              Route("/api/field", e.field), Route("/api/review/{row}", e.review),
+              Route("/api/hover", e.hover), Route("/api/field", e.field), Route("/api/review/{row}", e.review),
               Route("/api/heatmap", e.heatmap, methods=["POST"]), Route("/api/selection", e.select, methods=["POST"]),
               Route("/api/export", e.export, methods=["POST"]), Route("/api/edit", e.edit, methods=["POST"]),
               Route("/api/pairs", e.save_pair, methods=["POST"]), Route("/api/pairs", e.list_pairs),

@@ -1,9 +1,9 @@
 """Every loaded model's prediction of a text typed into the page (an edited review), by the shipped
-ONNX models (`IMDb.predict.Predictor`: the same probabilities as ``imdb-leap predict``), each loaded
-on first use."""
+ONNX models (`IMDb.predict.Predictor`: the same probabilities as ``imdb-leap predict``), loaded with
+the state (on the loading thread), so the first edit is answered as fast as the next: loading them
+on that edit took 1.6 s for dense and cnn here, a prediction then 1 ms."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from IMDb.config.run import LABELS
@@ -11,24 +11,16 @@ from IMDb.predict import Predictor
 
 
 class Predictions:
-    """The loaded models' predictors, loaded when the first edit comes."""
+    """The loaded models' predictors."""
 
     def __init__(self, models: list[str], models_dir: Path):
-        self.models, self.models_dir = models, models_dir
-        self._predictors: dict[str, Predictor] = {}
-        self._lock = threading.Lock()
-
-    def _predictor(self, model: str) -> Predictor:
-        with self._lock:
-            if model not in self._predictors:
-                self._predictors[model] = Predictor.load(model, self.models_dir)
-            return self._predictors[model]
+        self.predictors = {model: Predictor.load(model, models_dir) for model in models}
 
     def of(self, text: str) -> list[dict]:
         """Per model: its predicted class (an index of `IMDb.config.run.LABELS`) and p(positive)."""
         out = []
-        for model in self.models:
-            p = self._predictor(model).predict([text])[0]
+        for model, predictor in self.predictors.items():
+            p = predictor.predict([text])[0]
             out.append({"model": model, "prediction": int(p.argmax()), "label": LABELS[int(p.argmax())],
                         "p_positive": float(p[1])})
         return out

@@ -16,6 +16,7 @@ from IMDb.errors import IMDbError
 from IMDb.explore.decisions import Decisions
 from IMDb.explore.heatmaps import HeatMaps
 from IMDb.explore.label_queue import LabelQueue
+from IMDb.explore.map_data import MapData
 from IMDb.explore.neighbours import Neighbours
 from IMDb.explore.pairs import Pairs
 from IMDb.explore.predictions import Predictions
@@ -25,7 +26,7 @@ from IMDb.explore.tables import Explored, Source, load
 class Session:
     """One explorer run: its output folder and the counterfactual pairs and label decisions saved
     there, the label-error queue, and once
-    loaded, the state, heat maps, neighbours and the predictors of edited texts."""
+    loaded, the state, the map's answers, heat maps, neighbours and the predictors of edited texts."""
 
     def __init__(self, out: Path, models_dir: Path):
         self.out, self.models_dir = out, models_dir
@@ -36,6 +37,7 @@ class Session:
         self.error: str | None = None
         self.explored: Explored | None = None
         self.heatmaps: HeatMaps | None = None
+        self.map: MapData | None = None
         self.neighbours: Neighbours | None = None
         self.predictions: Predictions | None = None
 
@@ -47,6 +49,7 @@ class Session:
         return session
 
     def _finish(self, explored: Explored) -> None:
+        self.map = MapData(explored)  # built here, while loading, so the map's requests only send it
         self.heatmaps = HeatMaps(explored.models, self.models_dir, self.out)
         self.neighbours = Neighbours(explored.latent)
         self.predictions = Predictions(explored.models, self.models_dir)

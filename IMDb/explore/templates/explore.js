@@ -8,6 +8,7 @@
                    "#7f7f7f", "#bcbd22", "#17becf"];
   const $ = (id) => document.getElementById(id);
   let map = null, selected = [], current = null;  // current: the open review (id, label)
+  let typed = null;  // the typed text whose predictions are shown (null while a review's are)
 
   function el(tag, text, cls) {
     const node = document.createElement(tag);
@@ -47,9 +48,9 @@
     const o = el("option", text); o.value = value; select.appendChild(o);
   }
 
-  async function colorBy(name) {
-    const f = await getJSON("/api/field?name=" + encodeURIComponent(name));
-    const div = $("map");
+  // The marker's colour attributes for field `f` (an /api/field answer), nested as newPlot takes them.
+  function colorOf(f) {
+    const title = {text: f.name.replace(/</g, "&lt;")};
     if (f.kind === "categorical") {
       const n = f.categories.length;
       const scale = [];
@@ -57,18 +58,35 @@
         const color = PALETTE[i % PALETTE.length];
         scale.push([i / n, color], [(i + 1) / n, color]);
       });
-      await Plotly.restyle(div, {"marker.color": [f.values], "marker.colorscale": [scale], "marker.cmin": -0.5,
-        "marker.cmax": n - 0.5, "marker.colorbar.tickvals": [f.categories.map((c, i) => i)],
-        "marker.colorbar.ticktext": [f.categories.map((c) => c.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"))],
-        "marker.colorbar.title.text": name.replace(/</g, "&lt;")});
-    } else {
-      const finite = f.values.filter((v) => v !== null).sort((a, b) => a - b);
-      const lo = finite.length ? finite[Math.floor(finite.length * 0.01)] : 0;
-      const hi = finite.length ? finite[Math.floor((finite.length - 1) * 0.99)] : 1;
-      await Plotly.restyle(div, {"marker.color": [f.values], "marker.colorscale": ["Viridis"],
-        "marker.cmin": lo, "marker.cmax": hi > lo ? hi : lo + 1, "marker.colorbar.tickvals": [null],
-        "marker.colorbar.ticktext": [null], "marker.colorbar.title.text": name.replace(/</g, "&lt;")});
+      return {color: f.values, colorscale: scale, cmin: -0.5, cmax: n - 0.5, colorbar: {title: title,
+        tickvals: f.categories.map((c, i) => i),
+        ticktext: f.categories.map((c) => c.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"))}};
     }
+    const finite = f.values.filter((v) => v !== null).sort((a, b) => a - b);
+    const lo = finite.length ? finite[Math.floor(finite.length * 0.01)] : 0;
+    const hi = finite.length ? finite[Math.floor((finite.length - 1) * 0.99)] : 1;
+    return {color: f.values, colorscale: "Viridis", cmin: lo, cmax: hi > lo ? hi : lo + 1,
+            colorbar: {title: title, tickvals: null, ticktext: null}};
+  }
+
+  // Nested attributes as restyle takes them: "marker.colorbar.title.text": [value] (one trace).
+  function dotted(prefix, value, out) {
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+      Object.entries(value).forEach(([k, v]) => dotted(prefix + "." + k, v, out));
+    } else {
+      out[prefix] = [value];
+    }
+    return out;
+  }
+
+  async function colorBy(name) {
+    const f = await getJSON("/api/field?name=" + encodeURIComponent(name));
+    await Plotly.restyle($("map"), dotted("marker", colorOf(f), {}));
+  }
+
+  // plotly.js's typed-array form ({dtype: "f4", bdata: base64}) as a Float32Array
+  function floats(spec) {
+    return new Float32Array(Uint8Array.from(atob(spec.bdata), (c) => c.charCodeAt(0)).buffer);
   }
 
   async function sizeBy(name) {
@@ -150,6 +168,7 @@
     $("review-text").textContent = r.text;
     $("edit-text").value = r.text;
     current = {id: id, label: r.label};
+    typed = null;
     $("edit-diff").hidden = true;
     $("pair-controls").hidden = true;
     $("pairs-status").textContent = "";
@@ -183,10 +202,21 @@
     box.hidden = false;
   }
 
-  function showPredicted(r, suffix) {
-    $("predictions").replaceChildren(table(r.predictions.map((p) => [p.model + suffix, label(p.prediction),
+  function showPredicted(predictions, text, suffix) {
+    $("predictions").replaceChildren(table(predictions.map((p) => [p.model + suffix, label(p.prediction),
       num(p.p_positive), "–"]), ["model", "prediction", "p(positive)", "loss"]));
-    heatmaps(r.heatmaps, $("heatmaps"));
+    typed = text;
+  }
+
+  // A typed text's heat maps, asked for once its predictions are shown (they come at once, these
+  // take integrated gradients); drawn only if that text is still the one shown, then marked `mark`.
+  async function explainText(text, mark) {
+    $("heatmaps").replaceChildren(el("p", "computing integrated gradients…", "muted"));
+    $("heatmaps").dataset.id = "";
+    const h = await (await post("/api/heatmap", {text: text})).json();
+    if (typed !== text) return;  // another text or review is shown meanwhile
+    heatmaps(h.heatmaps, $("heatmaps"));
+    $("heatmaps").dataset.id = mark;
   }
 
   async function openText(text, title) {  // a free text, not a review of the state: predicted as an edit is
@@ -198,24 +228,25 @@
     current = {id: null, label: null};
     ["edit-diff", "pair-controls"].forEach((name) => { $(name).hidden = true; });
     ["neighbours", "metadata", "predictions"].forEach((name) => $(name).replaceChildren());
-    $("heatmaps").replaceChildren(el("p", "computing integrated gradients…", "muted"));
+    $("heatmaps").replaceChildren(el("p", "predicting…", "muted"));
     $("heatmaps").dataset.id = "";
     const r = await (await post("/api/edit", {text: text})).json();
     if ($("review").dataset.id !== "text" || $("review-text").textContent !== text) return;
-    showPredicted(r, "");
-    $("heatmaps").dataset.id = "text";
+    showPredicted(r.predictions, text, "");
+    await explainText(text, "text");
   }
 
   async function repredict() {
     const text = $("edit-text").value;
     const r = await (await post("/api/edit", current.id === null ? {text: text} : {text: text, id: current.id})).json();
-    showPredicted(r, " (edited)");
-    $("heatmaps").dataset.id = "edited";
-    if (current.id === null) return;  // a free text has no original to diff or pair with
-    showDiff(r.diff);
-    $("pair-label").value = current.label === null ? (r.predictions[0].p_positive >= 0.5 ? "positive" : "negative")
-      : (current.label >= 0.5 ? "negative" : "positive");  // a counterfactual flips the original's class
-    $("pair-controls").hidden = false;
+    showPredicted(r.predictions, text, " (edited)");
+    if (current.id !== null) {  // a free text has no original to diff or pair with
+      showDiff(r.diff);
+      $("pair-label").value = current.label === null ? (r.predictions[0].p_positive >= 0.5 ? "positive" : "negative")
+        : (current.label >= 0.5 ? "negative" : "positive");  // a counterfactual flips the original's class
+      $("pair-controls").hidden = false;
+    }
+    await explainText(text, "edited");
   }
 
   async function savePair() {
@@ -296,12 +327,15 @@
       if (o.kind === "numeric") option(sizeSelect, o.name, o.name);
     });
     const div = $("map");
-    await Plotly.newPlot(div, [{type: "scattergl", mode: "markers", x: map.x, y: map.y, text: map.hover,
-      hoverinfo: "text", marker: {size: 5, opacity: 0.8, showscale: true, colorbar: {title: {text: ""}}}}],
+    await Plotly.newPlot(div, [{type: "scattergl", mode: "markers", x: floats(map.x), y: floats(map.y),
+      hoverinfo: "text", marker: {size: 5, opacity: 0.8, showscale: true, ...colorOf(map.color)}}],
       {margin: {l: 30, r: 10, t: 10, b: 30}, dragmode: "lasso", hovermode: "closest",
        xaxis: {showticklabels: false}, yaxis: {showticklabels: false}},
       {displaylogo: false, responsive: true});
-    await colorBy(map.options[0].name);
+    colorSelect.value = map.color.name;
+    document.body.dataset.map = "painted";  // the first paint: what the benchmark times, from navigation
+    performance.mark("map-painted");
+    await Plotly.restyle(div, {text: [await getJSON("/api/hover")]});  // the labels, once the points show
     colorSelect.addEventListener("change", () => colorBy(colorSelect.value).catch(report));
     sizeSelect.addEventListener("change", () => sizeBy(sizeSelect.value).catch(report));
     div.on("plotly_click", (e) => { if (e.points.length) openReview(e.points[0].pointIndex).catch(report); });
