@@ -260,7 +260,7 @@ def test_templates_and_assets_are_package_data():
     folder = resources.files("IMDb.analysis") / TEMPLATES
     names = {p.name for p in folder.iterdir()} | {f"sections/{p.name}" for p in (folder / "sections").iterdir()}
     assert {"base.html.j2", "dashboard.html.j2", "robustness.html.j2", "macros.html.j2", "report.css",
-            "report.js", "sections/summary.html.j2", "sections/robustness.html.j2"} <= names
+            "report.js", "sections/summary.html.j2", "sections/behaviour.html.j2"} <= names
     env = environment()
     for name in sorted(n for n in names if n.endswith(".html.j2")):
         env.get_template(name)
@@ -297,8 +297,5 @@ def test_autoescaping_is_on_and_raw_html_is_made_in_one_place():
 
     data = figure_json(go.Figure(go.Scatter(x=[1], y=[2], text=[HOSTILE])))
     assert isinstance(data, Markup) and not set("<>&") & set(data) and "\\u003c/script\\u003e" in data
-    page = render("robustness.html.j2", heading=PAYLOAD, csp="x", generated="now",
-                  c={"cases": "1", "tests": 0, "capabilities": {"headers": [], "rows": []},
-                     "every_test": {"headers": [], "rows": []}, "counterfactual": {"headers": [], "rows": []},
-                     "calibration": {"table": {"headers": [], "rows": []}, "figures": []}, "examples": []})
+    page = render("robustness.html.j2", heading=PAYLOAD, csp="x", generated="now", sections=[])
     assert PAYLOAD not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -131,14 +131,35 @@ def test_compare_and_the_cli(models, tmp_path, capsys):
                  "--data", str(data), "--out", str(out), "--quiet"])
     assert code == 0 and capsys.readouterr().out.strip() == str(out.resolve() / "dashboard.html")
     summary = json.loads((out / "summary.json").read_text())
-    # the robustness stage runs only with --robustness
-    assert [s["stage"] for s in summary["timings"]["stages"]] == [*names("compare")[:-1], "report"]
+    # the robustness stages run only with --robustness
+    robustness = {"predictors", "behaviour", "counterfactual", "calibration"}
+    assert [s["stage"] for s in summary["timings"]["stages"]] == [*(n for n in names("compare") if n not in robustness),
+                                                                  "report"]
+    assert all(summary[k] is None for k in robustness - {"predictors"})
     comp = summary["comparison"]
     assert comp["summary"]["names"] == ["dense", "cnn"] and comp["summary"]["n"] == 80
     agreement = comp["agreement"]  # rows: dense right/wrong; columns: cnn right/wrong
     assert agreement["index"] == ["dense right", "dense wrong"] and agreement["columns"] == ["cnn right", "cnn wrong"]
     assert np.array(agreement["data"]).sum() == 80
     assert {"table_dense.parquet", "table_cnn.parquet", "comparison.parquet"} <= {p.name for p in out.iterdir()}
+
+
+def test_compare_with_robustness_adds_the_robustness_stages(models, tmp_path):
+    from tests.test_counterfactual import GOOD
+
+    root, data = models
+    (tmp_path / "cad").mkdir()
+    (tmp_path / "cad" / "dev_paired.tsv").write_text(GOOD)
+    out = tmp_path / "compare"
+    assert main(["compare", "--model", "dense,cnn", "--state", "test", "--limit", "20", "--models-dir",
+                 str(root / "models"), "--data", str(data), "--robustness", "--cad", str(tmp_path / "cad"),
+                 "--out", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    stages = [s["stage"] for s in summary["timings"]["stages"]]
+    assert stages[-5:] == ["predictors", "behaviour", "counterfactual", "calibration", "report"]
+    assert list(summary["behaviour"]) == ["dense", "cnn"] and summary["counterfactual"]["cnn"]["pairs"] == 2
+    page = (out / "dashboard.html").read_text()
+    assert all(f'id="{s}"' in page for s in ("comparison", "behaviour", "counterfactual", "calibration"))
 
 
 def test_cli_analyze_with_options(models, tmp_path, capsys):

@@ -31,8 +31,10 @@ def test_robustness_writes_json_and_page_for_two_models(word_bundles, cad, tmp_p
             tests = r["behaviour"][form]["tests"]
             assert len(tests) >= 15 and all(0 <= t["failure_rate"] <= 1 for t in tests)
             assert {"name", "capability", "type", "cases", "failure_rate"} <= set(tests[0])
+    assert all(r["seed"] == 0 and r["temperature_applied"] is None and r["seconds"] >= 0 for r in results)
     page = (out / "dashboard.html").read_text()
     assert "dense carrier" in page and "cnn short" in page and "<script" not in page
+    assert all(f'id="{s}"' in page for s in ("behaviour", "counterfactual", "calibration"))
     assert str(out / "dashboard.html") in capsys.readouterr().out
 
 
@@ -62,51 +64,67 @@ def test_calibrate_records_the_temperature_and_predict_applies_it(word_bundles, 
     assert np.allclose(after.predict(texts), expected, atol=1e-9)
 
 
-def test_the_dashboards_carry_the_robustness_section():
-    from IMDb.analysis.report import render_html
-    from tests.test_analysis_report import make_inputs
-    from IMDb.analysis.robustness_report import section
-    from IMDb.analysis.stages.robustness import RobustnessResult
-
-    result = {"model": "m", "behaviour": {"cases": 1, "short": {"tests": [], "by_capability": {}},
-                                          "carrier": {"tests": [], "by_capability": {}}},
-              "cad": {"skipped": "no pairs <given>"}, "calibration": None}
-    result["behaviour"]["short"]["by_capability"] = {"negation": 0.5}
-    result["behaviour"]["carrier"]["by_capability"] = {"negation": 0.25}
-    test = {"name": "t<b>", "capability": "negation", "type": "MFT", "description": "d", "cases": 1,
-            "failure_rate": 0.5, "failures": 1, "examples": [{"texts": ["<script>x</script>"], "p_positive": [0.9],
+def suite_results(name: str, description: str = "d", texts: tuple = ("<script>x</script>",)) -> dict:
+    """One model's behaviour results holding one test, short and in a carrier paragraph."""
+    test = {"name": name, "capability": "negation", "type": "MFT", "description": description, "cases": 2,
+            "failure_rate": 0.5, "failures": 1, "examples": [{"texts": list(texts), "p_positive": [0.9] * len(texts),
                                                               "expected": 0}]}
-    result["behaviour"]["short"]["tests"] = [test]
-    result["behaviour"]["carrier"]["tests"] = [test]
-    html = section([result])
-    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html and "t&lt;b&gt;" in html
-    assert "Skipped: no pairs &lt;given&gt;" in html
-    inputs = make_inputs(with_comparison=True)
-    inputs.results["robustness"] = RobustnessResult([result])
-    page, _ = render_html(inputs, plotly_js="")
-    assert 'id="robustness"' in page
+    return {"cases": 2, **{form: {"tests": [test], "by_capability": {"negation": rate}}
+                           for form, rate in (("short", 0.5), ("carrier", 0.25))}}
+
+
+def test_the_comparison_page_carries_the_robustness_stages_sections():
+    from IMDb.analysis.report import build_summary, render_html
+    from IMDb.analysis.stages.behaviour import BehaviourResult
+    from IMDb.analysis.stages.calibration import CalibrationResult
+    from IMDb.analysis.stages.counterfactual import CounterfactualResult
+    from tests.test_analysis_report import make_inputs
+
+    run = make_inputs(with_comparison=True)
+    run.results["behaviour"] = BehaviourResult(0, {"m": suite_results("t<b>")}, {"m": 1.0})
+    run.results["counterfactual"] = CounterfactualResult({"m": {"skipped": "no pairs <given>"}}, {"m": 0.0})
+    run.results["calibration"] = CalibrationResult({"m": {"calibration": None, "temperature_applied": None}})
+    page, plots = render_html(run, plotly_js="")
+    assert all(f'id="{s}"' in page for s in ("behaviour", "counterfactual", "calibration"))
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page and "t&lt;b&gt;" in page
+    assert "Skipped: no pairs &lt;given&gt;" in page and "not calibrated" in page
+    summary = build_summary(run, plots, [], {})
+    assert summary["behaviour"]["m"]["carrier"]["by_capability"] == {"negation": 0.25}
+    assert summary["counterfactual"] == {"m": {"skipped": "no pairs <given>"}}
+    assert summary["calibration"] == {"m": {"calibration": None, "temperature_applied": None}}
+
+
+def test_an_analysis_summary_names_the_robustness_stages_it_did_not_run():
+    from IMDb.analysis.report import build_summary
+    from tests.test_analysis_report import make_inputs
+
+    summary = build_summary(make_inputs(), [], [], {})
+    assert {k: summary[k] for k in ("behaviour", "counterfactual", "calibration")} == dict.fromkeys(
+        ("behaviour", "counterfactual", "calibration"))
 
 
 def test_the_robustness_page_renders_in_chromium(tmp_path):
     from tests.test_analysis_report import PAYLOAD
     from tests.browser import load, problems, require_browser
     from IMDb.analysis.robustness_report import render
+    from IMDb.analysis.run_state import Run
+    from IMDb.analysis.stages.behaviour import BehaviourResult
+    from IMDb.analysis.stages.calibration import CalibrationResult
+    from IMDb.analysis.stages.counterfactual import CounterfactualResult
 
     require_browser()
-    test = {"name": "inv_names", "capability": "invariance", "type": "INV", "description": PAYLOAD, "cases": 2,
-            "failure_rate": 0.5, "failures": 1, "examples": [{"texts": [PAYLOAD, "b"], "p_positive": [0.9, 0.1],
-                                                              "expected": 0}]}
+    model = PAYLOAD[:20]
     bins = [{"low": i / 15, "high": (i + 1) / 15, "count": 3 if i > 7 else 0, "confidence": 0.6 if i > 7 else None,
              "accuracy": 0.7 if i > 7 else None} for i in range(15)]
-    result = {"model": PAYLOAD[:20], "behaviour": {"cases": 2, "short": {"tests": [test], "by_capability": {
-              "invariance": 0.5}}, "carrier": {"tests": [test], "by_capability": {"invariance": 0.5}}},
-              "cad": {"pairs": 1, "accuracy_original": 1.0, "accuracy_revised": 0.0, "both_right": 0.0,
-                                 "mean_p_change_toward_revision": -0.2},
-              "calibration": {"temperature": 1.2, "ece_before": 0.02, "ece_after": 0.01, "nll_before": 0.3,
-                              "nll_after": 0.29, "measured_on": "test", "reliability_before": bins,
-                              "reliability_after": bins}}
+    calibration = {"temperature": 1.2, "ece_before": 0.02, "ece_after": 0.01, "nll_before": 0.3, "nll_after": 0.29,
+                   "measured_on": "test", "reliability_before": bins, "reliability_after": bins}
+    results = [BehaviourResult(0, {model: suite_results("inv_names", PAYLOAD, (PAYLOAD, "b"))}, {model: 1.0}),
+               CounterfactualResult({model: {"pairs": 1, "accuracy_original": 1.0, "accuracy_revised": 0.0,
+                                             "both_right": 0.0, "mean_p_change_toward_revision": -0.2}}, {model: 0.1}),
+               CalibrationResult({model: {"calibration": calibration, "temperature_applied": 1.2}})]
+    run = Run("robustness", model, "")
     path = tmp_path / "robustness.html"
-    path.write_text(render([result]))
+    path.write_text(render([r.section(run) for r in results], [model]))
     tools = load(path, tmp_path)
     try:
         text = tools.evaluate("document.body.innerText")
@@ -116,3 +134,4 @@ def test_the_robustness_page_renders_in_chromium(tmp_path):
     finally:
         tools.close()
     assert PAYLOAD in text and injected == 0 and bars == 2 * 7 and not found
+

@@ -24,7 +24,7 @@ Modules (one concept each; import them directly, this package imports nothing he
 - stage: the stage contract (a `Stage` declares what it needs; its `Result` renders its own section and
   summary entries) and the registry; stages/: the built-in stages, one module per view; run_state: `Run`
 - sections, templating (and templates/): the run's summary section and the autoescaping Jinja2 environment
-- describe: the findings in plain words; robustness_report: the robustness section
+- describe: the findings in plain words; robustness_report: the robustness stages' sections
 - figures, latent_map, metric_plots, comparison_plots: the dashboard's plotly figures and their matplotlib PNGs
 - projector: TensorBoard Embedding Projector export (vectors and metadata TSV)
 - escape: untrusted text made safe for HTML, plotly labels and JSON

@@ -1,13 +1,12 @@
-"""The robustness section of the offline dashboard: behavioural failure rates, counterfactual pairs
-and calibration of one or more models, side by side.
-
-`context` is what the section's template (``templates/sections/robustness.html.j2``) shows;
-``imdb-leap compare --robustness`` adds the section to the comparison page (`IMDb.analysis.stages.robustness`),
-`section` is the section's HTML alone and `render` the whole page ``imdb-leap robustness`` writes
-(``templates/robustness.html.j2``, with the dashboard's style sheet). Everything is static HTML and
-an inline SVG reliability diagram: no script runs. Every string from a result (test names,
-generated texts, failing examples) is escaped by the templates' autoescaping, like the rest of the
-dashboard.
+"""The robustness sections of the offline dashboard, the models side by side: behavioural failure
+rates (`behaviour_context`), counterfactual pairs (`counterfactual_context`) and calibration
+(`calibration_context`), each the context of its stage's section template
+(``templates/sections/<behaviour|counterfactual|calibration>.html.j2``; the stages are in
+`IMDb.analysis.stages`). ``imdb-leap compare --robustness`` adds them to the comparison page;
+`render` is the whole page ``imdb-leap robustness`` writes (``templates/robustness.html.j2``, with
+the dashboard's style sheet). Everything is static HTML and an inline SVG reliability diagram: no
+script runs. Every string from a result (test names, generated texts, failing examples) is escaped
+by the templates' autoescaping, like the rest of the dashboard.
 """
 from __future__ import annotations
 
@@ -25,40 +24,60 @@ def percent(value) -> str:
     return "–" if value is None or not math.isfinite(value) else f"{value:.1%}"
 
 
-def capability_table(results: list[dict]) -> dict:
+def capability_table(models: dict[str, dict]) -> dict:
     """Failure rate per capability, short and in a carrier paragraph, one column pair per model."""
-    capabilities = list(results[0]["behaviour"]["short"]["by_capability"])
+    capabilities = list(next(iter(models.values()))["short"]["by_capability"])
     rows = []
     for capability in capabilities:
         row = {"capability": capability}
-        for r in results:
+        for model, b in models.items():
             for form in ("short", "carrier"):
-                row[f"{r['model']} {form}"] = r["behaviour"][form]["by_capability"].get(capability)
+                row[f"{model} {form}"] = b[form]["by_capability"].get(capability)
         rows.append(row)
     return table(rows, formats={k: percent for k in (rows[0] if rows else {}) if k != "capability"})
 
 
-def test_table(results: list[dict]) -> dict:
+def test_table(models: dict[str, dict]) -> dict:
     rows = []
-    for i, test in enumerate(results[0]["behaviour"]["short"]["tests"]):
+    for i, test in enumerate(next(iter(models.values()))["short"]["tests"]):
         row = {"test": test["name"], "type": test["type"], "capability": test["capability"],
                "what": test["description"], "cases": test["cases"]}
-        for r in results:
+        for model, b in models.items():
             for form in ("short", "carrier"):
-                row[f"{r['model']} {form}"] = r["behaviour"][form]["tests"][i]["failure_rate"]
+                row[f"{model} {form}"] = b[form]["tests"][i]["failure_rate"]
         rows.append(row)
     return table(rows, formats={k: percent for k in (rows[0] if rows else {}) if k.endswith(("short", "carrier"))})
 
 
-def counterfactual_table(results: list[dict]) -> dict:
-    """The CAD figures of the models that have them (``"cad": {"skipped": ...}`` has none)."""
-    rows = [{"model": r["model"], **{k: v for k, v in r["cad"].items() if k != "file"}}
-            for r in results if "skipped" not in r["cad"]]
+def examples_part(models: dict[str, dict]) -> list[dict]:
+    """Per model, the first failing example of each test: its texts and p(positive) values."""
+    return [{"model": model,
+             "items": [{"test": test["name"], "texts": " → ".join(ex["texts"]),
+                        "p": ", ".join(plain(v, 3) for v in ex["p_positive"])}
+                       for test in b["short"]["tests"] for ex in test["examples"][:1]]}
+            for model, b in models.items()]
+
+
+def behaviour_context(models: dict[str, dict]) -> dict:
+    """The behaviour section's context: `models` maps a model to its suite results
+    (`IMDb.robustness.measure.behaviour`)."""
+    first = next(iter(models.values()))
+    return {"cases": f"{first['cases']:,}", "tests": len(first["short"]["tests"]),
+            "capabilities": capability_table(models), "every_test": test_table(models),
+            "examples": examples_part(models)}
+
+
+def counterfactual_context(models: dict[str, dict]) -> dict:
+    """The counterfactual section's context: the CAD figures of the models that have them (a model's
+    ``{"skipped": reason}`` has none; the reason is shown instead)."""
+    rows = [{"model": model, **{k: v for k, v in cad.items() if k != "file"}}
+            for model, cad in models.items() if "skipped" not in cad]
     pct = {k: percent for k in ("accuracy_original", "accuracy_revised", "both_right")}
-    return table(rows, headers={"accuracy_original": "originals", "accuracy_revised": "revisions",
-                                "both_right": "both right",
-                                "mean_p_change_toward_revision": "mean Δp(positive) toward the revision"},
-                 formats=pct)
+    return {"skipped": next((cad["skipped"] for cad in models.values() if "skipped" in cad), None),
+            "table": table(rows, headers={"accuracy_original": "originals", "accuracy_revised": "revisions",
+                                          "both_right": "both right",
+                                          "mean_p_change_toward_revision": "mean Δp(positive) toward the revision"},
+                           formats=pct)}
 
 
 def reliability(bins: list[dict], title: str, size: int = 220) -> dict:
@@ -79,48 +98,25 @@ def reliability(bins: list[dict], title: str, size: int = 220) -> dict:
             "xm": x(0.5)}
 
 
-def calibration_part(results: list[dict]) -> dict:
+def calibration_context(models: dict[str, dict]) -> dict:
+    """The calibration section's context: `models` maps a model to its card's ``calibration``
+    record (None: not calibrated) and ``temperature_applied``."""
     rows, figures = [], []
-    for r in results:
-        c = r.get("calibration")
+    for model, entry in models.items():
+        c = entry["calibration"]
         if not c:
-            rows.append({"model": r["model"], "temperature": "not calibrated: run imdb-leap calibrate"})
+            rows.append({"model": model, "temperature": "not calibrated: run imdb-leap calibrate"})
             continue
-        rows.append({"model": r["model"], "temperature": c["temperature"], "ECE before": c["ece_before"],
+        rows.append({"model": model, "temperature": c["temperature"], "ECE before": c["ece_before"],
                      "ECE after": c["ece_after"], "NLL before": c["nll_before"], "NLL after": c["nll_after"],
                      "measured on": c["measured_on"]})
-        figures.append(reliability(c["reliability_before"], f"{r['model']}: before (T = 1)"))
-        figures.append(reliability(c["reliability_after"], f"{r['model']}: after (T = {c['temperature']})"))
+        figures.append(reliability(c["reliability_before"], f"{model}: before (T = 1)"))
+        figures.append(reliability(c["reliability_after"], f"{model}: after (T = {c['temperature']})"))
     return {"table": table(rows), "figures": figures}
 
 
-def examples_part(results: list[dict]) -> list[dict]:
-    """Per model, the first failing example of each test: its texts and p(positive) values."""
-    return [{"model": r["model"],
-             "items": [{"test": test["name"], "texts": " → ".join(ex["texts"]),
-                        "p": ", ".join(plain(v, 3) for v in ex["p_positive"])}
-                       for test in r["behaviour"]["short"]["tests"] for ex in test["examples"][:1]]}
-            for r in results]
-
-
-def context(results: list[dict]) -> dict:
-    """The robustness section's template context for `results` (each a robustness.json document)."""
-    return {"cases": f"{results[0]['behaviour']['cases']:,}", "tests": len(results[0]["behaviour"]["short"]["tests"]),
-            "capabilities": capability_table(results), "every_test": test_table(results),
-            "counterfactual": counterfactual_table(results),
-            "cad_skipped": next((r["cad"]["skipped"] for r in results if "skipped" in r["cad"]), None),
-            "calibration": calibration_part(results),
-            "examples": examples_part(results)}
-
-
-def section(results: list[dict]) -> str:
-    """The robustness section's HTML alone (what the dashboard puts under its heading)."""
-    return render_template("sections/robustness.html.j2", c=context(results))
-
-
-def render(results: list[dict]) -> str:
-    """The standalone robustness page (no script, so its policy allows none)."""
-    title = ", ".join(r["model"] for r in results)
-    return render_template("robustness.html.j2", heading=f"imdb-leap robustness: {title}", csp=CSP,
-                  generated=time.strftime("%Y-%m-%d %H:%M:%S"), c=context(results))
-
+def render(sections: list, models: list[str]) -> str:
+    """The standalone page ``imdb-leap robustness`` writes: the robustness stages' sections
+    (`IMDb.analysis.sections.Section`) under one heading; no script, so its policy allows none."""
+    return render_template("robustness.html.j2", heading=f"imdb-leap robustness: {', '.join(models)}", csp=CSP,
+                           generated=time.strftime("%Y-%m-%d %H:%M:%S"), sections=sections)

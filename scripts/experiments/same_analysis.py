@@ -8,7 +8,7 @@
   (labels, predictions, clusters, ids) identical; every float column (probabilities, losses, map
   coordinates, metadata) within ``--tolerance`` (absolute).
 - ``summary.json``: every number equal once rounded to 4 decimals, the precision the page prints;
-  timings, peak memory, paths and versions are skipped (they are the run's, not the analysis's).
+  timings, peak memory, paths, versions and when it was generated are skipped (they are the run's, not the analysis's).
   Keys only one side has are listed, not failed: a restructured summary may move a figure, and the
   reader judges that.
 
@@ -25,7 +25,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SKIPPED = ("timing", "seconds", "rss", "peak", "path", "version", "created", "out_dir", "elapsed")
+SKIPPED = ("timing", "seconds", "rss", "peak", "path", "version", "created", "generated", "out_dir", "models_dir",
+           "elapsed")
+
+
+def floats(column: pd.Series) -> np.ndarray | None:
+    """A float column, or a column of equal-length float vectors (the latent layer), as a float
+    array; None for any other column."""
+    if pd.api.types.is_float_dtype(column):
+        return column.to_numpy(float)
+    first = column.iloc[0] if len(column) else None
+    if isinstance(first, (list, np.ndarray)) and np.asarray(first).dtype.kind == "f":
+        return np.stack([np.asarray(v, float) for v in column])
+    return None
 
 
 def compare_tables(a: pd.DataFrame, b: pd.DataFrame, tolerance: float) -> list[str]:
@@ -35,8 +47,8 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, tolerance: float) -> list[s
         return problems + [f"table: {len(a)} rows vs {len(b)}"]
     for column in a.columns.intersection(b.columns):
         x, y = a[column], b[column]
-        if pd.api.types.is_float_dtype(x) and pd.api.types.is_float_dtype(y):
-            xa, ya = x.to_numpy(float), y.to_numpy(float)
+        xa, ya = floats(x), floats(y)
+        if xa is not None and ya is not None and xa.shape == ya.shape:
             if not np.array_equal(np.isnan(xa), np.isnan(ya)):
                 problems.append(f"table: {column}: missing values differ")
                 continue
