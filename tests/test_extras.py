@@ -52,6 +52,15 @@ def test_predict_help_imports_no_heavy_library():
     assert HEAVY.isdisjoint(run["modules"]), sorted(HEAVY & set(run["modules"]))
 
 
+def test_python_m_imdb_cli_is_the_command_and_its_predict_help_imports_no_heavy_library():
+    """The issue's own check: ``python -X importtime -m IMDb.cli predict --help``."""
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "IMDb.cli", "predict", "--help"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
+    assert result.returncode == 0 and "--model" in result.stdout and "IMDb" in imported
+    assert HEAVY.isdisjoint(imported), sorted(HEAVY & imported)
+
+
 def test_predict_with_a_word_model_imports_no_training_or_analysis_library():
     run = run_main("predict", "--model", "dense", "Mildly entertaining, not brilliant.")
     assert run["code"] == 0 and run["out"].startswith("dense:")
