@@ -2,7 +2,8 @@
 the order of their page sections): tables -> projection -> clusters (the population map) ->
 insights (clusters and insights) -> attribution (sample analysis) -> exploration -> training
 curves -> label errors -> comparison -> robustness. The contract is `IMDb.analysis.stage`; what the
-commands share (settings checks, building a table, `StageLog`) is `IMDb.analysis.runner`.
+commands share (building a table, `StageLog`) is `IMDb.analysis.runner`, their settings
+`IMDb.analysis.settings`.
 """
 # the order matters: it is the order stages run in and their sections appear
 from IMDb.analysis.stages import tables  # noqa: F401  (isort: skip)
