@@ -50,8 +50,9 @@ class ConfigError(IMDbError):
 
 
 class SettingError(IMDbError):
-    """A model setting (a `Config` field: a ``train`` option, a card's ``config``) has the wrong type
-    or is out of its range."""
+    """A setting (a field of a settings dataclass: a `Config`'s, from a ``train`` option or a card's
+    ``config``; analyze's and compare's, `IMDb.analysis.settings`) has the wrong type or is out of its
+    range or choices."""
 
 
 class UsageError(IMDbError):

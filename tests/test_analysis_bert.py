@@ -106,10 +106,11 @@ def models_dir(bert_bundle, synthetic_dataset, tmp_path_factory):
 
 def test_analyze_bert_end_to_end(models_dir, synthetic_dataset, tmp_path):
     from IMDb.analysis.analyze import run_analysis
+    from IMDb.analysis.settings import AnalyzeSettings
     from IMDb.analysis.table import AnalysisTable
 
-    out = run_analysis("bert", "test", tmp_path / "report", projection="pca", n_samples=2,
-                       models_dir=models_dir, data=str(synthetic_dataset), progress=False)
+    settings = AnalyzeSettings(state="test", projection="pca", samples=2, data=str(synthetic_dataset))
+    out = run_analysis("bert", settings, tmp_path / "report", models_dir=models_dir, progress=False)
     table = AnalysisTable.load(out / "table.parquet")
     assert len(table) == 60 and table.latent.shape == (60, 32)
     assert {"tokens_count", "oov_count"} <= set(table.frame)
@@ -122,8 +123,9 @@ def test_analyze_bert_end_to_end(models_dir, synthetic_dataset, tmp_path):
 
 def test_compare_dense_and_bert(models_dir, synthetic_dataset, tmp_path):
     from IMDb.analysis.compare_models import run_compare
+    from IMDb.analysis.settings import CompareSettings
 
-    out = run_compare("dense", "bert", "test", tmp_path / "compare", models_dir=models_dir,
-                      data=str(synthetic_dataset), progress=False)
+    out = run_compare("dense", "bert", CompareSettings(state="test", data=str(synthetic_dataset)),
+                      tmp_path / "compare", models_dir=models_dir, progress=False)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["comparison"]["summary"]["n"] == 60

@@ -87,10 +87,11 @@ def test_a_graph_without_a_latent_layer_is_one_error(tmp_path):
 @pytest.mark.slow
 def test_analyze_runs_on_the_int8_bert(imdb_data, tmp_path):
     from IMDb.analysis.analyze import run_analysis
+    from IMDb.analysis.settings import AnalyzeSettings
 
     _shipped("bert-int8")
-    out = run_analysis("bert-int8", "test", tmp_path / "r", limit=12, n_samples=1, progress=False,
-                       data=str(imdb_data), projection="pca")
+    settings = AnalyzeSettings(state="test", limit=12, samples=1, data=str(imdb_data), projection="pca")
+    out = run_analysis("bert-int8", settings, tmp_path / "r", progress=False)
     summary = json.loads((out / "summary.json").read_text())
     row = next(r for r in summary["models_and_baselines"] if r["name"] == "bert-int8")
     assert row["n"] == 12 and 0.5 <= row["accuracy"] <= 1.0

@@ -10,10 +10,10 @@ import pytest
 
 from IMDb import families
 from IMDb.analysis.analyze import run_analysis
+from IMDb.analysis.settings import AnalyzeSettings
 from IMDb.analysis.stage import names
 from IMDb.analysis.table import AnalysisTable
 from IMDb.cli.imdb_leap import main
-from IMDb.errors import AnalysisError
 from tests.conftest import synthetic_reviews, synthetic_unlabeled
 
 pytestmark = pytest.mark.slow
@@ -43,8 +43,8 @@ def analysed(tmp_path_factory):
     """run_analysis of the tiny CNN on the test state (PCA: UMAP's first-call compile is slow)."""
     if "analysis" not in _RUNS:
         root, data = tiny_models(tmp_path_factory)
-        out = run_analysis("cnn", "test", root / "reports" / "cnn-test", projection="pca", k=None,
-                           n_samples=4, models_dir=root / "models", data=str(data), progress=False)
+        out = run_analysis("cnn", AnalyzeSettings(state="test", projection="pca", samples=4, data=str(data)),
+                           root / "reports" / "cnn-test", models_dir=root / "models", progress=False)
         _RUNS["analysis"] = out
     return _RUNS["analysis"]
 
@@ -196,8 +196,8 @@ def test_cli_errors_are_one_line(models, argv, words, tmp_path, capsys):
 
 def test_the_unlabeled_state_runs_without_ground_truth(models, tmp_path):
     root, data = models
-    out = run_analysis("cnn", "unlabeled", tmp_path / "u", projection="pca", k=2, n_samples=2,
-                       models_dir=root / "models", data=str(data), progress=False)
+    settings = AnalyzeSettings(state="unlabeled", projection="pca", k=2, samples=2, data=str(data))
+    out = run_analysis("cnn", settings, tmp_path / "u", models_dir=root / "models", progress=False)
     summary = json.loads((out / "summary.json").read_text())
     assert [s["stage"] for s in summary["timings"]["stages"]] == [*names("analyze"), "report"]
     assert summary["label_errors"] is None and summary["insights"] == []
@@ -206,12 +206,3 @@ def test_the_unlabeled_state_runs_without_ground_truth(models, tmp_path):
     assert len(summary["attribution"]["samples"]) == 2  # the least confident reviews
     assert all(s["kind"] == "least confident" for s in summary["attribution"]["samples"])
     assert "population" in summary["plots"]
-
-
-def test_bad_settings_raise_analysis_errors():
-    with pytest.raises(AnalysisError, match="state"):
-        run_analysis("cnn", "nowhere", progress=False)
-    with pytest.raises(AnalysisError, match="repeated"):
-        run_analysis("cnn", "test+test", progress=False)
-    with pytest.raises(AnalysisError, match="projection"):
-        run_analysis("cnn", "test", projection="mds", progress=False)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from IMDb.analysis.analyze import run_analysis
+from IMDb.analysis.settings import AnalyzeSettings
 from IMDb.analysis.escape import plain
 from IMDb.analysis.run_state import Run
 from IMDb.analysis.sections import BASIC, Section
@@ -53,8 +54,8 @@ def length_view():
 @pytest.mark.slow
 def test_a_stage_registered_here_is_on_the_page_and_in_the_summary(length_view, tmp_path_factory, tmp_path):
     root, data = tiny_models(tmp_path_factory)
-    out = run_analysis("cnn", "test", tmp_path / "r", projection="pca", k=2, n_samples=0,
-                       models_dir=root / "models", data=str(data), progress=False)
+    settings = AnalyzeSettings(state="test", projection="pca", k=2, samples=0, data=str(data))
+    out = run_analysis("cnn", settings, tmp_path / "r", models_dir=root / "models", progress=False)
     summary = json.loads((out / "summary.json").read_text())
     rows = summary["length_by_cluster"]
     assert [r["cluster"] for r in rows] and sorted(r["cluster"] for r in rows) == [0, 1]

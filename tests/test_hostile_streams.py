@@ -220,7 +220,7 @@ def _analyze_that_writes_a_report(monkeypatch):
     from IMDb.analysis.report import write_report
     from tests.test_analysis_report import make_inputs
 
-    monkeypatch.setattr(analyze, "run_analysis", lambda name, state, out, **kw: write_report(
+    monkeypatch.setattr(analyze, "run_analysis", lambda name, settings, out, **kw: write_report(
         out, make_inputs(), plotly_js="", overwrite=kw["overwrite"]))
 
 

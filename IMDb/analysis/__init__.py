@@ -28,7 +28,9 @@ Modules (one concept each; import them directly, this package imports nothing he
 - figures, latent_map, metric_plots, comparison_plots: the dashboard's plotly figures and their matplotlib PNGs
 - projector: TensorBoard Embedding Projector export (vectors and metadata TSV)
 - escape: untrusted text made safe for HTML, plotly labels and JSON
+- settings: what the user chooses for analyze and compare (`AnalyzeSettings`, `CompareSettings`),
+  declared once on their fields: the CLI's options, the checks and summary.json's record
 - analyze / compare_models: `run_analysis` / `run_compare`: inputs checked, then the command's
-  registered stages (runner: settings checks, tables, their timing and what both share)
+  registered stages (runner: tables, their timing and what both share)
 - cache: results kept on disk between runs (metadata, TF-IDF, latent maps)
 """

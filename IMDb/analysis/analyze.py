@@ -1,18 +1,19 @@
-"""`imdb-leap analyze` as one call, `run_analysis`: the settings checked and every input read before
-any work, then the registered stages of "analyze" (`IMDb.analysis.stages`: table -> projection ->
-clusters -> insights -> attribution -> exploration -> training curves -> label errors), each timed
-(`IMDb.analysis.runner.StageLog`), then the report folder.
+"""`imdb-leap analyze` as one call, `run_analysis`: its settings (`IMDb.analysis.settings`, checked
+when made) and every input read before any work, then the registered stages of "analyze"
+(`IMDb.analysis.stages`: table -> projection -> clusters -> insights -> attribution -> exploration
+-> training curves -> label errors), each timed (`IMDb.analysis.runner.StageLog`), then the report
+folder.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from IMDb import families
 from IMDb.analysis.label_decisions import read_relabels
 from IMDb.analysis import stages  # noqa: F401  (registers the built-in stages)
 from IMDb.analysis.run_state import Run
-from IMDb.analysis.runner import check_settings, execute, read_cards, split_states, state_cfg
+from IMDb.analysis.runner import execute, read_cards, state_cfg
+from IMDb.analysis.settings import AnalyzeSettings, split_states
 from IMDb.config.run import MODELS_DIR, Config
 from IMDb.output.folders import REPORT_MARKER, check_out_dir
 
@@ -22,36 +23,31 @@ def default_out_dir(name: str, state: str) -> Path:
     return Path("reports") / f"{name}-{state}"
 
 
-def run_analysis(name: str, state: str = "training", out_dir: str | Path | None = None, *,
-                 projection: str = "umap", clusters: str = "kmeans", k: int | None = None,
-                 limit: int | None = None, n_samples: int = 6, progress: bool = True,
-                 models_dir: str | Path = MODELS_DIR, cfg: Config | None = None, data: str | None = None,
-                 baselines: bool = True, seed: int = 0, overwrite: bool = False,
-                 label_error_models: list[str] | None = None, label_decisions: str | Path | None = None) -> Path:
-    """The full analysis of model `name` on one state, written to `out_dir` (default
-    reports/<model>-<state>); returns the folder. `data` (or a whole `cfg`) names another dataset;
-    `limit` analyses a seeded, label-stratified sample; `n_samples` reviews are explained.
-    `label_error_models` (default: `name`) find the likely label errors by their averaged probabilities
-    (an ensemble's mistakes agree less often); `label_decisions` (``imdb-leap explore``'s export)
-    relabels reviews before anything is scored. `overwrite` replaces an earlier report in `out_dir`;
-    a folder holding anything else is refused before any work starts."""
+def run_analysis(name: str, settings: AnalyzeSettings = AnalyzeSettings(), out_dir: str | Path | None = None, *,
+                 progress: bool = True, models_dir: str | Path = MODELS_DIR, overwrite: bool = False,
+                 cfg: Config | None = None, baselines: bool = True) -> Path:
+    """The full analysis of model `name` with `settings` (what the user chose: the state, a sample,
+    the map, the reviews explained, the label-error models, the label decisions...), written to
+    `out_dir` (default reports/<model>-<state>); returns the folder. A whole `cfg` names another
+    dataset as `settings.data` does. `overwrite` replaces an earlier report in `out_dir`; a folder
+    holding anything else is refused before any work starts."""
     from IMDb.analysis.report import write_report
 
-    check_settings(state, projection, clusters, k, limit, n_samples)
     models_dir = Path(models_dir)
-    out = Path(out_dir) if out_dir is not None else default_out_dir(name, state)
+    out = Path(out_dir) if out_dir is not None else default_out_dir(name, settings.state)
     check_out_dir(out, REPORT_MARKER, replace=overwrite, flag="--overwrite")
-    error_models = list(label_error_models or [name])
-    relabels = read_relabels(label_decisions) if label_decisions is not None else None  # a bad file fails first
+    error_models = list(settings.label_error_models or [name])
+    decisions = settings.label_decisions
+    relabels = read_relabels(decisions) if decisions is not None else None  # a bad file fails first
     cards = read_cards(dict.fromkeys([name, *error_models]), models_dir)  # a missing model fails before any work
-    cfg = cfg or state_cfg(name, models_dir, data)
-    settings: dict[str, Any] = dict(model=name, state=state, projection=projection, clusters=clusters, k=k,
-                                    limit=limit, samples=n_samples, seed=seed, models_dir=str(models_dir),
-                                    data=cfg.data if cfg else None, label_error_models=error_models)
-    inputs = dict(models=[name], error_models=error_models, models_dir=models_dir, cfg=cfg, data=data,
-                  baselines=baselines, progress=progress, relabels=relabels, label_decisions=label_decisions)
-    run = Run("analyze", name, state, inputs, cards, settings, _notes(name, state, baselines))
-    log = execute(run, f"analyze {name}/{state}", progress)
+    cfg = cfg or state_cfg(name, models_dir, settings.data)
+    recorded = settings.recorded(cfg)
+    del recorded["label_decisions"]  # the table stage records it, with the labels it changed
+    record = {"model": name, **recorded, "models_dir": str(models_dir), "label_error_models": error_models}
+    inputs = dict(models=[name], error_models=error_models, models_dir=models_dir, cfg=cfg, data=settings.data,
+                  baselines=baselines, progress=progress, relabels=relabels, label_decisions=decisions)
+    run = Run("analyze", name, settings.state, inputs, cards, record, _notes(name, settings.state, baselines))
+    log = execute(run, f"analyze {name}/{settings.state}", progress)
     path = log.run("report", lambda: write_report(out, run, overwrite=overwrite), lambda p: str(p / "dashboard.html"))
     log.done("analyze", path)
     return path

@@ -1,10 +1,10 @@
-"""What the analysis commands share (`IMDb.analysis.analyze`, `IMDb.analysis.compare_models`): their
-settings checked up front (`check_settings`), a model's table of one or several states
+"""What the analysis commands share (`IMDb.analysis.analyze`, `IMDb.analysis.compare_models`; their
+settings, checked when made, are `IMDb.analysis.settings`): a model's table of one or several states
 (`build_table`), its split settings on another dataset (`state_cfg`), `execute` (a command's
 registered stages run in order, `IMDb.analysis.stage.plan`), and `StageLog`, which times each stage
 and prints one line to stderr when it ends (wall seconds, peak RSS so far, what it found); the long
 ones (inference, metadata, attribution) show their own tqdm bars. The timings go into summary.json.
-Bad settings and failed inputs raise `AnalysisError` (an `IMDbError`: the CLI prints one line).
+Failed inputs raise `AnalysisError` (an `IMDbError`: the CLI prints one line).
 """
 from __future__ import annotations
 
@@ -19,16 +19,11 @@ import numpy as np
 import pandas as pd
 
 from IMDb import console
-from IMDb.analysis.methods import CLUSTERINGS, PROJECTIONS
 from IMDb.analysis.run_state import Run, TableResult
+from IMDb.analysis.settings import MIN_REVIEWS, split_states
 from IMDb.analysis.stage import plan
 from IMDb.config.run import Config
-from IMDb.data.dataset_states import STATES
 from IMDb.errors import AnalysisError
-
-# fewest reviews an analysis runs on: k-means tries k = 3..12 and needs more points than clusters,
-# HDBSCAN's smallest cluster is 5 reviews; checked up front (--limit) and on the state read
-MIN_REVIEWS = 10
 
 
 @dataclass
@@ -83,34 +78,6 @@ def execute(run: Run, title: str, progress: bool) -> StageLog:
             log.timings[-1]["steps"] = {k: round(v, 3) for k, v in result.table.timings.items()}
         run.results[stage.name] = result
     return log
-
-
-def split_states(state: str) -> list[str]:
-    """"test" -> ["test"]; "training+validation+test" -> the three (analysed together)."""
-    parts = [p.strip() for p in state.split("+")]
-    unknown = [p for p in parts if p not in STATES]
-    if unknown or len(set(parts)) != len(parts):
-        raise AnalysisError(f"unknown or repeated state in {state!r}; choose one of {', '.join(STATES)}, "
-                            f"or several joined by '+' (e.g. training+test)")
-    return parts
-
-
-def check_settings(state: str, projection: str = "umap", clusters: str = "kmeans", k: int | None = None,
-           limit: int | None = None, n_samples: int = 0) -> None:
-    split_states(state)
-    if projection not in PROJECTIONS:
-        raise AnalysisError(f"unknown projection {projection!r}; choose one of {', '.join(PROJECTIONS)}")
-    if clusters not in CLUSTERINGS:
-        raise AnalysisError(f"unknown clustering {clusters!r}; choose one of {', '.join(CLUSTERINGS)}")
-    if k is not None and k < 2:
-        raise AnalysisError(f"--k must be at least 2, got {k}")
-    if limit is not None and limit < MIN_REVIEWS:
-        raise AnalysisError(f"--limit must be at least {MIN_REVIEWS} (the clustering stage needs that many "
-                            f"reviews), got {limit}")
-    if k is not None and limit is not None and k > limit:
-        raise AnalysisError(f"--k {k} asks for more clusters than the {limit} reviews of --limit")
-    if n_samples < 0:
-        raise AnalysisError(f"--samples must be 0 or more, got {n_samples}")
 
 
 def state_cfg(name: str, models_dir: Path, data: str | None) -> Config | None:

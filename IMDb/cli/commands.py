@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from IMDb.cli.options import config_options, one_model
+from IMDb.cli.options import config_options, given, one_model, option_fields
 from IMDb.config.run import MODELS_DIR
 from IMDb.errors import DataError, IMDbError, OutputError
 
@@ -24,8 +24,7 @@ def train(args: argparse.Namespace) -> int:
     family = families.get(name)
     if not family.trainable:
         raise IMDbError(f"{name} is not trained: it is made from the trained {family.source} by {family.made_by}")
-    overrides = {k: getattr(args, k) for k in config_options() if getattr(args, k) is not None}
-    cfg = family.config(out_dir=args.models_dir, **overrides)
+    cfg = family.config(out_dir=args.models_dir, **given(args, config_options()))
     if not args.overwrite and Path(cfg.out_dir).resolve() == MODELS_DIR.resolve():
         raise OutputError(f"{cfg.model_dir}: the repository's models/ holds the shipped models; train into "
                           f"another folder with --models-dir (the quick start uses runs/models), or pass "
@@ -84,26 +83,26 @@ def predict(args: argparse.Namespace) -> int:
 
 
 def analyze(args: argparse.Namespace) -> int:
-    from IMDb.analysis.analyze import default_out_dir, run_analysis
+    from IMDb.analysis.analyze import run_analysis
+    from IMDb.analysis.settings import AnalyzeSettings
 
     name = one_model(args)
-    out = run_analysis(name, args.state, args.out or default_out_dir(name, args.state),
-                       projection=args.projection, clusters=args.clusters, k=args.k, limit=args.limit,
-                       n_samples=args.samples, data=args.data, models_dir=args.models_dir,
-                       progress=not args.quiet, overwrite=args.overwrite,
-                       label_error_models=args.label_error_models, label_decisions=args.label_decisions)
+    settings = AnalyzeSettings(**given(args, option_fields(AnalyzeSettings)))
+    out = run_analysis(name, settings, args.out, models_dir=args.models_dir, progress=not args.quiet,
+                       overwrite=args.overwrite)
     print(out / "dashboard.html")
     return 0
 
 
 def compare(args: argparse.Namespace) -> int:
     from IMDb.analysis.compare_models import run_compare
+    from IMDb.analysis.settings import CompareSettings
 
     if len(args.model) != 2:
         raise IMDbError(f"compare takes two models, as --model dense,cnn; got {','.join(args.model)}")
-    out = run_compare(*args.model, args.state, args.out, limit=args.limit, data=args.data,
-                      models_dir=args.models_dir, progress=not args.quiet, overwrite=args.overwrite,
-                      robustness=args.robustness, cad=args.cad)
+    settings = CompareSettings(**given(args, option_fields(CompareSettings)))
+    out = run_compare(*args.model, settings, args.out, models_dir=args.models_dir, progress=not args.quiet,
+                      overwrite=args.overwrite)
     print(out / "dashboard.html")
     return 0
 

@@ -7,8 +7,8 @@ import sys
 
 from IMDb import console
 from IMDb.cli import commands, extras, library_noise
-from IMDb.cli.options import (Parser, command, data_option, model_list, models_option, number,
-                              output_options, state_options, add_config_options)
+from IMDb.cli.options import (Parser, add_setting_options, command, config_options, data_option, model_list,
+                              models_option, number, option_fields, output_options)
 from IMDb.config import environment
 from IMDb.explore.command import register as register_explore
 from IMDb.config.fields import Range
@@ -40,7 +40,7 @@ def _train_command(sub) -> None:
                          "  IMDB_BERT=../shared/models/all-MiniLM-L6-v2 imdb-leap train --model bert",
                 tensorflow=True)
     models_option(t, "the model to train; the bundle goes to <models-dir>/<model>/", required=False)
-    add_config_options(t)
+    add_setting_options(t, config_options())
     t.add_argument("--overwrite", action="store_true",
                    help="replace an earlier bundle of this model in --models-dir (never a folder holding a "
                         "file imdb-leap did not write); needed for anything in the repository's models/")
@@ -64,7 +64,7 @@ def _predict_command(sub) -> None:
 
 
 def _analyze_command(sub) -> None:
-    from IMDb.analysis.methods import CLUSTERINGS, PROJECTIONS
+    from IMDb.analysis.settings import AnalyzeSettings
 
     a = command(sub, "analyze", "analyse a model on one state: dashboard.html, PNGs, parquet, JSON summary, "
                                 "label_errors.csv, Embedding Projector export", commands.analyze,
@@ -73,36 +73,20 @@ def _analyze_command(sub) -> None:
                          "  imdb-leap analyze --model bert --state test --limit 2000 --out /tmp/bert --overwrite",
                 tensorflow=True)
     models_option(a, "a shipped model")
-    state_options(a, "training")
-    data_option(a)
     output_options(a, "reports/<model>-<state>")
-    a.add_argument("--projection", choices=PROJECTIONS, default=PROJECTIONS[0],
-                   help=f"2-D map of the latent space (default: {PROJECTIONS[0]})")
-    a.add_argument("--clusters", choices=CLUSTERINGS, default=CLUSTERINGS[0],
-                   help=f"clustering of the latent space (default: {CLUSTERINGS[0]})")
-    a.add_argument("--k", type=number("int", Range(2)), help="k-means clusters (default: chosen by silhouette)")
-    a.add_argument("--samples", type=number("int", Range(0)), default=6,
-                   help="reviews to explain: the highest-loss false positives and negatives (default: 6)")
-    a.add_argument("--label-error-models", dest="label_error_models", type=model_list, metavar="MODEL[,MODEL]",
-                   help="find likely label errors with these models' probabilities averaged "
-                        "(default: --model alone)")
-    a.add_argument("--label-decisions", dest="label_decisions", metavar="FILE",
-                   help="score with corrected labels: the label_decisions.csv that `imdb-leap explore`'s "
-                        "label-error queue exports (its relabelled reviews take their new label)")
+    add_setting_options(a, option_fields(AnalyzeSettings))
 
 
 def _compare_command(sub) -> None:
+    from IMDb.analysis.settings import CompareSettings
+
     c = command(sub, "compare", "compare two models on the same reviews of one state", commands.compare,
                 examples="  imdb-leap compare --model dense,cnn\n"
                          "  imdb-leap compare --model dense,bert --limit 2000 --robustness",
                 tensorflow=True)
     models_option(c, "the two models, first,second")
-    state_options(c, "test")
-    data_option(c)
     output_options(c, "reports/compare-<a>-<b>-<state>")
-    c.add_argument("--robustness", action="store_true",
-                   help="add both models' behavioural failure rates, CAD pairs and calibration side by side")
-    c.add_argument("--cad", help="folder of the CAD pairs' dev_paired.tsv (default: $IMDB_CAD)")
+    add_setting_options(c, option_fields(CompareSettings))
 
 
 def _robustness_command(sub) -> None:

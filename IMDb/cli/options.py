@@ -1,11 +1,14 @@
 """The grammar every `imdb-leap` command shares: --model (one, or several joined by commas), --out
-(alias --output) with --overwrite, --models-dir, --data, --state and --limit, --quiet and --verbose;
-the train options made from the setting fields (`config_options`); argparse types that refuse a
-value as its field would (`number`); and a parser whose errors are one line (`Parser`).
+(alias --output) with --overwrite, --models-dir, --data, --quiet and --verbose; the options made
+from setting fields (`add_setting_options`: train's from the model settings, `config_options`;
+analyze's and compare's from their settings dataclass, `option_fields`) and read back
+(`given`); argparse types that refuse a value as its field would (`number`); and a parser whose
+errors are one line (`Parser`).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from dataclasses import Field
 
 from IMDb.config.fields import Range, describe, kinds, problem
@@ -16,7 +19,7 @@ from IMDb.errors import IMDbError, UsageError
 def config_options() -> dict[str, Field]:
     """The train options: the setting fields that name one (`IMDb.config.fields.setting`'s
     ``option``), run settings and each family's own (`IMDb.families.setting_fields`), made with the
-    field's type, range, choices and help (`add_config_options`): a value of the wrong type or out of
+    field's type, range, choices and help (`add_setting_options`): a value of the wrong type or out of
     the field's range is refused as the command line is read, a setting the model's family lacks
     when its config is made. The other train options (--model, --models-dir as Config.out_dir,
     --restart, --overwrite, --quiet, --verbose) are read by `_train`."""
@@ -56,13 +59,23 @@ def number(annotation: str, rule: Range | None = None):
     return convert
 
 
-def add_config_options(p: argparse.ArgumentParser) -> None:
-    """One option of `p` per `Config` field that names one: a flag for a bool, the field's choices,
-    a number of its type and range (`number`) with the rule in its help, else a string."""
-    for name, f in config_options().items():
+def option_fields(settings: type) -> dict[str, Field]:
+    """The fields of settings dataclass `settings` that name an option (`IMDb.config.fields.setting`'s
+    ``option``): a command's options (`add_setting_options`), so a new field is a new option."""
+    return {f.name: f for f in dataclasses.fields(settings) if "option" in f.metadata}
+
+
+def add_setting_options(p: argparse.ArgumentParser, fields: dict[str, Field]) -> None:
+    """One option of `p` per field of `fields` (`config_options`, `option_fields`), each read into
+    the field's name, None when not given (the field's default is the dataclass's, `given`): a flag
+    for a bool, a list of models for a list (`model_list`), the field's choices, a number of its type
+    and range (`number`) with the rule in its help, else a string."""
+    for name, f in fields.items():
         option, help_ = f.metadata["option"], f.metadata["help"]
         if "bool" in kinds(f.type):
             p.add_argument(option, dest=name, action="store_true", default=None, help=help_)
+        elif "list[str]" in kinds(f.type):
+            p.add_argument(option, dest=name, type=model_list, metavar="MODEL[,MODEL]", help=help_)
         elif kinds(f.type) & {"int", "float"}:
             rule = f.metadata.get("range")
             what = describe(" | ".join(sorted(kinds(f.type) - {"None"})), rule)
@@ -70,6 +83,12 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
                            help=f"{help_}: {what}" if help_ else what)
         else:
             p.add_argument(option, dest=name, choices=f.metadata.get("choices"), help=help_)
+
+
+def given(args: argparse.Namespace, fields: dict[str, Field]) -> dict:
+    """The options of `fields` given on the command line, by field name: the settings to make (an
+    option not given keeps its field's default)."""
+    return {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
 
 
 def one_model(args: argparse.Namespace) -> str:
@@ -108,16 +127,6 @@ def output_options(p: argparse.ArgumentParser, default: str) -> None:
 
 def data_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", help=RUN_FIELDS["data"].metadata["help"])
-
-
-def state_options(p: argparse.ArgumentParser, default_state: str) -> None:
-    from IMDb.data.state_names import STATES
-
-    p.add_argument("--state", default=default_state,
-                   help=f"{', '.join(STATES)}, or several joined by '+' such as training+test "
-                        f"(default: {default_state})")
-    p.add_argument("--limit", type=number("int", Range(1)),
-                   help="analyse a seeded, label-stratified sample of N reviews")
 
 
 class Parser(argparse.ArgumentParser):

@@ -2,9 +2,10 @@
 
 Each field declares it (`setting`): its annotation gives the type (a bool is not an int, an int is a
 float, a float must be finite) and a numeric field its range (`Range`, in the field's metadata), a
-string field its choices; with ``option`` and ``help``, the `imdb-leap train` option that sets it
-(`IMDb.cli` makes the option from the field). `problem` checks one value against that declaration,
-and every edge asks it: a settings dataclass itself when it is made (`Checked`), `imdb-leap train`'s
+string field its choices; with ``option`` and ``help``, the command-line option that sets it
+(`IMDb.cli` makes the option from the field: `imdb-leap train`'s from the model settings,
+`analyze`'s and `compare`'s from `IMDb.analysis.settings`). `problem` checks one value against that
+declaration, and every edge asks it: a settings dataclass itself when it is made (`Checked`), the
 options and a model card's ``config`` (`IMDb.card.check_card`). Nothing lists the rules twice.
 """
 from __future__ import annotations
@@ -44,8 +45,8 @@ def setting(default=dataclasses.MISSING, *, low: float | None = None, high: floa
             open_low: bool = False, open_high: bool = False, choices: tuple[str, ...] | None = None,
             default_factory=dataclasses.MISSING, option: str | None = None, help: str | None = None):
     """A dataclass field with the range (or choices) its values must keep, read by `problem`; with
-    `option`, the `imdb-leap train` option that sets it (`IMDb.cli.imdb_leap` makes it from the field, with
-    `help`)."""
+    `option`, the command-line option that sets it (`IMDb.cli.options.add_setting_options` makes it from
+    the field, with `help`)."""
     metadata = {"range": Range(low, high, open_low, open_high)} if low is not None or high is not None else {}
     if choices:
         metadata["choices"] = choices
@@ -63,7 +64,8 @@ def describe(annotation: str, rule: Range | None = None, choices: tuple[str, ...
     """What a value of the annotation (and range) must be, in words: ``a whole number >= 1``."""
     names = kinds(annotation)
     words = ("a whole number" if "int" in names else "a finite number" if "float" in names
-             else "true or false" if "bool" in names else "a string" if "str" in names else annotation)
+             else "true or false" if "bool" in names else "a string" if "str" in names
+             else "a list of strings" if "list[str]" in names else annotation)
     if choices:
         words = "one of " + ", ".join(map(repr, choices))
     if rule is not None and str(rule):
@@ -86,6 +88,8 @@ def problem(value: object, annotation: str, rule: Range | None = None,
         fits = "float" in names and math.isfinite(value) and (rule is None or value in rule)
     elif isinstance(value, (str, os.PathLike)):  # a path given from Python
         fits = "str" in names and (not choices or value in choices)
+    elif isinstance(value, list):
+        fits = "list[str]" in names and all(isinstance(v, str) for v in value)
     else:
         fits = False
     return None if fits else describe(annotation, rule, choices)

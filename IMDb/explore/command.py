@@ -48,7 +48,7 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check everything that can be checked at once, start loading in the background, then serve
     (``GET /`` answers within seconds, the page showing the loading's progress)."""
-    from IMDb.analysis.runner import MIN_REVIEWS, split_states
+    from IMDb.analysis.settings import MIN_REVIEWS, split_states
     from IMDb.bundle import read_card
     from IMDb.explore import server
     from IMDb.explore.behaviour import find_report, read_behaviour

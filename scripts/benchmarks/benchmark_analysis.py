@@ -49,10 +49,11 @@ def one(args: argparse.Namespace) -> None:
     """Child process: one analysis; prints its summary's timings as JSON on the last line."""
     sys.path.insert(0, str(REPO))
     from IMDb.analysis.analyze import run_analysis
+    from IMDb.analysis.settings import AnalyzeSettings
 
     state, limit = SIZES[args.one]
-    out = run_analysis(args.model, state, Path(args.out), limit=limit, models_dir=args.models_dir,
-                       data=args.data, progress=True)
+    out = run_analysis(args.model, AnalyzeSettings(state=state, limit=limit, data=args.data), Path(args.out),
+                       models_dir=args.models_dir, progress=True)
     summary = json.loads((out / "summary.json").read_text())
     n = next(r["n"] for r in summary["models_and_baselines"] if r["name"] == args.model)
     print(json.dumps({"size": args.one, "n": n, "timings": summary["timings"]}), flush=True)

@@ -3,8 +3,8 @@ the order of their page sections): tables -> projection -> clusters (the populat
 insights (clusters and insights) -> attribution (sample analysis) -> exploration -> training
 curves -> label errors -> comparison, then the robustness stages that `imdb-leap robustness` and
 `compare --robustness` run: predictors -> behaviour -> counterfactual -> calibration. The contract
-is `IMDb.analysis.stage`; what the commands share (settings checks, building a table, `StageLog`)
-is `IMDb.analysis.runner`.
+is `IMDb.analysis.stage`; what the commands share (building a table, `StageLog`) is
+`IMDb.analysis.runner`, their settings `IMDb.analysis.settings`.
 """
 # the order matters: it is the order stages run in and their sections appear
 from IMDb.analysis.stages import tables  # noqa: F401  (isort: skip)
