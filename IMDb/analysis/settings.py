@@ -89,7 +89,7 @@ class AnalyzeSettings(ReviewSettings):
         None, option="--label-error-models",
         help="find likely label errors with these models' probabilities averaged (default: --model alone)")
     label_decisions: str | None = setting(
-        None, option="--label-decisions",
+        None, option="--label-decisions", metavar="FILE",
         help="score with corrected labels: the label_decisions.csv that `imdb-leap explore`'s label-error queue "
              "exports (its relabelled reviews take their new label)")
 
@@ -109,5 +109,5 @@ class CompareSettings(ReviewSettings):
     robustness: bool = setting(False, option="--robustness",
                                help="add both models' behavioural failure rates, CAD pairs and calibration "
                                     "side by side")
-    cad: str | None = setting(None, option="--cad",
+    cad: str | None = setting(None, option="--cad", metavar="FOLDER",
                               help="folder of the CAD pairs' dev_paired.tsv (default: $IMDB_CAD)")

@@ -82,7 +82,8 @@ def add_setting_options(p: argparse.ArgumentParser, fields: dict[str, Field]) ->
             p.add_argument(option, dest=name, type=number(f.type, rule),
                            help=f"{help_}: {what}" if help_ else what)
         else:
-            p.add_argument(option, dest=name, choices=f.metadata.get("choices"), help=help_)
+            p.add_argument(option, dest=name, choices=f.metadata.get("choices"), metavar=f.metadata.get("metavar"),
+                           help=help_)
 
 
 def given(args: argparse.Namespace, fields: dict[str, Field]) -> dict:

@@ -43,15 +43,18 @@ class Range:
 
 def setting(default=dataclasses.MISSING, *, low: float | None = None, high: float | None = None,
             open_low: bool = False, open_high: bool = False, choices: tuple[str, ...] | None = None,
-            default_factory=dataclasses.MISSING, option: str | None = None, help: str | None = None):
+            default_factory=dataclasses.MISSING, option: str | None = None, help: str | None = None,
+            metavar: str | None = None):
     """A dataclass field with the range (or choices) its values must keep, read by `problem`; with
     `option`, the command-line option that sets it (`IMDb.cli.options.add_setting_options` makes it from
-    the field, with `help`)."""
+    the field, with `help` and, for a text option, the `metavar` its usage line shows)."""
     metadata = {"range": Range(low, high, open_low, open_high)} if low is not None or high is not None else {}
     if choices:
         metadata["choices"] = choices
     if option:
         metadata["option"], metadata["help"] = option, help
+    if metavar:
+        metadata["metavar"] = metavar
     return field(default=default, default_factory=default_factory, metadata=metadata)
 
 
