@@ -49,6 +49,7 @@ import pytest  # noqa: E402
 from IMDb import families  # noqa: E402
 from IMDb.analysis.settings import AnalyzeSettings, CompareSettings  # noqa: E402
 from IMDb.cli.options import config_options, given, option_fields  # noqa: E402
+from IMDb.robustness.settings import RobustnessSettings  # noqa: E402
 
 
 def test_every_train_option_that_is_passed_on_is_a_config_field():
@@ -59,17 +60,20 @@ def test_every_train_option_that_is_passed_on_is_a_config_field():
     assert dests == set(config_options())  # nothing parsed is silently dropped
 
 
-@pytest.mark.parametrize("command, settings", [("analyze", AnalyzeSettings), ("compare", CompareSettings)])
+@pytest.mark.parametrize("command, settings", [("analyze", AnalyzeSettings), ("compare", CompareSettings),
+                                               ("robustness", RobustnessSettings)])
 def test_the_analysis_options_are_their_settings_option_fields(command, settings):
-    """Each option of analyze and compare is a field of its settings dataclass and each such field an
-    option (a new field is a new option), parsed into settings as the handler makes them."""
+    """Each option of analyze, compare and robustness is a field of its settings dataclass and each
+    such field an option (a new field is a new option), parsed into settings as the handler makes them."""
     sub = parser()._subparsers._group_actions[0].choices[command]
     dests = {a.dest for a in sub._actions} - {"help", "model", "models_dir", "out", "overwrite", "quiet", "verbose"}
     assert dests == set(option_fields(settings))
     assert {f.metadata["option"] for f in option_fields(settings).values()} <= {s for a in sub._actions
                                                                               for s in a.option_strings}
-    args = parser().parse_args([command, "--model", "dense,cnn", "--limit", "20"])
-    assert settings(**given(args, option_fields(settings))) == settings(limit=20)  # the rest: the defaults
+    chosen = {"seed": 7} if command == "robustness" else {"limit": 20}
+    (name, value), = chosen.items()
+    args = parser().parse_args([command, "--model", "dense,cnn", f"--{name}", str(value)])
+    assert settings(**given(args, option_fields(settings))) == settings(**chosen)  # the rest: the defaults
 
 
 @pytest.mark.parametrize("command", ["train", "predict", "analyze", "compare", "robustness", "calibrate",

@@ -109,9 +109,11 @@ def compare(args: argparse.Namespace) -> int:
 
 def robustness(args: argparse.Namespace) -> int:
     from IMDb.robustness.run import run_robustness
+    from IMDb.robustness.settings import RobustnessSettings
 
-    out = run_robustness(args.model, args.out, cad=args.cad, models_dir=args.models_dir,
-                         seed=args.seed, overwrite=args.overwrite, progress=not args.quiet)
+    settings = RobustnessSettings(**given(args, option_fields(RobustnessSettings)))
+    out = run_robustness(args.model, settings, args.out, models_dir=args.models_dir, overwrite=args.overwrite,
+                         progress=not args.quiet)
     print(out / "dashboard.html")
     return 0
 

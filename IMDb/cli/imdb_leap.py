@@ -12,7 +12,6 @@ from IMDb.cli.options import (Parser, add_setting_options, command, config_optio
 from IMDb.config import environment
 from IMDb.explore.command import register as register_explore
 from IMDb.config.fields import Range
-from IMDb.config.run import RUN_FIELDS
 from IMDb.errors import FULL_DISK, IMDbError
 
 
@@ -90,15 +89,15 @@ def _compare_command(sub) -> None:
 
 
 def _robustness_command(sub) -> None:
+    from IMDb.robustness.settings import RobustnessSettings
+
     b = command(sub, "robustness", "behavioural tests, counterfactual pairs and calibration of shipped "
                                    "models: robustness.json and dashboard.html", commands.robustness,
                 examples="  imdb-leap robustness --model dense,cnn\n"
                          "  imdb-leap robustness --model bert --out /tmp/rb --overwrite")
     models_option(b, "shipped models")
     output_options(b, "reports/robustness-<models>")
-    b.add_argument("--cad", help="folder of the CAD pairs' dev_paired.tsv (default: $IMDB_CAD)")
-    b.add_argument("--seed", type=number(RUN_FIELDS["seed"].type, RUN_FIELDS["seed"].metadata["range"]), default=0,
-                   help="the suite's generation seed (default: 0)")
+    add_setting_options(b, option_fields(RobustnessSettings))
 
 
 def _calibrate_command(sub) -> None:

@@ -23,6 +23,7 @@ from IMDb.config.run import MODELS_DIR
 from IMDb.output.folders import REPORT_MARKER, atomic_dir, check_out_dir
 from IMDb.output.formats import json_file
 from IMDb.robustness.measure import check_cad
+from IMDb.robustness.settings import RobustnessSettings
 
 
 def default_out_dir(names: list[str]) -> Path:
@@ -39,24 +40,24 @@ def documents(run: Run) -> list[dict]:
             for n in run.need("models")]
 
 
-def run_robustness(names: list[str], out_dir: str | Path | None = None, *, cad: str | Path | None = None,
-                   models_dir: str | Path = MODELS_DIR, seed: int = 0, overwrite: bool = False,
-                   progress: bool = True) -> Path:
+def run_robustness(names: list[str], settings: RobustnessSettings = RobustnessSettings(),
+                   out_dir: str | Path | None = None, *, models_dir: str | Path = MODELS_DIR,
+                   overwrite: bool = False, progress: bool = True) -> Path:
     """robustness.json (a list, one document per model) and dashboard.html with the models side
     by side, in `out_dir` (default reports/robustness-<models> under the current folder); returns
-    the folder. Without CAD pairs the behavioural suite still runs, and both files say the pairs
+    the folder. `settings` name the CAD pairs and the suite's seed. Without CAD pairs the behavioural suite still runs, and both files say the pairs
     were skipped and why."""
     from IMDb.analysis.robustness_report import render
     from IMDb.analysis.runner import read_cards
 
     out = Path(out_dir) if out_dir is not None else default_out_dir(names)
     check_out_dir(out, REPORT_MARKER, replace=overwrite, flag="--overwrite")
-    skipped = check_cad(cad)
+    skipped = check_cad(settings.cad)
     cards = read_cards(names, Path(models_dir))  # a missing model fails before any work
     if skipped:
         print(f"robustness: counterfactual pairs skipped: {skipped}", file=sys.stderr, flush=True)
-    inputs = dict(models=names, models_dir=Path(models_dir), cad=cad, seed=seed, progress=progress)
-    run = Run("robustness", ", ".join(names), "", inputs, cards, {"models": names, "seed": seed})
+    inputs = dict(models=names, models_dir=Path(models_dir), cad=settings.cad, seed=settings.seed, progress=progress)
+    run = Run("robustness", ", ".join(names), "", inputs, cards, {"models": names, "seed": settings.seed})
     log = execute(run, "robustness", progress)
 
     def write() -> Path:
