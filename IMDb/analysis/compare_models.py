@@ -33,17 +33,18 @@ def run_compare(a: str, b: str, settings: CompareSettings = CompareSettings(), o
     out = Path(out_dir) if out_dir is not None else Path("reports") / f"compare-{a}-{b}-{settings.state}"
     check_out_dir(out, REPORT_MARKER, replace=overwrite, flag="--overwrite")
     cards = read_cards([a, b], models_dir)  # both models checked before the first table is built
+    pairs = skipped = None
     if settings.robustness:
-        from IMDb.robustness.measure import check_cad
+        from IMDb.robustness.measure import cad_pairs
 
-        check_cad(settings.cad)  # a missing or empty CAD file fails before any work too; none given: skipped
+        pairs, skipped = cad_pairs(settings.cad)  # a missing or empty CAD file fails before any work too
     notes = [f"Loss change = loss({b}) − loss({a}); relative change = loss change / loss({a})."]
     if "training" in split_states(settings.state):
         notes.append("The training state is in-sample for both models and for the TF-IDF baseline.")
     record = {"models": [a, b], **settings.recorded(cfg), "models_dir": str(models_dir)}
     inputs = dict(models=[a, b], error_models=[a, b], models_dir=models_dir, cfg=cfg, data=settings.data,
-                  baselines=baselines, progress=progress, robustness=settings.robustness, cad=settings.cad,
-                  seed=settings.seed)
+                  baselines=baselines, progress=progress, robustness=settings.robustness,
+                  cad_pairs=pairs, cad_skipped=skipped, seed=settings.seed)
     run = Run("compare", f"{a} vs {b}", settings.state, inputs, cards, record, notes)
     log = execute(run, f"compare {a} {b}/{settings.state}", progress)
     path = log.run("report", lambda: write_report(out, run, overwrite=overwrite), lambda p: str(p / "dashboard.html"))

@@ -1,5 +1,6 @@
 """What the robustness stages measure, apart from how it is shown: a model's behavioural suite
-(`behaviour`) and the CAD development pairs it is scored on (`cad_pairs`, `check_cad`). The stages
+(`behaviour`) and the CAD development pairs it is scored on (`cad_pairs`, read once before any
+work by the command, which hands them to the counterfactual stage). The stages
 that run these and render them are `IMDb.analysis.stages.behaviour` and `.counterfactual`.
 """
 from __future__ import annotations
@@ -39,7 +40,3 @@ def cad_pairs(cad: str | Path | None):
     skipped = not_given(CAD_FILE, cad)
     return (None, skipped) if skipped else (read_pairs(cad_file(CAD_FILE, cad)), None)
 
-
-def check_cad(cad: str | Path | None) -> str | None:
-    """Before any work: the pairs are read (`cad_pairs`); returns why they are skipped, if they are."""
-    return cad_pairs(cad)[1]

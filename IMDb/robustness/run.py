@@ -22,7 +22,7 @@ from IMDb.analysis.runner import execute
 from IMDb.config.run import MODELS_DIR
 from IMDb.output.folders import REPORT_MARKER, atomic_dir, check_out_dir
 from IMDb.output.formats import json_file
-from IMDb.robustness.measure import check_cad
+from IMDb.robustness.measure import cad_pairs
 from IMDb.robustness.settings import RobustnessSettings
 
 
@@ -52,11 +52,12 @@ def run_robustness(names: list[str], settings: RobustnessSettings = RobustnessSe
 
     out = Path(out_dir) if out_dir is not None else default_out_dir(names)
     check_out_dir(out, REPORT_MARKER, replace=overwrite, flag="--overwrite")
-    skipped = check_cad(settings.cad)
+    pairs, skipped = cad_pairs(settings.cad)  # a missing, empty or malformed file fails before any work
     cards = read_cards(names, Path(models_dir))  # a missing model fails before any work
     if skipped:
         print(f"robustness: counterfactual pairs skipped: {skipped}", file=sys.stderr, flush=True)
-    inputs = dict(models=names, models_dir=Path(models_dir), cad=settings.cad, seed=settings.seed, progress=progress)
+    inputs = dict(models=names, models_dir=Path(models_dir), cad_pairs=pairs, cad_skipped=skipped, seed=settings.seed,
+                  progress=progress)
     run = Run("robustness", ", ".join(names), "", inputs, cards, {"models": names, "seed": settings.seed})
     log = execute(run, "robustness", progress)
 

@@ -32,9 +32,9 @@ class CounterfactualResult(Result):
 
 def check(run: Run) -> CounterfactualResult:
     from IMDb.data.counterfactual import evaluate_pairs
-    from IMDb.robustness.measure import CAD_FILE, cad_pairs
+    from IMDb.robustness.measure import CAD_FILE
 
-    pairs, skipped = cad_pairs(run.need("cad"))
+    pairs, skipped = run.need("cad_pairs"), run.need("cad_skipped")  # read by the command before any work
     models, seconds = {}, {}
     for name, predictor in run.need("predictors").predictors.items():
         started = time.perf_counter()
@@ -48,5 +48,5 @@ def _detail(result: CounterfactualResult) -> str:
     return "skipped" if "skipped" in first else f"{first['pairs']:,} pairs"
 
 
-register(Stage("counterfactual", COMMANDS, check, needs=("predictors", "cad"), detail=_detail,
+register(Stage("counterfactual", COMMANDS, check, needs=("predictors", "cad_pairs", "cad_skipped"), detail=_detail,
                wanted=robustness_wanted, absent={"counterfactual": None}))
