@@ -199,3 +199,21 @@ def test_init_from_a_folder_without_a_model_is_one_line(tmp_path, synthetic_data
                            init_from=str(tmp_path / "nowhere"))
     with pytest.raises(ModelError, match="--init-from .*nowhere: no model.keras there"):
         toolkits.train(cfg)
+
+
+def test_mixed_precision_trains_in_bfloat16_and_ships_float32(tmp_path, synthetic_dataset, monkeypatch):
+    import keras
+
+    seen = []
+    real = bert_steps.Trainer._build
+    monkeypatch.setattr(bert_steps.Trainer, "_build",
+                        lambda self, precision: seen.append(precision) or real(self, precision))
+    cfg = tiny_bert_config(make_bert_vocab(tmp_path / "checkpoint"), synthetic_dataset, tmp_path, max_steps=2,
+                           precision="mixed_bfloat16")
+    card = toolkits.train(cfg)
+    assert seen == ["mixed_bfloat16", "float32"]
+    assert keras.config.dtype_policy().name == "float32"  # the process's policy is put back
+    model = keras.saving.load_model(f"{cfg.model_dir}/model.keras", compile=False)
+    assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
+    assert card["config"]["precision"] == "mixed_bfloat16" and card["onnx_max_abs_diff"] < 1e-4
+    assert card["figures"]["validation"]["samples"] > 0

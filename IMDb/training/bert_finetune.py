@@ -4,6 +4,8 @@
   and padded to the longest review of the batch (rounded up to 32), which skips most padding.
 - AdamW (decoupled weight decay, none on biases and norms), gradient norm clipped at 1, linear
   warmup then linear decay to 0 over the whole run.
+- ``--precision mixed_bfloat16`` computes the steps in bfloat16 on float32 weights (faster on CPUs with
+  bfloat16 instructions); the model is rebuilt in float32 before it is scored and shipped.
 - Every ``checkpoint_every`` steps (and at each epoch's end) the weights, the optimizer's state, the
   step and the curves are written to ``runs/bert/<key>/checkpoint/`` (a temp folder, then renamed;
   one folder per bundle being made, locked while a run uses it: `IMDb.training.runs`). Run the same command
@@ -79,7 +81,7 @@ def _train(cfg: Config, family: Family, kit: Toolkit, run_dir: Path, restart: bo
     total = cfg.model_config.max_steps or cfg.epochs * steps_per_epoch
     state = run_steps(trainer, cfg, data, _resume(trainer, cfg, checkpoint, total), run_dir, total)
     train_s = state["train_seconds"]
-    chosen, figures = _ship(trainer, state, data, run_dir)
+    chosen, figures = _ship(trainer, state, data, run_dir, rescore=trainer.to_float32())
     with open(run_dir / "history.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, list(state["history"][0]))
         writer.writeheader()
@@ -131,18 +133,20 @@ def _resume(trainer: Trainer, cfg: Config, checkpoint: Path, total: int) -> dict
     return state
 
 
-def _ship(trainer: Trainer, state: dict, data: dict, run_dir: Path) -> tuple[dict, dict]:
+def _ship(trainer: Trainer, state: dict, data: dict, run_dir: Path, rescore: bool) -> tuple[dict, dict]:
     """Every epoch's end scored validation (and the held-out CAD revisions) and kept its weights:
     the best by `selection` is shipped (the later one on a tie), loaded into `trainer`. Its history
-    entry, and the card's figures."""
+    entry, and the card's figures (validation scored again when `rescore`: the epoch's end was
+    scored in another precision than the float32 model shipped)."""
     rows, labels = data["rows"], data["labels"]
     chosen = max(reversed(state["history"]), key=lambda h: h["selection"])
     if chosen is not state["history"][-1]:
         trainer.model.load_weights(weights_file(run_dir, chosen["step"]))
         print(f"shipping the weights of epoch {chosen['epoch']} (selection {chosen['selection']:.4f}, the last "
               f"epoch's {state['history'][-1]['selection']:.4f})")
-    figures = {"validation": {"loss": chosen["val_loss"], "accuracy": chosen["val_accuracy"],
-                              "samples": len(labels["validation"])},
+    figures = {"validation": (metrics(trainer.predict(rows["validation"], desc="validation"), labels["validation"])
+                              if rescore else {"loss": chosen["val_loss"], "accuracy": chosen["val_accuracy"],
+                                               "samples": len(labels["validation"])}),
                "test": metrics(trainer.predict(rows["test"], desc="test"), labels["test"])}
     for name in ("validation", "test"):
         print(f"{name:>10}: accuracy {figures[name]['accuracy']:.4f}  loss {figures[name]['loss']:.4f}"

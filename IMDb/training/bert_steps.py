@@ -53,15 +53,17 @@ def init_weights(cfg: Config, family: Family) -> Path:
 
 
 class Trainer:
-    """The model, its optimizer and compiled steps; `predict` serves evaluation too."""
+    """The model, its optimizer and compiled steps; `predict` serves evaluation too. With
+    ``precision`` mixed_bfloat16 the steps compute in bfloat16 on float32 weights, and `to_float32`
+    rebuilds the model in float32 for what is scored and shipped."""
 
     def __init__(self, cfg: Config, tokenizer: WordPieceTokenizer, family: Family, kit: Toolkit):
         import keras
         import tensorflow as tf
 
         keras.utils.set_random_seed(cfg.seed)
-        self.cfg, self.tokenizer = cfg, tokenizer
-        self.model = kit.build(family, cfg, keras)
+        self.cfg, self.tokenizer, self.family, self.kit = cfg, tokenizer, family, kit
+        self.model = self._build(cfg.model_config.precision)
         if cfg.model_config.init_from:
             self.model.load_weights(init_weights(cfg, family))
         self.optimizer = keras.optimizers.AdamW(learning_rate=cfg.learning_rate,
@@ -69,24 +71,58 @@ class Trainer:
         self.optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY))
         self.optimizer.build(self.model.trainable_variables)
         loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        spec = [tf.TensorSpec([None, None], tf.float32, name=n) for n in INPUT_NAMES]
         model, optimizer = self.model, self.optimizer
 
-        @tf.function(input_signature=[*spec, tf.TensorSpec([None], tf.int32)])
+        @tf.function(input_signature=[*self._spec(), tf.TensorSpec([None], tf.int32)])
         def train_step(ids, mask, types, y):
             with tf.GradientTape() as tape:
-                logits = model([ids, mask, types], training=True)
+                logits = tf.cast(model([ids, mask, types], training=True), tf.float32)
                 loss = loss_fn(y, logits)
             grads = tape.gradient(loss, model.trainable_variables)
             optimizer.apply(grads, model.trainable_variables)
             hits = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y), tf.float32)
             return loss, tf.reduce_mean(hits)
 
-        @tf.function(input_signature=spec)
-        def predict_step(ids, mask, types):
-            return tf.nn.softmax(model([ids, mask, types], training=False))
+        self.train_step, self.predict_step = train_step, self._predict_step()
 
-        self.train_step, self.predict_step = train_step, predict_step
+    @staticmethod
+    def _spec() -> list:
+        import tensorflow as tf
+
+        return [tf.TensorSpec([None, None], tf.float32, name=n) for n in INPUT_NAMES]
+
+    def _build(self, precision: str):
+        """The model with its layers computing in `precision` (the global policy is put back after)."""
+        import keras
+
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(precision)
+        try:
+            return self.kit.build(self.family, self.cfg, keras)
+        finally:
+            keras.config.set_dtype_policy(previous)
+
+    def _predict_step(self):
+        import tensorflow as tf
+
+        model = self.model
+
+        @tf.function(input_signature=self._spec())
+        def predict_step(ids, mask, types):
+            return tf.nn.softmax(tf.cast(model([ids, mask, types], training=False), tf.float32))
+
+        return predict_step
+
+    def to_float32(self) -> bool:
+        """Rebuild the model in float32 with the trained weights (the weights are float32 under
+        either precision, so nothing is rounded); False when it already was."""
+        if self.cfg.model_config.precision == "float32":
+            return False
+        weights = self.model.get_weights()
+        self.model = self._build("float32")
+        self.model.set_weights(weights)
+        self.predict_step = self._predict_step()
+        return True
 
     def inputs(self, rows: list[np.ndarray]) -> list[np.ndarray]:
         arrays = self.tokenizer.pad_tight(rows)
