@@ -54,6 +54,13 @@ TEMPLATES: list[tuple[str, int]] = [
     ("It's not as if the {aspect} wasn't {neg}.", NEG),
     ("Nobody could deny that the {aspect} is {neg}.", NEG),
     ("I never found the {aspect} anything but {neg}.", NEG),
+    ("I won't pretend the {aspect} wasn't {pos}.", POS),
+    ("It would be wrong to say the {film} wasn't {pos}.", POS),
+    ("You can't tell me the {aspect} isn't {pos}.", POS),
+    ("I couldn't honestly claim that I disliked this {film}.", POS),
+    ("I won't pretend the {aspect} wasn't {neg}.", NEG),
+    ("It would be wrong to say the {film} wasn't {neg}.", NEG),
+    ("You can't tell me the {aspect} isn't {neg}.", NEG),
     # contrast
     ("Despite a {pos} {aspect}, the {film} itself is {neg}.", NEG),
     ("Despite a {neg} {aspect}, the {film} itself is {pos}.", POS),
