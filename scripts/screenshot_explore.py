@@ -36,18 +36,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "scripts" / "benchmarks")]
 
 from benchmark_explore import WEBGL, start, wait_ready  # noqa: E402  (the benchmark's server start)
-from tests.browser import TIMEOUT, load  # noqa: E402  (the repository's headless-Chromium driver)
+from tests.browser import TIMEOUT, click_map_point, load  # noqa: E402  (the repository's headless-Chromium driver)
 
 WIDTH, HEIGHT = 1400, 900
-# the page coordinates of map point `row`, from plotly's own axes (as tests/test_explore_browser.py)
-POINT = """
-(() => {
-  const div = document.getElementById("map"), full = div._fullLayout, box = div.getBoundingClientRect();
-  const trace = div.data[0];
-  return {x: box.left + full._size.l + full.xaxis.l2p(trace.x[%d]),
-          y: box.top + full._size.t + full.yaxis.l2p(trace.y[%d])};
-})()
-"""
 
 
 def shortest_disputed(url: str, models: list[str]) -> int:
@@ -72,10 +63,7 @@ def wait_for(tools, expression: str, what: str) -> None:
 def open_by_click(tools, review: int) -> None:
     """Click review `review`'s point on the map; if another point lies on top of it, the click
     opens that one, so the review is then opened as its neighbour list would open it."""
-    point = tools.evaluate(POINT % (review, review))
-    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
-        tools.send("Input.dispatchMouseEvent", {"type": kind, "x": point["x"], "y": point["y"],
-                                                "button": "left", "clickCount": 1})
+    click_map_point(tools, review)
     tools.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 1, "y": 1})  # no hover label
     wait_for(tools, "document.getElementById('heatmaps').dataset.id !== ''", "no review opened")
     if tools.evaluate("document.getElementById('review').dataset.id") != str(review):

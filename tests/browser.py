@@ -146,6 +146,26 @@ def load(path: Path | str, workdir: Path, flags: tuple[str, ...] = ()) -> DevToo
         raise
 
 
+# the page coordinates of point `row` of the explorer's map (div#map, a plotly scatter), from plotly's own axes
+MAP_POINT = """
+(() => {
+  const div = document.getElementById("map"), full = div._fullLayout, box = div.getBoundingClientRect();
+  const trace = div.data[0];
+  return {x: box.left + full._size.l + full.xaxis.l2p(trace.x[%d]),
+          y: box.top + full._size.t + full.yaxis.l2p(trace.y[%d])};
+})()
+"""
+
+
+def click_map_point(tools: DevTools, row: int) -> None:
+    """A real mouse click where plotly draws point `row` of the explorer's map (what a user does;
+    the point on top there gets it)."""
+    point = tools.evaluate(MAP_POINT % (row, row))
+    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+        tools.send("Input.dispatchMouseEvent", {"type": kind, "x": point["x"], "y": point["y"],
+                                                "button": "left", "clickCount": 1})
+
+
 def problems(events: list[dict], allowed: tuple[str, ...] = ("file:", "data:", "blob:", "about:")) -> list[str]:
     """Console errors, uncaught exceptions, dialogs and network requests to anywhere but the
     `allowed` URL prefixes (default: nowhere but the file itself)."""

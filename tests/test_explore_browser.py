@@ -26,7 +26,7 @@ from IMDb.explore.pairs import EXPORT
 from IMDb.explore.session import Session
 from IMDb.explore.workspace import open_workspace
 from IMDb.output.folders import release
-from tests.browser import TIMEOUT, load, problems, require_browser
+from tests.browser import TIMEOUT, click_map_point, load, problems, require_browser
 from IMDb.explore.tables import explored
 from tests.test_analysis_report import PAYLOAD, make_inputs
 from tests.test_explore_app import hostile_state, negative_row
@@ -80,15 +80,6 @@ def wait_for(tools, expression: str, what: str) -> None:
         time.sleep(0.2)
 
 
-# the page coordinates of map point `row`, from plotly's own axes
-POINT = """
-(() => {
-  const div = document.getElementById("map"), full = div._fullLayout, box = div.getBoundingClientRect();
-  const trace = div.data[0];
-  return {x: box.left + full._size.l + full.xaxis.l2p(trace.x[%d]),
-          y: box.top + full._size.t + full.yaxis.l2p(trace.y[%d])};
-})()
-"""
 
 PAGE = """
 (() => {
@@ -120,11 +111,6 @@ DIFF = """
 """
 
 
-def click(tools, x: float, y: float) -> None:
-    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
-        tools.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1})
-
-
 def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
     url, hostile, root, state, out = app_url
     row = negative_row(state)
@@ -134,8 +120,7 @@ def test_the_map_loads_and_a_click_opens_the_review_with_its_heat_map(app_url):
     tools = load(url, root, flags=WEBGL)
     try:
         wait_for(tools, "document.body.dataset.render !== 'pending'", "the map did not load")
-        point = tools.evaluate(POINT % (hostile, hostile))
-        click(tools, point["x"], point["y"])
+        click_map_point(tools, hostile)
         wait_for(tools, f"document.getElementById('heatmaps').dataset.id === '{hostile}'",
                  "the clicked review's heat map did not show")
         page = tools.evaluate(PAGE)

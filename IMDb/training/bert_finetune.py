@@ -47,12 +47,15 @@ from IMDb.training import runs
 from IMDb.training.bert_steps import SELECTION, Trainer, init_weights, metrics, run_steps, weights_file
 from IMDb.training.export import onnx_max_abs_diff
 
-def tokenizer_for(cfg: Config) -> WordPieceTokenizer:
+def with_tokenizer(cfg: Config) -> tuple[Config, WordPieceTokenizer]:
+    """The checkpoint's WordPiece tokenizer at `cfg`'s length, and `cfg` with its vocabulary size
+    (the model's embedding table must match the checkpoint's vocabulary, whatever the default)."""
     from IMDb.architectures.bert import checkpoint_file
 
-    return WordPieceTokenizer.from_vocab(checkpoint_file(cfg.model_config.bert_checkpoint, "vocab.txt"),
-                                         seq_len=cfg.model_config.seq_len, truncation=cfg.model_config.truncation,
-                                         head_tokens=cfg.model_config.head_tokens)
+    own = cfg.model_config
+    tokenizer = WordPieceTokenizer.from_vocab(checkpoint_file(own.bert_checkpoint, "vocab.txt"), seq_len=own.seq_len,
+                                              truncation=own.truncation, head_tokens=own.head_tokens)
+    return dataclasses.replace(cfg, model_config=dataclasses.replace(own, vocab_size=tokenizer.vocab_size)), tokenizer
 
 
 def run_key(cfg: Config) -> str:
@@ -73,8 +76,7 @@ def _train(cfg: Config, family: Family, kit: Toolkit, run_dir: Path, restart: bo
     checkpoint = run_dir / "checkpoint"
     if restart and checkpoint.exists():
         shutil.rmtree(checkpoint)
-    tokenizer = tokenizer_for(cfg)
-    cfg = dataclasses.replace(cfg, model_config=dataclasses.replace(cfg.model_config, vocab_size=tokenizer.vocab_size))
+    cfg, tokenizer = with_tokenizer(cfg)
     states, data = _prepare(cfg, tokenizer)
     trainer = Trainer(cfg, tokenizer, family, kit)
     steps_per_epoch = -(-len(data["lengths"]) // cfg.batch_size)

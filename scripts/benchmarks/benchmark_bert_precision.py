@@ -23,18 +23,15 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 
 def one(precision: str, length: int, batch: int, steps: int, bert: str | None) -> float:
     """Seconds per training step of `precision` in this process."""
-    import dataclasses
-
     import numpy as np
 
     from IMDb import families
     from IMDb import toolkits
-    from IMDb.training.bert_finetune import tokenizer_for
+    from IMDb.training.bert_finetune import with_tokenizer
     from IMDb.training.bert_steps import Trainer
 
     cfg = families.config("bert", seq_len=length, precision=precision, **({"bert_checkpoint": bert} if bert else {}))
-    tokenizer = tokenizer_for(cfg)
-    cfg = dataclasses.replace(cfg, model_config=dataclasses.replace(cfg.model_config, vocab_size=tokenizer.vocab_size))
+    cfg, tokenizer = with_tokenizer(cfg)
     family = families.get("bert")
     trainer = Trainer(cfg, tokenizer, family, toolkits.of(family))
     rng = np.random.default_rng(0)
