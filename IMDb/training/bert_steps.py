@@ -128,9 +128,11 @@ class Trainer:
         arrays = self.tokenizer.pad_tight(rows)
         return [arrays[name] for name in INPUT_NAMES]
 
-    def predict(self, rows: list[np.ndarray], batch_size: int = 64, desc: str | None = None
+    def predict(self, rows: list[np.ndarray], batch_size: int = 16, desc: str | None = None
                 ) -> np.ndarray:
-        """Probabilities [n, 2], batched by length (the order of `rows` is kept)."""
+        """Probabilities [n, 2], batched by length (the order of `rows` is kept). 16 rows a batch
+        score as fast as 64 on CPU and hold a quarter of the attention scores (at 512 pieces a
+        batch of 64 peaked 1.7 GB higher)."""
         from tqdm.auto import tqdm
 
         order = np.argsort([len(r) for r in rows], kind="stable")
