@@ -1,9 +1,9 @@
 """Training texts in the suite's style, from templates and carrier paragraphs disjoint from the evaluation ones.
 
-They teach negation (plain, over a later sentiment word, doubled), contrast and faint praise with
-sentence frames the behavioural suite never uses, and about half of them sit inside a neutral
-paragraph of this module's own sentences, as the suite's second pass puts its cases inside its
-carrier paragraphs. Tests check that no frame or carrier sentence is the suite's and no generated
+They teach negation (plain, over a later sentiment word, doubled), hedged sentiment words, contrast
+and faint praise with sentence frames the behavioural suite never uses, and about half of them sit
+inside a neutral paragraph of this module's own sentences, as the suite's second pass puts its cases
+inside its carrier paragraphs. Tests check that no frame or carrier sentence is the suite's and no generated
 text contains a suite case, so a lower failure rate after training on them is not the suite's own
 sentences memorised.
 """
@@ -61,6 +61,11 @@ TEMPLATES: list[tuple[str, int]] = [
     ("I won't pretend the {aspect} wasn't {neg}.", NEG),
     ("It would be wrong to say the {film} wasn't {neg}.", NEG),
     ("You can't tell me the {aspect} isn't {neg}.", NEG),
+    # reducers: a hedge softens a sentiment word but keeps its sign
+    ("Overall, the {aspect} felt {red} {pos} to me.", POS),
+    ("Overall, the {aspect} felt {red} {neg} to me.", NEG),
+    ("In my view the {film} turned out {red} {pos}.", POS),
+    ("In my view the {film} turned out {red} {neg}.", NEG),
     # contrast
     ("Despite a {pos} {aspect}, the {film} itself is {neg}.", NEG),
     ("Despite a {neg} {aspect}, the {film} itself is {pos}.", POS),
