@@ -3,9 +3,9 @@
 They teach negation (plain, over a later sentiment word, doubled), hedged sentiment words, contrast
 and faint praise with sentence frames the behavioural suite never uses, and about half of them sit
 inside a neutral paragraph of this module's own sentences, as the suite's second pass puts its cases
-inside its carrier paragraphs. Tests check that no frame or carrier sentence is the suite's and no generated
-text contains a suite case, so a lower failure rate after training on them is not the suite's own
-sentences memorised.
+inside its carrier paragraphs. Tests check that no frame or carrier sentence is the suite's and no
+generated text contains a suite case, so a lower failure rate after training on them is not the
+suite's own sentences memorised.
 """
 from __future__ import annotations
 
