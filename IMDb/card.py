@@ -26,7 +26,7 @@ CARD_SCHEMA: dict[str, tuple[type, bool]] = {
     "model": (str, True), "config": (dict, True), "tokenizer_fingerprint": (str, True),
     "figures": (dict, False), "input_names": (list, False), "data_checksum": (str, False),
     "split_checksums": (dict, False)}
-NULL_PATHS = ("data", "out_dir", "runs_dir")  # config fields a card stores as null (no local paths)
+NULL_PATHS = ("data", "out_dir", "runs_dir", "teacher")  # config fields a card stores as null (no local paths)
 UNIT, POSITIVE, NON_NEGATIVE = Range(0, 1), Range(0, open_low=True), Range(0)
 # figures.<state>: key -> (annotation, range); a missing key is allowed
 FIGURES_SCHEMA = {"loss": ("float", NON_NEGATIVE), "accuracy": ("float", UNIT), "samples": ("int", NON_NEGATIVE)}
@@ -50,9 +50,10 @@ def card_fields(cfg: Config, tokenizer: Tokenizer, model: Any, figures: dict, tr
     from IMDb.data import dataset_states
 
     labeled = dataset_states.labeled(cfg.data)
+    flat = cfg.to_dict()
     return {
         "model": cfg.model,
-        "config": cfg.to_dict() | {k: None for k in NULL_PATHS},
+        "config": flat | {k: None for k in NULL_PATHS if k in flat},
         "data_checksum": dataset_states.checksum(labeled),
         "split_checksums": dataset_states.split_checksums(dataset_states.make_states(labeled, cfg)),
         "tokenizer_fingerprint": tokenizer.fingerprint,

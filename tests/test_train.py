@@ -69,3 +69,65 @@ def test_the_trained_bundle_predicts(bundle):
     predictor = Predictor.load("cnn", cfg.model_dir.parent)
     probs = predictor.predict(["wonderful superb film", "awful dull waste"])
     assert probs.shape == (2, 2) and np.allclose(probs.sum(1), 1, atol=1e-5)
+
+
+def test_a_student_learns_from_a_teachers_probabilities_scored_once(bundle, tmp_path, monkeypatch):
+    """Distillation (`--teacher`): the unlabeled reviews join training with the teacher's
+    probabilities as targets; they are scored once per teacher (cached), the card names the teacher
+    but holds no local path, and the labeled states are evaluated as without a teacher."""
+    from IMDb.training import distill
+
+    cfg, teacher_card = bundle
+    monkeypatch.setenv("IMDB_CACHE", str(tmp_path / "cache"))
+    scored = []
+    real = Predictor.predict
+    monkeypatch.setattr(Predictor, "predict", lambda self, texts: scored.append(len(texts)) or real(self, texts))
+    student = families.config("dense", data=cfg.data, vocab_size=60, seq_len=40, embed_dim=8, hidden=8,
+                              epochs=1, batch_size=32, teacher=str(cfg.model_dir),
+                              out_dir=str(tmp_path / "models"), runs_dir=str(tmp_path / "runs"))
+    card = train(student)
+    unlabeled = distill_texts(cfg)
+    assert sum(scored) == len(unlabeled) > 0  # every unlabeled review, once
+    assert card["teacher"] == {"model": "cnn", "tokenizer_fingerprint": teacher_card["tokenizer_fingerprint"],
+                               "test_accuracy": teacher_card["figures"]["test"]["accuracy"],
+                               "unlabeled_reviews": len(unlabeled)}
+    assert card["config"]["teacher"] is None  # no local path on a card
+    assert card["figures"]["training"]["samples"] == cfg_train_size(cfg)  # the labeled reviews only
+    assert len(list((tmp_path / "cache" / "teacher").glob("*/*.npy"))) == 1  # one chunk of <= 1000
+    probs = distill.probabilities(cfg.model_dir, unlabeled)
+    assert sum(scored) == len(unlabeled) and probs.shape == (len(unlabeled), 2)  # from the cache
+    assert np.allclose(probs, Predictor.load("cnn", cfg.model_dir.parent).predict(list(unlabeled)), atol=1e-6)
+
+
+def distill_texts(cfg):
+    from IMDb.data import sources
+    return sources.load_unlabeled(cfg.data)["text"]
+
+
+def test_a_teacher_that_is_not_a_bundle_is_one_line(tmp_path):
+    from IMDb.errors import ModelError
+    from IMDb.training import distill
+
+    with pytest.raises(ModelError, match="--teacher .*not a model bundle"):
+        distill.teacher_dir(tmp_path)
+
+
+def test_targets_are_one_hot_labels_or_the_teachers_probabilities(bundle):
+    import pandas as pd
+
+    from IMDb.text.word_tokenizer import WordTokenizer
+    from IMDb.training.word_models import encode_states
+
+    tokenizer = WordTokenizer(60, 10).fit(["a good film", "a bad film"])
+    arrays = encode_states(tokenizer, {
+        "labeled": pd.DataFrame({"text": ["a good film", "a bad film"], "label": [1, 0]}),
+        "taught": pd.DataFrame({"text": ["a film"], "soft": [np.array([0.3, 0.7], np.float32)]})})
+    assert arrays["labeled"][1].tolist() == [[0, 1], [1, 0]]
+    assert np.allclose(arrays["taught"][1], [[0.3, 0.7]]) and arrays["taught"][0].shape == (1, 10)
+
+
+def test_only_word_models_take_a_teacher():
+    from IMDb.errors import SettingError
+
+    with pytest.raises(SettingError, match="bert has no setting teacher"):
+        families.config("bert", teacher="models/bert-int8")

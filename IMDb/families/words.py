@@ -29,6 +29,10 @@ class WordsConfig(ModelConfig):
     train_embeddings: bool = True  # False keeps the (pretrained) word vectors fixed
     fine_tune_epochs: int = setting(0, low=0)  # with fixed word vectors: a second stage that trains them too
     fine_tune_learning_rate: float = setting(1e-4, low=0, open_low=True)
+    teacher: str | None = setting(None, option="--teacher",  # `IMDb.training.distill`
+                                  help="a model bundle folder (models/bert-int8): its probabilities on the "
+                                       "unlabeled reviews are added to training as soft targets",
+                                  metavar="DIR")
 
 
 class WordFamily(Family):

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from IMDb import bundle
 from IMDb.card import card_fields
@@ -22,7 +23,7 @@ from IMDb.data import dataset_states, training_set
 from IMDb.families.base import Family
 from IMDb.text.word_tokenizer import WordTokenizer
 from IMDb.toolkits.base import Toolkit
-from IMDb.training import embeddings, export, runs
+from IMDb.training import distill, embeddings, export, runs
 
 
 def _batch_logger(path: Path):
@@ -60,8 +61,16 @@ def _batch_logger(path: Path):
 
 
 def encode_states(tokenizer: WordTokenizer, states: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    return {name: (tokenizer.token_ids(frame["text"].tolist()).astype(np.float32),
-                   frame["label"].to_numpy(np.int64)) for name, frame in states.items()}
+    """Token ids and targets of each state: one-hot labels, or a teacher's probabilities where the
+    state has them (a ``soft`` column: `IMDb.training.distill.taught`), so one loss (categorical
+    cross-entropy) serves labeled and distilled reviews alike."""
+    def targets(frame) -> np.ndarray:
+        if "soft" in frame:
+            return np.stack(frame["soft"].to_numpy()).astype(np.float32)
+        return np.eye(2, dtype=np.float32)[frame["label"].to_numpy(np.int64)]
+
+    return {name: (tokenizer.token_ids(frame["text"].tolist()).astype(np.float32), targets(frame))
+            for name, frame in states.items()}
 
 
 def train(cfg: Config, family: Family, kit: Toolkit) -> dict:
@@ -71,49 +80,59 @@ def train(cfg: Config, family: Family, kit: Toolkit) -> dict:
 
     keras.utils.set_random_seed(cfg.seed)
     run_dir = runs.new_run_dir(cfg)
-    states, tokenizer, vectors = _prepare(cfg)
+    states, tokenizer, vectors, taught = _prepare(cfg)
     arrays = encode_states(tokenizer, states)
+    fit_on = arrays["training"]
+    if taught is not None:  # the labeled reviews and the teacher's: fitted on together, evaluated apart
+        extra = encode_states(tokenizer, {"taught": taught})["taught"]
+        fit_on = tuple(np.concatenate(pair) for pair in zip(fit_on, extra))
     model = kit.build(family, cfg, keras)
     if vectors is not None:
         model.get_layer("embedding").set_weights([vectors])
     t1 = time.perf_counter()
-    val_losses = _fit(model, cfg, arrays, run_dir, keras)
+    val_losses = _fit(model, cfg, fit_on, arrays["validation"], run_dir, keras)
     train_s = time.perf_counter() - t1
     card = card_fields(cfg, tokenizer, model, _evaluate(model, arrays), train_s) | {
         "epochs_run": len(val_losses),
         "best_epoch": int(np.argmin(val_losses)) + 1,
         "seconds_per_epoch": round(train_s / len(val_losses), 1),
     }
+    if taught is not None:
+        card["teacher"] = distill.card_record(cfg.model_config.teacher, len(taught))
     _write_bundle(cfg, family, kit, model, tokenizer, states, run_dir, card, train_s)
     return card
 
 
-def _prepare(cfg: Config) -> tuple[dict, WordTokenizer, np.ndarray | None]:
+def _prepare(cfg: Config) -> tuple[dict, WordTokenizer, np.ndarray | None, pd.DataFrame | None]:
     """The labeled states (with what the run adds to training), the tokenizer fitted on training,
-    and the pretrained word vectors where the model starts from them (else None)."""
+    the pretrained word vectors where the model starts from them, and the unlabeled reviews with
+    the teacher's probabilities where it has one (else None)."""
     t0 = time.perf_counter()
     own = cfg.model_config
-    states = dataset_states.load_states(cfg, include_unlabeled=own.pretrained_embeddings)
+    if own.teacher:
+        distill.teacher_dir(own.teacher)  # a wrong folder fails now, not after the data is read
+    states = dataset_states.load_states(cfg, include_unlabeled=own.pretrained_embeddings or bool(own.teacher))
     unlabeled = states.pop("unlabeled", None)
     if cfg.counterfactual or cfg.augment:
         states["training"], _ = training_set.with_extra_training(cfg, states)  # picks its epoch on val_loss
     tokenizer = WordTokenizer(own.vocab_size, own.seq_len).fit(states["training"]["text"])
+    taught = distill.taught(own.teacher, unlabeled) if own.teacher else None
     vectors = None
     if own.pretrained_embeddings:
         corpus = [*states["training"]["text"], *unlabeled["text"]]
         vectors = embeddings.ppmi_vectors(embeddings.cooccurrence(tokenizer, corpus), own.embed_dim, seed=cfg.seed)
     prep_s = time.perf_counter() - t0
     print("data: " + ", ".join(f"{k} {len(v)}" for k, v in states.items()) + f" ({prep_s:.1f} s)")
-    return states, tokenizer, vectors
+    return states, tokenizer, vectors, taught
 
 
-def _fit(model, cfg: Config, arrays: dict, run_dir: Path, keras) -> list[float]:
-    """Fit `model`, the best epoch's weights kept; with fixed word vectors and fine-tune epochs, a
+def _fit(model, cfg: Config, training: tuple, validation: tuple, run_dir: Path, keras) -> list[float]:
+    """Fit `model` on `training` (token ids, targets), the best epoch's weights kept; with fixed word vectors and fine-tune epochs, a
     second stage that lets them move too, kept only if validation improves. The validation losses."""
     verbose = 1 if os.isatty(1) else 2  # a progress bar on a terminal, one line an epoch in a log
     batch_logger = _batch_logger(run_dir / "batches.csv")
-    fit = dict(x=arrays["training"][0], y=arrays["training"][1], batch_size=cfg.batch_size,
-               validation_data=arrays["validation"], verbose=verbose)
+    fit = dict(x=training[0], y=training[1], batch_size=cfg.batch_size, validation_data=validation,
+               verbose=verbose)
 
     def callbacks(best_so_far: float | None = None) -> list:
         return [
@@ -129,14 +148,14 @@ def _fit(model, cfg: Config, arrays: dict, run_dir: Path, keras) -> list[float]:
 
     own = cfg.model_config
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     val_losses = model.fit(epochs=cfg.epochs, callbacks=callbacks(), **fit).history["val_loss"]
     if own.fine_tune_epochs and not own.train_embeddings:
         # Stage 2: let the fixed word vectors move too, slowly; keep it only if validation improves.
         stage1_weights, stage1_best = model.get_weights(), min(val_losses)
         model.get_layer("embedding").trainable = True
         model.compile(optimizer=keras.optimizers.Adam(own.fine_tune_learning_rate),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+                      loss=keras.losses.CategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
         stage2 = model.fit(epochs=len(val_losses) + own.fine_tune_epochs,
                            initial_epoch=len(val_losses), callbacks=callbacks(stage1_best), **fit)
         val_losses += stage2.history["val_loss"]
