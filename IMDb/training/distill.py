@@ -6,9 +6,10 @@ those probabilities next to the labeled reviews learns from 2.5 times as many re
 sure the teacher is, not only which side it picks.
 
 Scoring 50,000 reviews with BERT takes from about 20 minutes (int8, 256 pieces) to hours, so the
-probabilities are kept under the cache folder (``$IMDB_CACHE/teacher/``), keyed by the teacher's
-files and the unlabeled reviews, in chunks written as they finish: a run stopped part-way resumes
-from the last chunk, and the next word model trained from the same teacher scores nothing.
+logits are kept under the cache folder (``$IMDB_CACHE/teacher/``), keyed by the teacher's ONNX file
+and tokenizer and the reviews, in chunks written as they finish: a run stopped part-way resumes from
+the last chunk, and the next word model trained from the same teacher scores nothing. The
+probabilities apply the teacher's calibration temperature at use, so calibrating it keeps the cache.
 """
 from __future__ import annotations
 
@@ -36,9 +37,10 @@ def teacher_dir(path: str | Path) -> Path:
 
 
 def fingerprint(folder: Path, texts: pd.Series) -> str:
-    """16 hex digits over the teacher's card and ONNX file and the texts it scores."""
+    """16 hex digits over what the teacher's logits depend on (its ONNX file and tokenizer) and the
+    texts it scores: re-calibrating or re-evaluating the teacher (its card) keeps the cache."""
     digest = hashlib.sha256()
-    for name in ("card.json", "model.onnx"):
+    for name in ("model.onnx", "tokenizer.json"):
         with open(folder / name, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
@@ -47,18 +49,26 @@ def fingerprint(folder: Path, texts: pd.Series) -> str:
 
 
 def probabilities(teacher: str | Path, texts: pd.Series) -> np.ndarray:
-    """The teacher bundle's probabilities [n, 2] on `texts`, scored once per teacher and texts
-    (see the module docstring)."""
-    from IMDb.predict import Predictor
+    """The teacher bundle's probabilities [n, 2] on `texts`, with its calibration temperature where
+    its card has one: its logits are scored once per teacher and texts (see the module docstring)."""
+    from IMDb.bundle import Bundle
+    from IMDb.measures.scores import probabilities as softmax
 
     folder = teacher_dir(teacher)
+    return softmax(logits(folder, texts), Bundle.read(folder.name, folder.parent).temperature)
+
+
+def logits(folder: Path, texts: pd.Series) -> np.ndarray:
+    """The teacher's logits [n, 2] on `texts`, from the cache, the missing chunks scored and kept."""
+    from IMDb.predict import Predictor
+
     cache = environment.cache_dir() / "teacher" / fingerprint(folder, texts)
     chunks = range(0, len(texts), CHUNK)
     missing = [start for start in chunks if not (cache / f"{start:06d}.npy").is_file()]
     if missing:
         predictor = Predictor.load(folder.name, folder.parent)
         for start in tqdm(missing, desc=f"teacher {folder.name}", unit="chunk", mininterval=2):
-            scored = predictor.predict(texts.iloc[start:start + CHUNK].tolist())
+            scored = predictor.predict_logits(predictor.encode(texts.iloc[start:start + CHUNK].tolist()))
             with atomic_path(cache / f"{start:06d}.npy") as tmp:
                 with open(tmp, "wb") as f:
                     np.save(f, scored.astype(np.float32))
