@@ -127,8 +127,9 @@ def _prepare(cfg: Config) -> tuple[dict, WordTokenizer, np.ndarray | None, pd.Da
 
 
 def _fit(model, cfg: Config, training: tuple, validation: tuple, run_dir: Path, keras) -> list[float]:
-    """Fit `model` on `training` (token ids, targets), the best epoch's weights kept; with fixed word vectors and fine-tune epochs, a
-    second stage that lets them move too, kept only if validation improves. The validation losses."""
+    """Fit `model` on `training` (token ids, targets), the best epoch's weights kept; with fixed word
+    vectors and fine-tune epochs, a second stage that lets them move too, kept only if validation
+    improves. The validation losses."""
     verbose = 1 if os.isatty(1) else 2  # a progress bar on a terminal, one line an epoch in a log
     batch_logger = _batch_logger(run_dir / "batches.csv")
     fit = dict(x=training[0], y=training[1], batch_size=cfg.batch_size, validation_data=validation,
